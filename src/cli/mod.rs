@@ -1,0 +1,86 @@
+//! The command line, clap derive only. Value parsers come from `net`, so that bad input fails
+//! at parse time with exit 2.
+
+mod ports;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::ColorChoice;
+
+pub use ports::PortsArgs;
+
+/// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
+/// port, and a port prober.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sockx",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 negative answer or network failure, 2 invalid usage."
+)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options common to every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Diagnostics on stderr (connections, addresses, byte counts, timings)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Nothing on stderr but errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// IPv4 only
+    #[arg(short = '4', global = true, conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// IPv6 only
+    #[arg(short = '6', global = true)]
+    pub ipv6: bool,
+
+    /// When to use colour
+    #[arg(long, value_name = "WHEN", value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Which process holds which port (like ss -tulnp, lsof -i, fuser)
+    #[command(visible_alias = "p")]
+    Ports(PortsArgs),
+
+    /// Print the completion script for a shell
+    Completions(CompletionsArgs),
+}
+
+/// `sockx completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,69 @@
+//! `sockx ports` arguments.
+
+use clap::Args;
+
+use crate::net::PortRange;
+
+/// Which process holds which port. Listening TCP and bound UDP sockets by default.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage."
+)]
+pub struct PortsArgs {
+    /// Ports or ranges to show: 8080, :8080, 8000-8100
+    #[arg(value_name = "PORT|RANGE", value_parser = parse_port_filter)]
+    pub ports: Vec<PortRange>,
+
+    /// TCP sockets only
+    #[arg(short, long)]
+    pub tcp: bool,
+
+    /// UDP sockets only
+    #[arg(short, long)]
+    pub udp: bool,
+
+    /// Every socket in every TCP state, connected UDP sockets too
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// Only sockets in this TCP state (repeatable; implies --all), e.g. established, time-wait
+    #[arg(long, value_name = "STATE")]
+    pub state: Vec<String>,
+
+    /// Only sockets owned by this process ID
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+
+    /// Only sockets whose process name or command line contains NAME
+    #[arg(long, value_name = "NAME")]
+    pub process: Option<String>,
+
+    /// Only sockets owned by this user (name or UID)
+    #[arg(long, value_name = "USER|UID")]
+    pub user: Option<String>,
+
+    /// Only sockets bound to a non-loopback address (reachable from other hosts)
+    #[arg(long)]
+    pub exposed: bool,
+
+    /// JSON lines on stdout, one object per socket
+    #[arg(long)]
+    pub json: bool,
+
+    /// Send a signal to the owners of the matched sockets
+    #[arg(long)]
+    pub kill: bool,
+
+    /// The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number
+    #[arg(long, value_name = "SIG", default_value = "TERM", requires = "kill")]
+    pub signal: String,
+
+    /// With --kill: do not ask for confirmation
+    #[arg(short, long, requires = "kill")]
+    pub yes: bool,
+}
+
+/// `8080`, `:8080` or `8000-8100`.
+fn parse_port_filter(text: &str) -> Result<PortRange, String> {
+    text.strip_prefix(':').unwrap_or(text).parse()
+}

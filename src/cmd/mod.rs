@@ -1,0 +1,67 @@
+//! One module per subcommand; each turns its arguments into a validated config, then runs.
+
+mod completions;
+mod ports;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::Status;
+use crate::net::Family;
+use crate::output::Colors;
+
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// The default: errors, warnings and ready lines.
+    Normal,
+    /// `-v`: diagnostics too.
+    Verbose,
+}
+
+/// What every subcommand needs from the global options.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// How much to say on stderr.
+    pub verbosity: Verbosity,
+    /// Whether stdout and stderr get colour.
+    pub colors: Colors,
+    /// `-4` / `-6`.
+    pub family: Family,
+}
+
+impl Context {
+    fn new(global: &GlobalArgs) -> Context {
+        let verbosity = if global.quiet {
+            Verbosity::Quiet
+        } else if global.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Context {
+            verbosity,
+            colors: Colors::decide(global.color),
+            family: Family::from_flags(global.ipv4, global.ipv6),
+        }
+    }
+
+    /// True with `-v`.
+    pub fn verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    /// False with `-q`.
+    pub fn chatty(&self) -> bool {
+        self.verbosity >= Verbosity::Normal
+    }
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    let context = Context::new(&cli.global);
+    match cli.command {
+        Command::Ports(args) => ports::run(args, &context),
+        Command::Completions(args) => completions::run(args),
+    }
+}

@@ -1,0 +1,19 @@
+//! sockx: network diagnostics in one binary.
+
+mod cli;
+mod cmd;
+mod error;
+mod net;
+mod os;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    match cli::Cli::try_parse() {
+        Ok(cli) => error::report(cmd::run(cli)),
+        Err(err) => error::report_usage(&err),
+    }
+}

@@ -1,0 +1,12 @@
+//! The shared socket-helper module: addresses, ports, durations, resolution and sockets.
+
+pub mod addr;
+pub mod duration;
+pub mod port;
+pub mod resolve;
+pub mod socket;
+
+pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
+pub use duration::{format_duration, parse_duration};
+pub use port::{PortRange, PortSpec, parse_port, parse_port_allow_zero};
+pub use resolve::{Family, resolve};

@@ -1,0 +1,1 @@
+//! Platform code, behind `cfg`.

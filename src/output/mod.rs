@@ -1,0 +1,59 @@
+//! Output: one renderer per format (terminal table, plain columns, JSON lines) and the colour
+//! policy. Subcommands hand over typed rows; they never format tables themselves.
+
+pub mod color;
+pub mod json;
+pub mod plain;
+pub mod table;
+
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+
+pub use color::{ColorChoice, Colors};
+
+/// A row that can be shown as a table line (and, being `Serialize`, as a JSON object).
+pub trait Tabular: Serialize {
+    /// One cell per column, in the order of the headers the caller passes.
+    fn cells(&self) -> Vec<String>;
+}
+
+/// How rows are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A comfy-table table fitted to the terminal width (stdout is a terminal).
+    Table,
+    /// Plain aligned columns without box drawing (stdout is a pipe or file).
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Format {
+    /// `--json` wins; otherwise a table on a terminal and plain columns elsewhere.
+    pub fn choose(json: bool) -> Format {
+        if json {
+            Format::Json
+        } else if io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Plain
+        }
+    }
+
+    /// Writes `rows` under `headers` in this format. In the table format, the last column is
+    /// cut to fit the terminal width.
+    pub fn write_rows<R: Tabular>(
+        self,
+        out: &mut dyn Write,
+        headers: &[&str],
+        rows: &[R],
+        colors: Colors,
+    ) -> io::Result<()> {
+        match self {
+            Format::Json => json::write_lines(out, rows),
+            Format::Plain => plain::write(out, headers, rows),
+            Format::Table => table::write(out, headers, rows, colors),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The common contract: help, version, usage errors and exit codes.
+
+mod common;
+
+use common::sockx;
+use predicates::prelude::*;
+
+#[test]
+fn help_and_version_exit_zero() {
+    sockx()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ports"));
+    sockx()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("sockx "));
+    sockx()
+        .args(["help", "ports"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--exposed"));
+}
+
+#[test]
+fn unknown_flag_is_one_error_line_and_a_hint() {
+    let output = sockx().args(["ports", "--no-such-flag"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("sockx: error: "), "{stderr}");
+    assert!(lines[1].starts_with("hint: "), "{stderr}");
+}
+
+#[test]
+fn bad_ports_exit_two() {
+    for bad in ["0", "65536", "90-80", "x1", "-5-"] {
+        sockx()
+            .args(["ports", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with("sockx: error: "));
+    }
+}

@@ -1,0 +1,100 @@
+//! Helpers shared by the integration tests: the binary with a clean environment, root and
+//! network-namespace fixtures.
+#![allow(dead_code)]
+
+use std::process::Command as StdCommand;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use assert_cmd::Command;
+
+/// The real `sockx` binary with a cleared environment (PATH kept, NO_COLOR set).
+pub fn sockx() -> Command {
+    let mut command = Command::cargo_bin("sockx").expect("the sockx binary is built");
+    command.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command.env("NO_COLOR", "1");
+    command
+}
+
+/// The path of the built binary, for tests that spawn it with `std::process`.
+pub fn sockx_path() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("sockx")
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+/// Prints why a test is skipped; returns so the test can `return` right after.
+pub fn skip(test: &str, reason: &str) {
+    eprintln!("SKIPPED {test}: {reason}");
+}
+
+/// A network namespace made for one test and deleted when dropped. Only loopback is up inside.
+pub struct Netns {
+    /// The namespace's name, for `ip netns exec NAME`.
+    pub name: String,
+}
+
+static NETNS_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Netns {
+    /// Creates a fresh namespace with `lo` up, or returns the reason it cannot
+    /// (not root, no `ip`, or namespaces not permitted).
+    pub fn create() -> Result<Netns, String> {
+        if !is_root() {
+            return Err("needs root to create a network namespace".into());
+        }
+        let name = format!(
+            "sockx-test-{}-{}",
+            std::process::id(),
+            NETNS_COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let added = StdCommand::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .map_err(|err| format!("cannot run ip: {err}"))?;
+        if !added.status.success() {
+            return Err(format!(
+                "ip netns add failed: {}",
+                String::from_utf8_lossy(&added.stderr).trim()
+            ));
+        }
+        let netns = Netns { name };
+        let up = netns.command("ip").args(["link", "set", "lo", "up"]).status();
+        if !up.is_ok_and(|status| status.success()) {
+            return Err("cannot bring lo up in the namespace".into());
+        }
+        Ok(netns)
+    }
+
+    /// A std command that runs `program` inside the namespace.
+    pub fn command(&self, program: &str) -> StdCommand {
+        let mut command = StdCommand::new("ip");
+        command.args(["netns", "exec", &self.name, program]);
+        command
+    }
+
+    /// The real `sockx` binary inside the namespace, with a cleared environment.
+    pub fn sockx(&self) -> Command {
+        let mut command = Command::new("ip");
+        command.env_clear();
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command.env("NO_COLOR", "1");
+        command.args(["netns", "exec", &self.name]).arg(sockx_path());
+        command
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = StdCommand::new("ip")
+            .args(["netns", "delete", &self.name])
+            .status();
+    }
+}
