@@ -1,12 +1,16 @@
 //! The command line, clap derive only. Value parsers come from `net`, so that bad input fails
 //! at parse time with exit 2.
 
+mod connect;
+mod listen;
 mod ports;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::ColorChoice;
 
+pub use connect::ConnectArgs;
+pub use listen::ListenArgs;
 pub use ports::PortsArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which

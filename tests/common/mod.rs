@@ -64,7 +64,10 @@ impl Netns {
             ));
         }
         let netns = Netns { name };
-        let up = netns.command("ip").args(["link", "set", "lo", "up"]).status();
+        let up = netns
+            .command("ip")
+            .args(["link", "set", "lo", "up"])
+            .status();
         if !up.is_ok_and(|status| status.success()) {
             return Err("cannot bring lo up in the namespace".into());
         }
@@ -86,7 +89,9 @@ impl Netns {
             command.env("PATH", path);
         }
         command.env("NO_COLOR", "1");
-        command.args(["netns", "exec", &self.name]).arg(sockx_path());
+        command
+            .args(["netns", "exec", &self.name])
+            .arg(sockx_path());
         command
     }
 }

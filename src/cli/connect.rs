@@ -1,0 +1,67 @@
+//! `sockx connect` arguments.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::net::{Host, parse_duration, parse_port};
+
+/// Connect to a peer and relay stdin to it and its replies to stdout.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n\nExit status: 0 when the session ended normally, 1 on refused, timed out, unreachable or\nunresolvable peers, 2 on invalid usage."
+)]
+pub struct ConnectArgs {
+    /// The peer: HOST:PORT, [IPv6]:PORT, or HOST PORT
+    #[arg(value_name = "PEER", num_args = 1..=2, required = true)]
+    pub peer: Vec<String>,
+
+    /// Connect timeout per attempt
+    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+
+    /// Exit after DUR without traffic (UDP default: 2s)
+    #[arg(short, long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// Keep retrying a refused or timed-out connect until DUR has passed
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub retry: Option<Duration>,
+
+    /// Send DATA instead of reading stdin, then half-close and print the reply (repeatable;
+    /// escapes \r \n \t \0 \\ \xHH)
+    #[arg(long, value_name = "DATA")]
+    pub send: Vec<String>,
+
+    /// Keep the write side open after stdin EOF
+    #[arg(long)]
+    pub no_shutdown: bool,
+
+    /// UDP instead of TCP
+    #[arg(short, long)]
+    pub udp: bool,
+
+    /// Local address to send from
+    #[arg(short, long, value_name = "ADDR")]
+    pub source: Option<Host>,
+
+    /// Local port to send from
+    #[arg(short = 'p', long, value_name = "PORT", value_parser = parse_port)]
+    pub source_port: Option<u16>,
+
+    /// Send line endings from stdin as CRLF
+    #[arg(short = 'C', long)]
+    pub crlf: bool,
+
+    /// Hex dump of the traffic on stderr
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Disable Nagle's algorithm (TCP_NODELAY)
+    #[arg(long)]
+    pub nodelay: bool,
+
+    /// Allow sending to broadcast addresses (SO_BROADCAST)
+    #[arg(long)]
+    pub broadcast: bool,
+}

@@ -1,0 +1,70 @@
+//! `sockx listen` arguments.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::net::{Cidr, parse_duration};
+
+/// Serve one connection (or many with -k), relaying between the peer and stdin/stdout.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  sockx listen 9000                     one connection on every interface, port 9000\n  sockx listen 127.0.0.1:0              a free port; stderr says which\n  sockx listen -k --echo 7000           an echo server for many clients\n  sockx listen -k -e 'cat /etc/motd' 2323\n  sockx listen -u 5353                  print datagrams\n  sockx listen 9000 > file              receive a file\n\nReady signal: once listening, stderr gets one line 'listening on ADDR:PORT (tcp|udp)'."
+)]
+pub struct ListenArgs {
+    /// Where to listen: [HOST:]PORT, [IPv6]:PORT, or HOST PORT; port 0 picks a free port
+    #[arg(value_name = "ADDR", num_args = 1..=2, required = true)]
+    pub addr: Vec<String>,
+
+    /// Keep accepting connections and serve them concurrently
+    #[arg(short, long)]
+    pub keep_open: bool,
+
+    /// Send every byte back to its sender
+    #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]
+    pub echo: bool,
+
+    /// Run CMD for each connection with the connection as its stdin and stdout (no shell)
+    #[arg(short, long, value_name = "CMD", conflicts_with = "sh_exec")]
+    pub exec: Option<String>,
+
+    /// Run CMD through /bin/sh -c for each connection
+    #[arg(long, value_name = "CMD")]
+    pub sh_exec: Option<String>,
+
+    /// At most N connections at once; the rest are closed at once
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns: Option<u32>,
+
+    /// Accept only peers in this block (repeatable)
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<Cidr>,
+
+    /// Refuse peers in this block (repeatable)
+    #[arg(long, value_name = "CIDR")]
+    pub deny: Vec<Cidr>,
+
+    /// UDP instead of TCP
+    #[arg(short, long)]
+    pub udp: bool,
+
+    /// Close a connection after DUR without traffic
+    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// Hex dump of the traffic on stderr
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Send line endings from stdin as CRLF
+    #[arg(short = 'C', long)]
+    pub crlf: bool,
+
+    /// Allow sending to broadcast addresses (SO_BROADCAST)
+    #[arg(long)]
+    pub broadcast: bool,
+
+    /// Share the port with other sockets (SO_REUSEPORT)
+    #[arg(long)]
+    pub reuseport: bool,
+}
