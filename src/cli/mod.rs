@@ -68,6 +68,10 @@ pub enum Command {
 
     /// Print the completion script for a shell
     Completions(CompletionsArgs),
+
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// `sockx completions SHELL`.

@@ -1,4 +1,4 @@
-//! `sockx completions SHELL`: the completion script, generated from the CLI definition.
+//! `sockx completions SHELL` and the hidden `sockx manpage`: generated from the CLI definition.
 
 use std::io::{self, Write};
 
@@ -12,5 +12,13 @@ pub fn run(args: CompletionsArgs) -> anyhow::Result<Status> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "sockx", &mut script);
     io::stdout().lock().write_all(&script)?;
+    Ok(Status::Success)
+}
+
+/// Prints the man page in roff.
+pub fn manpage() -> anyhow::Result<Status> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    io::stdout().lock().write_all(&page)?;
     Ok(Status::Success)
 }

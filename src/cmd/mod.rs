@@ -63,5 +63,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Ports(args) => ports::run(args, &context),
         Command::Completions(args) => completions::run(args),
+        Command::Manpage => completions::manpage(),
     }
 }
