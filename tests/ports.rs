@@ -649,3 +649,42 @@ fn in_a_namespace_the_listing_matches_ss() {
         "the forked child shares the listener: {shared:?}"
     );
 }
+
+const FORK_AND_HOLD: &str = "import os, socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen()
+child = os.fork()
+if child == 0:
+    sys.stdin.read()
+    os._exit(0)
+print(s.getsockname()[1], child, flush=True)
+sys.stdin.read()
+os.kill(child, 15)";
+
+#[test]
+fn a_listener_shared_with_a_forked_child_lists_both() {
+    let Some(parent) = Python::local(FORK_AND_HOLD) else {
+        common::skip(
+            "a_listener_shared_with_a_forked_child_lists_both",
+            "python3 is not available",
+        );
+        return;
+    };
+    let (port, child) = parent.line.split_once(' ').unwrap();
+    let child: u64 = child.parse().unwrap();
+    let (code, rows) = ports_json(&[port]);
+    assert_eq!(code, 0);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let mut expected = vec![u64::from(parent.pid()), child];
+    expected.sort_unstable();
+    assert_eq!(pids_of(&rows[0]), expected);
+    // --pid selects the socket by either holder, and the row still lists both.
+    let (_, rows) = ports_json(&["--pid", &child.to_string(), port]);
+    assert_eq!(pids_of(&rows[0]), expected);
+    drop(parent);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+}

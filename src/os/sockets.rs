@@ -188,8 +188,8 @@ mod platform {
             .collect();
         let mut scan = proc_fd::owners_by_inode(&wanted, only_pid);
         for socket in sockets.iter_mut() {
-            if let Some(pids) = scan.owners.get_mut(&socket.inode) {
-                socket.pids.clone_from(pids);
+            if let Some(pids) = scan.owners.remove(&socket.inode) {
+                socket.pids = pids;
             }
         }
         OwnerLookup {

@@ -165,7 +165,7 @@ fn targets(rows: &[PortRow]) -> Vec<Target> {
                 Some(target) => target.sockets.push(socket.clone()),
                 None => targets.push(Target {
                     pid: process.pid,
-                    name: process.name.clone(),
+                    name: process.name.to_string(),
                     user: row.user.clone(),
                     sockets: vec![socket.clone()],
                 }),

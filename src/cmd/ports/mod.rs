@@ -7,6 +7,7 @@
 mod kill;
 mod rows;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ use crate::os::sockets::{self, SocketEntry, SocketQuery};
 use crate::output::Format;
 
 use kill::{KillPlan, Signal};
-use rows::{HEADERS, HEADERS_ALL, PortRow};
+use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
 /// The validated filters and output choices of one run.
 #[derive(Debug)]
@@ -122,7 +123,12 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     sockets.sort_by_key(sort_key);
     let listed_at = started.elapsed();
 
-    let lookup = sockets::attach_owners(&mut sockets, config.pid);
+    if let Some(pid) = config.pid {
+        // Only that process's descriptors first: cheap, and it leaves only its sockets.
+        sockets::attach_owners(&mut sockets, Some(pid));
+        sockets.retain(|socket| socket.pids.contains(&pid));
+    }
+    let lookup = attach_all_owners(&mut sockets);
     let owners_at = started.elapsed();
     let mut pids: Vec<u32> = sockets
         .iter()
@@ -130,7 +136,10 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    let details = processes::describe(&pids);
+    let details: HashMap<u32, ProcessView> = processes::describe(&pids)
+        .into_iter()
+        .map(|(pid, info)| (pid, ProcessView::new(info)))
+        .collect();
 
     let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
         sockets
@@ -184,6 +193,24 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
+}
+
+/// Finds every holder of `sockets`, keeping the holders already known (a process that got a
+/// socket passed to it is not found through its parent).
+fn attach_all_owners(sockets: &mut [SocketEntry]) -> sockets::OwnerLookup {
+    let known: Vec<Vec<u32>> = sockets
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.pids))
+        .collect();
+    let lookup = sockets::attach_owners(sockets, None);
+    for (socket, known) in sockets.iter_mut().zip(known) {
+        if !known.is_empty() {
+            socket.pids.extend(known);
+            socket.pids.sort_unstable();
+            socket.pids.dedup();
+        }
+    }
+    lookup
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).

@@ -23,7 +23,7 @@ pub const HEADERS_ALL: &[&str] = &[
 
 /// One socket and the processes holding it. The JSON fields are the contract's.
 #[derive(Debug, Clone, Serialize)]
-pub struct PortRow {
+pub struct PortRow<'a> {
     /// `tcp` or `udp`.
     pub proto: Proto,
     /// The local address.
@@ -43,40 +43,60 @@ pub struct PortRow {
     /// That UID's name.
     pub user: Option<String>,
     /// The processes holding the socket.
-    pub processes: Vec<ProcessRow>,
+    pub processes: Vec<ProcessRow<'a>>,
     /// Whether the table shows the STATE and REMOTE columns (`--all`).
     #[serde(skip)]
     pub with_connection: bool,
 }
 
-/// A process holding a socket.
+/// A process holding a socket; the strings are borrowed from the process details, which many
+/// sockets share (10,000 sockets of 50 processes keep 50 command lines, not 10,000).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProcessRow {
+pub struct ProcessRow<'a> {
     /// Its PID.
     pub pid: u32,
     /// Its name.
-    pub name: String,
+    pub name: &'a str,
     /// Its full command line, `None` when unknown.
-    pub cmd: Option<String>,
+    pub cmd: Option<&'a str>,
+    /// The command line made fit for one table line.
+    #[serde(skip)]
+    pub cmd_cell: Option<&'a str>,
 }
 
-impl PortRow {
+/// A holder's details, with its command line made fit for a table line once, however many
+/// sockets it holds.
+#[derive(Debug, Clone)]
+pub struct ProcessView {
+    info: ProcessInfo,
+    cmd_cell: Option<String>,
+}
+
+impl ProcessView {
+    /// Wraps `info`.
+    pub fn new(info: ProcessInfo) -> ProcessView {
+        let cmd_cell = info.cmd.as_deref().map(one_line);
+        ProcessView { info, cmd_cell }
+    }
+}
+
+impl<'a> PortRow<'a> {
     /// The row for `socket`; processes that have gone since the scan are left out, and the
     /// UID falls back to the first holder's where the platform does not tell a socket's owner.
     pub fn new(
         socket: &SocketEntry,
-        details: &HashMap<u32, ProcessInfo>,
+        details: &'a HashMap<u32, ProcessView>,
         users: &mut UserNames,
         with_connection: bool,
-    ) -> PortRow {
-        let holders: Vec<&ProcessInfo> = socket
+    ) -> PortRow<'a> {
+        let holders: Vec<&ProcessView> = socket
             .pids
             .iter()
             .filter_map(|pid| details.get(pid))
             .collect();
         let uid = socket
             .uid
-            .or_else(|| holders.iter().find_map(|process| process.uid));
+            .or_else(|| holders.iter().find_map(|process| process.info.uid));
         PortRow {
             proto: socket.proto,
             local_addr: socket.local.ip(),
@@ -90,9 +110,10 @@ impl PortRow {
             processes: holders
                 .into_iter()
                 .map(|process| ProcessRow {
-                    pid: process.pid,
-                    name: process.name.clone(),
-                    cmd: process.cmd.clone(),
+                    pid: process.info.pid,
+                    name: &process.info.name,
+                    cmd: process.info.cmd.as_deref(),
+                    cmd_cell: process.cmd_cell.as_deref(),
                 })
                 .collect(),
             with_connection,
@@ -102,11 +123,7 @@ impl PortRow {
     /// Whether a holder's name or command line contains `needle`.
     pub fn has_process_matching(&self, needle: &str) -> bool {
         self.processes.iter().any(|process| {
-            process.name.contains(needle)
-                || process
-                    .cmd
-                    .as_deref()
-                    .is_some_and(|cmd| cmd.contains(needle))
+            process.name.contains(needle) || process.cmd.is_some_and(|cmd| cmd.contains(needle))
         })
     }
 
@@ -125,9 +142,38 @@ fn or_dash(text: String) -> String {
     if text.is_empty() {
         "-".to_string()
     } else {
-        text
+        one_line(&text)
     }
 }
+
+/// Control characters (a command line may hold newlines or tabs) become spaces, so that a
+/// row stays one line.
+fn one_line(text: &str) -> String {
+    if text.bytes().any(|byte| byte.is_ascii_control()) {
+        text.replace(char::is_control, " ")
+    } else {
+        text.to_string()
+    }
+}
+
+/// At most [`PIDS_SHOWN`] PIDs and how many more: a pre-fork server's listener may be held by
+/// hundreds of processes, which would swamp the column (JSON lists them all).
+fn pid_list(processes: &[ProcessRow]) -> String {
+    let mut text = String::new();
+    for (index, process) in processes.iter().take(PIDS_SHOWN).enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(&process.pid.to_string());
+    }
+    if processes.len() > PIDS_SHOWN {
+        text.push_str(&format!(" +{}", processes.len() - PIDS_SHOWN));
+    }
+    text
+}
+
+/// How many PIDs a table cell shows.
+const PIDS_SHOWN: usize = 4;
 
 /// The distinct values, in order, joined by `separator`.
 fn join_distinct<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> String {
@@ -140,7 +186,7 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> 
     seen.join(separator)
 }
 
-impl Tabular for PortRow {
+impl Tabular for PortRow<'_> {
     fn cells(&self) -> Vec<String> {
         let mut cells = Vec::with_capacity(HEADERS_ALL.len());
         cells.push(self.proto.to_string());
@@ -153,10 +199,9 @@ impl Tabular for PortRow {
                     .map_or_else(|| "-".to_string(), |peer| peer.to_string()),
             );
         }
-        let pids: Vec<String> = self.processes.iter().map(|p| p.pid.to_string()).collect();
-        cells.push(or_dash(pids.join(",")));
+        cells.push(or_dash(pid_list(&self.processes)));
         cells.push(or_dash(join_distinct(
-            self.processes.iter().map(|p| p.name.as_str()),
+            self.processes.iter().map(|p| p.name),
             ",",
         )));
         let user = self
@@ -165,7 +210,7 @@ impl Tabular for PortRow {
             .or_else(|| self.uid.map(|uid| uid.to_string()));
         cells.push(user.unwrap_or_else(|| "-".to_string()));
         cells.push(or_dash(join_distinct(
-            self.processes.iter().filter_map(|p| p.cmd.as_deref()),
+            self.processes.iter().filter_map(|p| p.cmd_cell),
             " | ",
         )));
         cells
@@ -176,7 +221,7 @@ impl Tabular for PortRow {
 mod tests {
     use super::*;
 
-    fn row(with_connection: bool) -> PortRow {
+    fn row(with_connection: bool) -> PortRow<'static> {
         PortRow {
             proto: Proto::Tcp,
             local_addr: "::".parse().unwrap(),
@@ -190,13 +235,15 @@ mod tests {
             processes: vec![
                 ProcessRow {
                     pid: 10,
-                    name: "nginx".into(),
-                    cmd: Some("nginx: master".into()),
+                    name: "nginx",
+                    cmd: Some("nginx: master"),
+                    cmd_cell: Some("nginx: master"),
                 },
                 ProcessRow {
                     pid: 11,
-                    name: "nginx".into(),
-                    cmd: Some("nginx:\tworker".into()),
+                    name: "nginx",
+                    cmd: Some("nginx:\tworker"),
+                    cmd_cell: Some("nginx: worker"),
                 },
             ],
             with_connection,
@@ -256,8 +303,31 @@ mod tests {
     }
 
     #[test]
+    fn command_lines_fit_one_line() {
+        let info = ProcessInfo {
+            pid: 1,
+            name: "python3".into(),
+            cmd: Some("python3 -c \nimport x\tok".into()),
+            uid: None,
+        };
+        let view = ProcessView::new(info);
+        assert_eq!(view.cmd_cell.as_deref(), Some("python3 -c  import x ok"));
+        assert_eq!(view.info.cmd.as_deref(), Some("python3 -c \nimport x\tok"));
+    }
+
+    #[test]
     fn filters_look_at_names_and_command_lines() {
         let row = row(false);
+        let many: Vec<ProcessRow> = (1..=7)
+            .map(|pid| ProcessRow {
+                pid,
+                name: "w",
+                cmd: None,
+                cmd_cell: None,
+            })
+            .collect();
+        assert_eq!(pid_list(&many), "1,2,3,4 +3");
+        assert_eq!(pid_list(&many[..4]), "1,2,3,4");
         assert!(row.has_process_matching("worker"));
         assert!(row.has_process_matching("ngin"));
         assert!(!row.has_process_matching("apache"));
