@@ -6,6 +6,8 @@
 # 10000+100N .. 10000+100N+99, so 10050 is held), then runs, inside the namespace:
 #   1. the full listing: sockx ports | ss -tulnp | netstat -tulnp | lsof -nP -iTCP -sTCP:LISTEN
 #   2. one port:         sockx ports 10050 | fuser -n tcp 10050 | lsof -nP -i TCP:10050
+#      (plus sockx ports 14950, held by the last process started, where the owner scan cannot
+#      stop early)
 # and prints sockx's median over each anchor's median, and sockx's peak RSS.
 # Needs root, python3, hyperfine, ss, netstat, lsof, fuser and /usr/bin/time.
 # Usage: tests/bench/ports.sh [--runs N]   (uses target/release/sockx; builds it if missing)
@@ -90,6 +92,7 @@ echo
 echo "== one port =="
 hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/one.json" \
   -n "sockx ports 10050" "$(in_ns "$sockx" ports 10050)" \
+  -n "sockx ports 14950" "$(in_ns "$sockx" ports 14950)" \
   -n "fuser -n tcp 10050" "$(in_ns fuser -n tcp 10050)" \
   -n "lsof -nP -i TCP:10050" "$(in_ns lsof -nP -i TCP:10050)"
 
@@ -99,11 +102,13 @@ python3 - "$work/full.json" "$work/one.json" <<'EOF'
 import json, sys
 for path in sys.argv[1:]:
     results = json.load(open(path))["results"]
-    ours = results[0]
-    for anchor in results[1:]:
-        ratio = ours["median"] / anchor["median"]
-        print(f"{ours['command']:<20} {ours['median']*1000:8.1f} ms   vs {anchor['command']:<30} "
-              f"{anchor['median']*1000:8.1f} ms   ratio {ratio:.2f}x")
+    ours = [r for r in results if r["command"].startswith("sockx")]
+    anchors = [r for r in results if not r["command"].startswith("sockx")]
+    for mine in ours:
+        for anchor in anchors:
+            ratio = mine["median"] / anchor["median"]
+            print(f"{mine['command']:<20} {mine['median']*1000:8.1f} ms   vs "
+                  f"{anchor['command']:<30} {anchor['median']*1000:8.1f} ms   ratio {ratio:.2f}x")
 EOF
 
 echo
