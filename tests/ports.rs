@@ -138,6 +138,12 @@ fn a_connected_udp_socket_is_never_listening() {
     assert_eq!(code, 1, "{rows:?}");
     assert!(rows.is_empty());
 
+    let (code, _) = ports_json(&["--state", "listen", "-u", &port_arg(client_addr)]);
+    assert_eq!(code, 1);
+    let (code, rows) = ports_json(&["--state", "listen", &port_arg(server.local_addr().unwrap())]);
+    assert_eq!(code, 0);
+    assert_eq!(rows[0]["state"], "UNCONN");
+
     let (code, rows) = ports_json(&["-a", "-u", &port_arg(client_addr)]);
     assert_eq!(code, 0);
     let row = row_for(&rows, "udp", client_addr).expect("listed with -a");

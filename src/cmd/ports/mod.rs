@@ -88,7 +88,9 @@ impl Config {
     /// The filters that need no owner: state, port, exposure, and the socket's UID.
     fn keeps_socket(&self, socket: &SocketEntry) -> bool {
         let state_ok = if !self.states.is_empty() {
+            // `listen` also means an unconnected UDP socket, as `ss -l` has it.
             self.states.contains(&socket.state)
+                || (socket.is_listening() && self.states.contains(&SocketState::Listen))
         } else {
             self.all || socket.is_listening()
         };
