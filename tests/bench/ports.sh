@@ -78,23 +78,21 @@ echo "fixture: $tcp TCP listeners, $udp UDP sockets in $procs processes (netns $
 held=$(ip netns exec "$netns" "$sockx" ports 10050 -t --json | wc -l)
 [ "$held" = 1 ] || { echo "ports.sh: port 10050 is not held as expected" >&2; exit 1; }
 
-in_ns() { printf 'ip netns exec %s %s' "$netns" "$*"; }
-
 echo
 echo "== full listing =="
-hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/full.json" \
-  -n "sockx ports" "$(in_ns "$sockx" ports)" \
-  -n "ss -tulnp" "$(in_ns ss -tulnp)" \
-  -n "netstat -tulnp" "$(in_ns netstat -tulnp)" \
-  -n "lsof -nP -iTCP -sTCP:LISTEN" "$(in_ns lsof -nP -iTCP -sTCP:LISTEN)"
+ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/full.json" \
+  -n "sockx ports" "$sockx ports" \
+  -n "ss -tulnp" "ss -tulnp" \
+  -n "netstat -tulnp" "netstat -tulnp" \
+  -n "lsof -nP -iTCP -sTCP:LISTEN" "lsof -nP -iTCP -sTCP:LISTEN"
 
 echo
 echo "== one port =="
-hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/one.json" \
-  -n "sockx ports 10050" "$(in_ns "$sockx" ports 10050)" \
-  -n "sockx ports 14950" "$(in_ns "$sockx" ports 14950)" \
-  -n "fuser -n tcp 10050" "$(in_ns fuser -n tcp 10050)" \
-  -n "lsof -nP -i TCP:10050" "$(in_ns lsof -nP -i TCP:10050)"
+ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/one.json" \
+  -n "sockx ports 10050" "$sockx ports 10050" \
+  -n "sockx ports 14950" "$sockx ports 14950" \
+  -n "fuser -n tcp 10050" "fuser -n tcp 10050" \
+  -n "lsof -nP -i TCP:10050" "lsof -nP -i TCP:10050"
 
 echo
 echo "== ratios (sockx median / anchor median; < 1 means sockx is faster) =="
