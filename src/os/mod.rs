@@ -1,1 +1,7 @@
 //! Platform code, behind `cfg`.
+
+pub mod holders;
+#[cfg(target_os = "linux")]
+pub mod linux;
+pub mod processes;
+pub mod sockets;
