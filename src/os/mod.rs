@@ -1,1 +1,4 @@
 //! Platform code, behind `cfg`.
+
+#[cfg(unix)]
+pub mod rlimit;
