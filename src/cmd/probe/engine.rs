@@ -91,6 +91,14 @@ pub fn run(
     engine.run(interrupt, &mut report)
 }
 
+/// Self-connects met (and re-probed) by every engine run in this process, for `-v`.
+static SELF_CONNECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many attempts so far connected a socket to itself and were re-probed.
+pub fn self_connects() -> usize {
+    SELF_CONNECTS.load(Ordering::Relaxed)
+}
+
 /// Fewest jobs for which the work is split across threads.
 const SPLIT_FROM: usize = 4096;
 /// Most threads a split run uses.
@@ -294,6 +302,7 @@ impl<'a> Engine<'a> {
                 self.finish(queued, outcome, report);
             }
             Step::SelfConnect => {
+                SELF_CONNECTS.fetch_add(1, Ordering::Relaxed);
                 self.free.push(slot);
                 if queued.self_connects + 1 >= SELF_CONNECT_TRIES {
                     let outcome = Outcome::new(

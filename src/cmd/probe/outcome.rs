@@ -225,6 +225,21 @@ mod tests {
     }
 
     #[test]
+    fn a_real_self_connect_is_detected() {
+        // A socket bound to a port and connected to that same address completes a
+        // simultaneous open with itself: what a scan of an ephemeral port can run into.
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        let local = socket.local_addr().unwrap().as_socket().unwrap();
+        socket.connect(&local.into()).unwrap();
+        let peer = socket.peer_addr().unwrap().as_socket().unwrap();
+        assert!(is_self_connect(local, peer));
+    }
+
+    #[test]
     fn state_names() {
         assert_eq!(
             PortState::parse("open|filtered"),

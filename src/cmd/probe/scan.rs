@@ -76,6 +76,12 @@ pub fn run(
     let mut stdout = std::io::stdout().lock();
     write_reports(&mut stdout, &reports, config.json, context.colors)?;
     stdout.flush()?;
+    if context.verbose() && engine::self_connects() > 0 {
+        note(&format!(
+            "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
+            engine::self_connects()
+        ));
+    }
     if context.chatty() {
         note(&tally.summary(hosts, started.elapsed()));
     }
