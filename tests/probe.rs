@@ -181,10 +181,11 @@ fn listening_ports() -> BTreeSet<u16> {
         };
         for line in content.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() > 3 && fields[3] == "0A" {
-                if let Some((_, port)) = fields[1].rsplit_once(':') {
-                    ports.insert(u16::from_str_radix(port, 16).unwrap());
-                }
+            if fields.len() > 3
+                && fields[3] == "0A"
+                && let Some((_, port)) = fields[1].rsplit_once(':')
+            {
+                ports.insert(u16::from_str_radix(port, 16).unwrap());
             }
         }
     }

@@ -184,9 +184,18 @@ impl Tally {
             "{total} {} on {hosts} {} in {}: {}",
             plural(total, "port", "ports"),
             plural(hosts, "host", "hosts"),
-            format_duration(elapsed),
+            format_elapsed(elapsed),
             counts.join(", ")
         )
+    }
+}
+
+/// `2.31ms` under a second, `1.502s` or `1m 3s` above.
+fn format_elapsed(elapsed: Duration) -> String {
+    if elapsed < Duration::from_secs(1) {
+        format_ms(millis(elapsed))
+    } else {
+        format_duration(elapsed)
     }
 }
 
