@@ -53,6 +53,22 @@ fn an_open_port_is_open_and_exits_zero() {
 }
 
 #[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let (_listener, port) = listener();
+    let target = format!("127.0.0.1:{port}");
+    sockx()
+        .args(["probe", "--color", "always", &target])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[32mopen\x1b[0m"));
+    sockx()
+        .args(["probe", &target])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
 fn a_refused_port_is_closed_and_exits_one() {
     let port = closed_port();
     sockx()
@@ -561,35 +577,69 @@ fn listeners_in(netns: &Netns, ports: &[u16]) -> Option<std::process::Child> {
     (line.trim() == "ready").then_some(child)
 }
 
-#[test]
-fn full_scan_in_a_namespace_with_a_dropped_range() {
-    let netns = match Netns::create() {
-        Ok(netns) => netns,
-        Err(reason) => return skip("full_scan_in_a_namespace_with_a_dropped_range", &reason),
-    };
-    let rules = "table inet f {\n chain in {\n  type filter hook input priority 0;\n  tcp dport 1000-1999 drop\n }\n}\n";
-    let nft = netns
+/// A fresh namespace whose input hook drops TCP to `ports` (e.g. `1000-1999`), or why not.
+fn namespace_dropping(ports: &str) -> Result<Netns, String> {
+    let netns = Netns::create()?;
+    let rules = format!(
+        "table inet f {{\n chain in {{\n  type filter hook input priority 0;\n  tcp dport {ports} drop\n }}\n}}\n"
+    );
+    let mut nft = netns
         .command("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
-        .spawn();
-    let Ok(mut nft) = nft else {
-        return skip(
-            "full_scan_in_a_namespace_with_a_dropped_range",
-            "nft is not installed",
-        );
-    };
+        .spawn()
+        .map_err(|err| format!("cannot run nft: {err}"))?;
     nft.stdin
         .take()
-        .unwrap()
+        .ok_or("no stdin for nft")?
         .write_all(rules.as_bytes())
-        .unwrap();
-    if !nft.wait().is_ok_and(|status| status.success()) {
-        return skip(
-            "full_scan_in_a_namespace_with_a_dropped_range",
-            "nft rules refused",
-        );
+        .map_err(|err| err.to_string())?;
+    match nft.wait() {
+        Ok(status) if status.success() => Ok(netns),
+        _ => Err("nft refused the rules".to_string()),
     }
+}
+
+#[test]
+fn running_out_of_descriptors_backs_off_instead_of_failing() {
+    let netns = match namespace_dropping("1000-1099") {
+        Ok(netns) => netns,
+        Err(reason) => {
+            return skip(
+                "running_out_of_descriptors_backs_off_instead_of_failing",
+                &reason,
+            );
+        }
+    };
+    // 40 descriptors and a window of 500 while 100 dropped ports hold their sockets: socket()
+    // fails with EMFILE; the scan must back off and still give every port its true state.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 40 && exec ip netns exec \"$1\" \"$0\" probe 127.0.0.1:1-2000 -c 500 -t 300ms --json --state all")
+        .arg(common::sockx_path())
+        .arg(&netns.name)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let rows = json_lines(&output);
+    assert_eq!(rows.len(), 2000);
+    for row in rows {
+        let port = row["port"].as_u64().unwrap();
+        let want = if (1000..=1099).contains(&port) {
+            "filtered"
+        } else {
+            "closed"
+        };
+        assert_eq!(row["state"], want, "{row}");
+    }
+}
+
+#[test]
+fn full_scan_in_a_namespace_with_a_dropped_range() {
+    let netns = match namespace_dropping("1000-1999") {
+        Ok(netns) => netns,
+        Err(reason) => return skip("full_scan_in_a_namespace_with_a_dropped_range", &reason),
+    };
     let open: [u16; 4] = [22, 8080, 31337, 50001];
     let Some(mut holder) = listeners_in(&netns, &open) else {
         return skip(

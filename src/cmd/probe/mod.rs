@@ -59,15 +59,20 @@ fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> Engine
 /// File descriptors kept free for everything that is not a probe socket.
 const FD_RESERVE: u64 = 32;
 
-/// The window: `-c`, or up to [`MAX_DEFAULT_CONCURRENCY`], never more than there are jobs or
-/// than the open-file limit allows. The soft limit is raised to the hard one only when the
+/// The window. By default up to [`MAX_DEFAULT_CONCURRENCY`], never more than there are jobs
+/// or than the open-file limit allows; `-c N` is taken as asked (the engine backs off if the
+/// host runs out of descriptors). The soft limit is raised to the hard one only when the
 /// window needs it, so a single check costs no extra system calls and a command run after
 /// `--wait` inherits the usual limit.
 fn concurrency(requested: Option<usize>, jobs: usize) -> usize {
     let wanted = requested
         .unwrap_or(MAX_DEFAULT_CONCURRENCY)
         .min(jobs.max(1));
-    wanted.min(open_file_room(wanted)).max(1)
+    let room = open_file_room(wanted);
+    match requested {
+        Some(_) => wanted,
+        None => wanted.min(room).max(1),
+    }
 }
 
 #[cfg(unix)]
@@ -103,6 +108,7 @@ mod tests {
     fn the_window_fits_the_jobs_and_the_limit() {
         assert_eq!(concurrency(None, 1), 1);
         assert_eq!(concurrency(Some(10), 3), 3);
+        assert_eq!(concurrency(Some(100_000), 200_000), 100_000);
         let big = concurrency(None, 65535);
         assert!((1..=MAX_DEFAULT_CONCURRENCY).contains(&big));
         #[cfg(unix)]
