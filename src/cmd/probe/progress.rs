@@ -24,9 +24,9 @@ impl Progress {
         let wanted = context.chatty() && len > 1 && std::io::stderr().is_terminal();
         let bar = wanted.then(|| {
             let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} {bar:40} {pos}/{len} probes  {per_sec}  eta {eta}",
-            ) {
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} probes, eta {eta}")
+            {
                 bar.set_style(style);
             }
             bar
