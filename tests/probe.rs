@@ -210,19 +210,40 @@ fn listening_ports() -> BTreeSet<u16> {
 
 #[test]
 fn ephemeral_ports_without_listeners_are_never_open() {
-    // Connecting to 127.0.0.1:P can be given P as its own source port and connect to itself.
-    // Scan part of the ephemeral range, where that happens: every port reported open must
-    // have a real listener (other tests and programs may hold some).
-    let range = "127.0.0.1:40000-44999";
+    // Connecting to 127.0.0.1:P can be given P as its own source port and connect to itself
+    // (a self-connect); such a port must never be reported open. In a namespace of its own
+    // nothing listens, so the whole ephemeral range must come back without an open port.
+    if let Ok(netns) = Netns::create() {
+        let output = netns
+            .sockx()
+            .args([
+                "probe",
+                "-v",
+                "-t",
+                "300ms",
+                "--json",
+                "127.0.0.1:32768-60999",
+            ])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(text(&output.stdout), "", "{}", text(&output.stderr));
+        assert!(text(&output.stderr).contains("28232 closed"));
+        return;
+    }
+    // Without a namespace, other programs may listen in the range: every port reported open
+    // must have had a real listener before or after the scan.
+    let before = listening_ports();
     let output = sockx()
-        .args(["probe", "-v", "-t", "300ms", "--json", range])
+        .args(["probe", "-t", "300ms", "--json", "127.0.0.1:40000-44999"])
         .output()
         .unwrap();
-    let listening = listening_ports();
+    let after = listening_ports();
     for row in json_lines(&output) {
         let port = row["port"].as_u64().unwrap() as u16;
         assert!(
-            listening.contains(&port),
+            before.contains(&port) || after.contains(&port),
             "port {port} reported open without a listener: {row}"
         );
     }

@@ -70,7 +70,7 @@ seconds() { # runs a command, prints its wall time in seconds
   start=$(date +%s.%N)
   "$@" >/dev/null 2>&1 || true
   end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+  printf '%.3f\n' "$(echo "$end - $start" | bc -l)"
 }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f\n", m}'; }
 
@@ -106,13 +106,15 @@ run_rounds() { # name ns -- prints medians and ratio to nmap
     if [ -n "$RUSTSCAN" ]; then
       seconds in_ns "$ns" "$RUSTSCAN" -a 127.0.0.1 -r 1-65535 -t 1000 -g --no-config >>"$WORK/rustscan.t"
     fi
-    echo "  round $round: sockx $(tail -1 "$WORK/sockx.t")s  nmap $(tail -1 "$WORK/nmap.t")s"
+    echo "  round $round: sockx $(tail -1 "$WORK/sockx.t") s, nmap $(tail -1 "$WORK/nmap.t") s"
   done
   local s n
   s=$(median <"$WORK/sockx.t"); n=$(median <"$WORK/nmap.t")
-  echo "$label: sockx $s s, nmap $n s (median of $ROUNDS), sockx/nmap = $(echo "$s / $n" | bc -l | cut -c1-5)"
+  echo "$label: sockx $s s, nmap $n s (median of $ROUNDS), sockx/nmap = $(printf '%.2f' "$(echo "$s / $n" | bc -l)")"
   if [ -n "$RUSTSCAN" ]; then
-    echo "$label: rustscan $(median <"$WORK/rustscan.t") s"
+    local r
+    r=$(median <"$WORK/rustscan.t")
+    echo "$label: rustscan $r s, sockx/rustscan = $(printf '%.2f' "$(echo "$s / $r" | bc -l)")"
   fi
 }
 
