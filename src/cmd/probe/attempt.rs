@@ -72,9 +72,10 @@ pub fn start(
     registry: &Registry,
     token: Token,
     started: Instant,
+    spares: &mut Spares,
 ) -> Step {
     let result = match spec.proto {
-        Proto::Tcp => start_tcp(addr, registry, token, started),
+        Proto::Tcp => start_tcp(addr, registry, token, started, spares),
         Proto::Udp => start_udp(spec, addr, registry, token, started),
     };
     result.unwrap_or_else(|err| classify(&err, spec.proto, started))
@@ -85,21 +86,86 @@ fn start_tcp(
     registry: &Registry,
     token: Token,
     started: Instant,
+    spares: &mut Spares,
 ) -> io::Result<Step> {
-    let socket = nonblocking_socket(&addr, Proto::Tcp)?;
+    let socket = match spares.take(&addr) {
+        Some(socket) => socket,
+        None => nonblocking_socket(&addr, Proto::Tcp)?,
+    };
     match socket.connect(&addr.into()) {
         Ok(()) => {}
         Err(err) if is_in_progress(&err) => {}
         Err(err) => return Ok(classify(&err, Proto::Tcp, started)),
     }
-    // On loopback the reset to a closed port has usually been processed before connect
+    // On loopback the reset from a closed port has usually been processed before connect
     // returns: take the answer now and skip the poller for most closed ports.
-    if let Some(err) = socket.take_error()? {
-        return Ok(classify(&err, Proto::Tcp, started));
+    match early_answer(&socket, &addr)? {
+        Some(err) => {
+            let step = classify(&err, Proto::Tcp, started);
+            if err.kind() == io::ErrorKind::ConnectionRefused {
+                spares.put(&addr, socket);
+            }
+            Ok(step)
+        }
+        None => {
+            let mut stream = TcpStream::from_std(socket.into());
+            registry.register(&mut stream, token, Interest::WRITABLE)?;
+            Ok(Step::Waiting(Flight::Connecting(stream)))
+        }
     }
-    let mut stream = TcpStream::from_std(socket.into());
-    registry.register(&mut stream, token, Interest::WRITABLE)?;
-    Ok(Step::Waiting(Flight::Connecting(stream)))
+}
+
+/// The error a connect already ended with, if any. On Linux a second connect() both reports
+/// it and returns the socket to the unconnected state, so that it can be reused for the next
+/// port: a refused port then costs two system calls and no socket allocation. (While the
+/// SYN is unanswered it only says EALREADY; once connected it returns success.)
+#[cfg(target_os = "linux")]
+fn early_answer(socket: &Socket, addr: &SocketAddr) -> io::Result<Option<io::Error>> {
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => Ok(None),
+        Err(err) if err.raw_os_error() == Some(nix::libc::EALREADY) => Ok(None),
+        Err(err) if is_in_progress(&err) => Ok(None),
+        Err(err) => Ok(Some(err)),
+    }
+}
+
+/// The error a connect already ended with, if any (SO_ERROR).
+#[cfg(not(target_os = "linux"))]
+fn early_answer(socket: &Socket, _addr: &SocketAddr) -> io::Result<Option<io::Error>> {
+    socket.take_error()
+}
+
+/// Sockets whose connect was refused, reset and ready for the next port (Linux only).
+#[derive(Debug, Default)]
+pub struct Spares {
+    v4: Vec<Socket>,
+    v6: Vec<Socket>,
+}
+
+impl Spares {
+    /// A handful is enough: a refused socket is reused by the very next attempt.
+    const KEEP: usize = 8;
+
+    fn take(&mut self, addr: &SocketAddr) -> Option<Socket> {
+        self.pool(addr).pop()
+    }
+
+    fn put(&mut self, addr: &SocketAddr, socket: Socket) {
+        if cfg!(target_os = "linux") {
+            let pool = self.pool(addr);
+            if pool.len() < Self::KEEP {
+                pool.push(socket);
+            }
+        }
+    }
+
+    fn pool(&mut self, addr: &SocketAddr) -> &mut Vec<Socket> {
+        if addr.is_ipv4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        }
+    }
 }
 
 fn start_udp(

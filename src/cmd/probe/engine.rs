@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 
-use super::attempt::{self, AttemptSpec, Flight, Step};
+use super::attempt::{self, AttemptSpec, Flight, Spares, Step};
 use super::interrupt::Interrupt;
 use super::outcome::{Outcome, PortState, Reason};
 use crate::net::socket::Proto;
@@ -185,6 +185,7 @@ struct Engine<'a> {
     window: usize,
     paused_until: Option<Instant>,
     seq: u64,
+    spares: Spares,
 }
 
 impl<'a> Engine<'a> {
@@ -203,6 +204,7 @@ impl<'a> Engine<'a> {
             window: concurrency,
             paused_until: None,
             seq: 0,
+            spares: Spares::default(),
         })
     }
 
@@ -271,6 +273,7 @@ impl<'a> Engine<'a> {
                 self.poll.registry(),
                 Token(slot),
                 started,
+                &mut self.spares,
             );
             if !self.settle(slot, queued, started, step, report) {
                 // The host is short of sockets: stop launching for now.
