@@ -358,3 +358,77 @@ fn is_in_progress(err: &io::Error) -> bool {
     #[cfg(not(unix))]
     return err.kind() == io::ErrorKind::WouldBlock;
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use mio::{Events, Poll};
+    use std::net::TcpListener;
+
+    fn tcp() -> AttemptSpec {
+        AttemptSpec {
+            proto: Proto::Tcp,
+            payload: Vec::new(),
+            banner: false,
+        }
+    }
+
+    #[test]
+    fn a_refused_socket_is_reused_for_the_next_port() {
+        let mut poll = Poll::new().unwrap();
+        let mut spares = Spares::default();
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let step = start(
+            &tcp(),
+            closed,
+            poll.registry(),
+            Token(0),
+            Instant::now(),
+            &mut spares,
+        );
+        match step {
+            Step::Done(outcome) => assert_eq!(outcome.reason, Reason::ConnRefused),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(spares.v4.len(), 1);
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let started = Instant::now();
+        let step = start(
+            &tcp(),
+            open,
+            poll.registry(),
+            Token(1),
+            started,
+            &mut spares,
+        );
+        assert!(spares.v4.is_empty());
+        let Step::Waiting(mut flight) = step else {
+            panic!("{step:?}");
+        };
+        let mut events = Events::with_capacity(8);
+        for _ in 0..50 {
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+            if events.is_empty() {
+                continue;
+            }
+            match advance(flight, &tcp(), poll.registry(), Token(1), started) {
+                Step::Done(outcome) => {
+                    assert_eq!(
+                        (outcome.state, outcome.reason),
+                        (PortState::Open, Reason::SynAck)
+                    );
+                    return;
+                }
+                Step::Waiting(again) => flight = again,
+                other => panic!("{other:?}"),
+            }
+        }
+        panic!("no answer from an open port");
+    }
+}
