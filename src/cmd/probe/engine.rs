@@ -116,9 +116,15 @@ pub fn run_split(
     mut progress: impl FnMut(usize),
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores.min(MAX_THREADS);
-    if jobs.len() < SPLIT_FROM || threads < 2 {
+    // Small runs (a single check above all) skip the core count: it reads cgroup files.
+    let threads = if jobs.len() < SPLIT_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS)
+    };
+    if threads < 2 {
         let mut done = 0;
         return run(jobs, config, interrupt, |job, outcome| {
             done += 1;
