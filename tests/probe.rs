@@ -452,6 +452,29 @@ fn ctrl_c_ends_count_zero_with_a_summary() {
 }
 
 #[test]
+fn ctrl_c_stops_a_wait_with_130() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let port = closed_port();
+    let mut child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "--wait",
+            "60s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "true",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+}
+
+#[test]
 fn udp_reply_is_open_and_silence_or_icmp_is_not() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = peer.local_addr().unwrap().port();

@@ -24,7 +24,8 @@ pub struct ProbeArgs {
     #[arg(short, long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
     pub timeout: Duration,
 
-    /// Extra attempts after a timeout (a refusal is final)
+    /// Extra attempts after a timeout (a refusal is final). Within one attempt the kernel
+    /// already resends an unanswered SYN (after 1s, then 3s, ...)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retries: u32,
 
