@@ -31,6 +31,18 @@ pub fn run(
     } = Plan::build(&config.targets, context.family)?;
     let engine = engine_config(config, jobs.len(), config.timeout);
     if context.verbose() {
+        let mut named: Vec<&str> = Vec::new();
+        for record in records.iter().filter(|r| r.host.is_name) {
+            if !named.contains(&record.host.name.as_str()) {
+                named.push(&record.host.name);
+                let ips: Vec<String> = record.host.ips.iter().map(ToString::to_string).collect();
+                note(&format!(
+                    "{} resolves to {}",
+                    record.host.name,
+                    ips.join(", ")
+                ));
+            }
+        }
         note(&format!(
             "probing {} {} ports on {hosts} host(s): {} probes, window {}, timeout {}, retries {}",
             records.len(),
