@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('ports', 'ports', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('p', 'p', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -99,6 +100,37 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sockx;probe' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Ports for targets named without ports: 22,80,8000-8100, service names, or all')
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports for targets named without ports: 22,80,8000-8100, service names, or all')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Timeout per attempt')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout per attempt')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Extra attempts after a timeout (a refusal is final). Within one attempt the kernel already resends an unanswered SYN (after 1s, then 3s, ...)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Probes in flight at once [default: from the open-file limit]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Probes in flight at once [default: from the open-file limit]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Re-probe until every target is open or DUR has passed')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between rounds [default: 250ms with --wait, 1s with --count]')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON lines on stdout: one object per reported port')
+            [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'After connecting, read what the service says first (up to 1 KiB) and show it escaped')
+            [CompletionResult]::new('--any', '--any', [CompletionResultType]::ParameterName, 'Succeed when at least one probed port is open (default: all of them)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
+            [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sockx;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
@@ -129,12 +161,16 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
         }
         'sockx;help' {
             [CompletionResult]::new('ports', 'ports', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sockx;help;ports' {
+            break
+        }
+        'sockx;help;probe' {
             break
         }
         'sockx;help;completions' {

@@ -35,6 +35,7 @@ complete -c sockx -n "__fish_sockx_needs_command" -s h -l help -d 'Print help (s
 complete -c sockx -n "__fish_sockx_needs_command" -s V -l version -d 'Print version'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "p" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -80,6 +81,28 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -s 4 -d 'IPv4 only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s p -l ports -d 'Ports for targets named without ports: 22,80,8000-8100, service names, or all' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s t -l timeout -d 'Timeout per attempt' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l retries -d 'Extra attempts after a timeout (a refusal is final). Within one attempt the kernel already resends an unanswered SYN (after 1s, then 3s, ...)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s c -l concurrency -d 'Probes in flight at once [default: from the open-file limit]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l state -d 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe until every target is open or DUR has passed' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (default empty; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON lines on stdout: one object per reported port'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s q -l quiet -d 'Nothing on stderr but errors'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s 4 -d 'IPv4 only'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s 6 -d 'IPv6 only'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -98,7 +121,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 4 -d 'IPv4 only'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

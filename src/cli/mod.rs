@@ -4,6 +4,7 @@
 mod connect;
 mod listen;
 mod ports;
+mod probe;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -12,6 +13,7 @@ use crate::output::ColorChoice;
 pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
 pub use ports::PortsArgs;
+pub use probe::ProbeArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
 /// port, and a port prober.
@@ -65,6 +67,9 @@ pub enum Command {
     /// Which process holds which port (like ss -tulnp, lsof -i, fuser)
     #[command(visible_alias = "p")]
     Ports(PortsArgs),
+
+    /// Is it open? Scan, wait for, or time TCP and UDP ports
+    Probe(ProbeArgs),
 
     /// Print the completion script for a shell
     Completions(CompletionsArgs),

@@ -2,6 +2,7 @@
 
 mod completions;
 mod ports;
+mod probe;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::Status;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     let context = Context::new(&cli.global);
     match cli.command {
         Command::Ports(args) => ports::run(args, &context),
+        Command::Probe(args) => probe::run(args, &context),
         Command::Completions(args) => completions::run(args),
         Command::Manpage => completions::manpage(),
     }

@@ -4,4 +4,6 @@ pub mod holders;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod processes;
+#[cfg(unix)]
+pub mod rlimit;
 pub mod sockets;

@@ -1,0 +1,80 @@
+//! `sockx probe` arguments.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::net::{PortSpec, parse_duration};
+
+/// Is it open? Scan, wait for, or time TCP (and UDP) ports.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
+)]
+pub struct ProbeArgs {
+    /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+
+    /// Ports for targets named without ports: 22,80,8000-8100, service names, or all
+    #[arg(short, long, value_name = "PORTS", value_parser = parse_port_spec)]
+    pub ports: Option<PortSpec>,
+
+    /// Timeout per attempt
+    #[arg(short, long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    pub timeout: Duration,
+
+    /// Extra attempts after a timeout (a refusal is final). Within one attempt the kernel
+    /// already resends an unanswered SYN (after 1s, then 3s, ...)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+
+    /// Probes in flight at once [default: from the open-file limit]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+
+    /// Which states to list: open, closed, filtered, open|filtered (comma list) or all
+    /// [default: every port up to 32 probes, only open ones above]
+    #[arg(long, value_name = "STATES")]
+    pub state: Option<String>,
+
+    /// JSON lines on stdout: one object per reported port
+    #[arg(long)]
+    pub json: bool,
+
+    /// After connecting, read what the service says first (up to 1 KiB) and show it escaped
+    #[arg(long)]
+    pub banner: bool,
+
+    /// Succeed when at least one probed port is open (default: all of them)
+    #[arg(long)]
+    pub any: bool,
+
+    /// Re-probe until every target is open or DUR has passed
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "count")]
+    pub wait: Option<Duration>,
+
+    /// Time between rounds [default: 250ms with --wait, 1s with --count]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// UDP instead of TCP
+    #[arg(short, long)]
+    pub udp: bool,
+
+    /// UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)
+    #[arg(long, value_name = "DATA", requires = "udp")]
+    pub payload: Option<String>,
+
+    /// With --wait: the command to run once every target is open; sockx exits with its status
+    #[arg(last = true, value_name = "CMD", requires = "wait")]
+    pub command: Vec<String>,
+}
+
+fn parse_port_spec(text: &str) -> Result<PortSpec, String> {
+    text.parse()
+}

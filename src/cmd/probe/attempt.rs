@@ -1,0 +1,434 @@
+//! One probe attempt on one socket: start it, and move it on when its socket has news.
+//! TCP: a non-blocking connect (then, with `--banner`, a short read); UDP: a connected socket
+//! that sends one datagram and waits for a reply or an ICMP error.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpStream, UdpSocket};
+use mio::{Interest, Registry, Token};
+
+use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use socket2::{Domain, Protocol, Type};
+use socket2::{SockRef, Socket};
+
+use crate::net::socket::Proto;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use crate::net::socket::{SocketOptions, new_socket};
+
+/// Most bytes kept of a banner.
+pub const BANNER_MAX: usize = 1024;
+
+/// What the engine needs to know to run attempts.
+#[derive(Debug, Clone)]
+pub struct AttemptSpec {
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// What to send in each UDP datagram.
+    pub payload: Vec<u8>,
+    /// Read a banner after a TCP connect.
+    pub banner: bool,
+}
+
+/// A socket with an attempt in progress.
+#[derive(Debug)]
+pub enum Flight {
+    /// TCP connect sent, waiting for the handshake or an error.
+    Connecting(TcpStream),
+    /// Connected; waiting for the service's first bytes.
+    ReadingBanner {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// What arrived so far.
+        received: Vec<u8>,
+    },
+    /// UDP datagram sent, waiting for a reply or an ICMP error.
+    Datagram(UdpSocket),
+}
+
+/// Where an attempt stands after a step.
+#[derive(Debug)]
+pub enum Step {
+    /// Still in progress; keep the socket registered.
+    Waiting(Flight),
+    /// Connected, now waiting for the banner: a new phase with its own deadline.
+    Rearmed(Flight),
+    /// Finished with an answer.
+    Done(Outcome),
+    /// The socket connected to itself (loopback, ephemeral port): probe again.
+    SelfConnect,
+    /// This host ran out of sockets, buffers or ports: back off and probe again.
+    Shortage,
+}
+
+/// Starts an attempt on `addr`, registering its socket under `token`.
+pub fn start(
+    spec: &AttemptSpec,
+    addr: SocketAddr,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+    spares: &mut Spares,
+) -> Step {
+    let result = match spec.proto {
+        Proto::Tcp => start_tcp(addr, registry, token, started, spares),
+        Proto::Udp => start_udp(spec, addr, registry, token, started),
+    };
+    result.unwrap_or_else(|err| classify(&err, spec.proto, started))
+}
+
+fn start_tcp(
+    addr: SocketAddr,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+    spares: &mut Spares,
+) -> io::Result<Step> {
+    let socket = match spares.take(&addr) {
+        Some(socket) => socket,
+        None => nonblocking_socket(&addr, Proto::Tcp)?,
+    };
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(err) if is_in_progress(&err) => {}
+        Err(err) => return Ok(classify(&err, Proto::Tcp, started)),
+    }
+    // On loopback the reset from a closed port has usually been processed before connect
+    // returns: take the answer now and skip the poller for most closed ports.
+    match early_answer(&socket, &addr)? {
+        Some(err) => {
+            let step = classify(&err, Proto::Tcp, started);
+            if err.kind() == io::ErrorKind::ConnectionRefused {
+                spares.put(&addr, socket);
+            }
+            Ok(step)
+        }
+        None => {
+            let mut stream = TcpStream::from_std(socket.into());
+            registry.register(&mut stream, token, Interest::WRITABLE)?;
+            Ok(Step::Waiting(Flight::Connecting(stream)))
+        }
+    }
+}
+
+/// The error a connect already ended with, if any. On Linux a second connect() both reports
+/// it and returns the socket to the unconnected state, so that it can be reused for the next
+/// port: a refused port then costs two system calls and no socket allocation. (While the
+/// SYN is unanswered it only says EALREADY; once connected it returns success.)
+#[cfg(target_os = "linux")]
+fn early_answer(socket: &Socket, addr: &SocketAddr) -> io::Result<Option<io::Error>> {
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => Ok(None),
+        Err(err) if err.raw_os_error() == Some(nix::libc::EALREADY) => Ok(None),
+        Err(err) if is_in_progress(&err) => Ok(None),
+        Err(err) => Ok(Some(err)),
+    }
+}
+
+/// The error a connect already ended with, if any (SO_ERROR).
+#[cfg(not(target_os = "linux"))]
+fn early_answer(socket: &Socket, _addr: &SocketAddr) -> io::Result<Option<io::Error>> {
+    socket.take_error()
+}
+
+/// Sockets whose connect was refused, reset and ready for the next port (Linux only).
+#[derive(Debug, Default)]
+pub struct Spares {
+    v4: Vec<Socket>,
+    v6: Vec<Socket>,
+}
+
+impl Spares {
+    /// A handful is enough: a refused socket is reused by the very next attempt.
+    const KEEP: usize = 8;
+
+    fn take(&mut self, addr: &SocketAddr) -> Option<Socket> {
+        self.pool(addr).pop()
+    }
+
+    fn put(&mut self, addr: &SocketAddr, socket: Socket) {
+        if cfg!(target_os = "linux") {
+            let pool = self.pool(addr);
+            if pool.len() < Self::KEEP {
+                pool.push(socket);
+            }
+        }
+    }
+
+    fn pool(&mut self, addr: &SocketAddr) -> &mut Vec<Socket> {
+        if addr.is_ipv4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        }
+    }
+}
+
+fn start_udp(
+    spec: &AttemptSpec,
+    addr: SocketAddr,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+) -> io::Result<Step> {
+    let socket = nonblocking_socket(&addr, Proto::Udp)?;
+    socket.connect(&addr.into())?;
+    let mut socket = UdpSocket::from_std(socket.into());
+    registry.register(&mut socket, token, Interest::READABLE)?;
+    if let Err(err) = socket.send(&spec.payload) {
+        return Ok(classify(&err, Proto::Udp, started));
+    }
+    Ok(Step::Waiting(Flight::Datagram(socket)))
+}
+
+/// A non-blocking socket for `addr`. On Linux SOCK_NONBLOCK is set at creation: one system
+/// call instead of three per probe, which shows on a 65,535-port scan. SO_LINGER is set only
+/// once a connection is established (see [`connected`]): a socket closed while its SYN is
+/// unanswered, or after a reset, leaves no TIME_WAIT anyway.
+fn nonblocking_socket(addr: &SocketAddr, proto: Proto) -> io::Result<Socket> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let (kind, protocol) = match proto {
+            Proto::Tcp => (Type::STREAM, Protocol::TCP),
+            Proto::Udp => (Type::DGRAM, Protocol::UDP),
+        };
+        Socket::new(
+            Domain::for_address(*addr),
+            kind.nonblocking(),
+            Some(protocol),
+        )
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let socket = new_socket(addr, proto, &SocketOptions::default())?;
+        socket.set_nonblocking(true)?;
+        Ok(socket)
+    }
+}
+
+/// Moves an attempt on after its socket reported readiness.
+pub fn advance(
+    flight: Flight,
+    spec: &AttemptSpec,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+) -> Step {
+    match flight {
+        Flight::Connecting(stream) => connected(stream, spec, registry, token, started),
+        Flight::ReadingBanner {
+            mut stream,
+            rtt,
+            mut received,
+        } => match read_banner(&mut stream, &mut received) {
+            BannerRead::More => Step::Waiting(Flight::ReadingBanner {
+                stream,
+                rtt,
+                received,
+            }),
+            BannerRead::Finished => Step::Done(open_with_banner(rtt, &received)),
+        },
+        Flight::Datagram(socket) => {
+            let mut buf = [0u8; 1];
+            match socket.recv(&mut buf) {
+                Ok(_) => Step::Done(Outcome::new(
+                    PortState::Open,
+                    Reason::UdpResponse,
+                    Some(started.elapsed()),
+                )),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    Step::Waiting(Flight::Datagram(socket))
+                }
+                Err(err) => classify(&err, Proto::Udp, started),
+            }
+        }
+    }
+}
+
+/// What a TCP socket's readiness means: connected, refused, or nothing yet.
+fn connected(
+    mut stream: TcpStream,
+    spec: &AttemptSpec,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+) -> Step {
+    let rtt = started.elapsed();
+    match stream.take_error() {
+        Ok(Some(err)) | Err(err) => return classify(&err, Proto::Tcp, started),
+        Ok(None) => {}
+    }
+    let peer = match stream.peer_addr() {
+        Ok(peer) => peer,
+        // Not connected yet (a spurious wake-up): keep waiting.
+        Err(err) if err.kind() == io::ErrorKind::NotConnected => {
+            return Step::Waiting(Flight::Connecting(stream));
+        }
+        Err(err) => return classify(&err, Proto::Tcp, started),
+    };
+    // SO_LINGER 0: closing sends a reset, so a scan leaves no TIME_WAIT behind.
+    let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    if stream
+        .local_addr()
+        .is_ok_and(|local| is_self_connect(local, peer))
+    {
+        return Step::SelfConnect;
+    }
+    if !spec.banner {
+        return Step::Done(Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)));
+    }
+    let mut received = Vec::new();
+    if registry
+        .reregister(&mut stream, token, Interest::READABLE)
+        .is_err()
+    {
+        return Step::Done(open_with_banner(rtt, &received));
+    }
+    match read_banner(&mut stream, &mut received) {
+        BannerRead::Finished => Step::Done(open_with_banner(rtt, &received)),
+        BannerRead::More => Step::Rearmed(Flight::ReadingBanner {
+            stream,
+            rtt,
+            received,
+        }),
+    }
+}
+
+enum BannerRead {
+    More,
+    Finished,
+}
+
+/// Reads what is there; finished once something arrived (and nothing more is waiting), the
+/// peer closed, or the buffer is full.
+fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
+    let mut buf = [0u8; BANNER_MAX];
+    loop {
+        let room = BANNER_MAX - received.len();
+        if room == 0 {
+            return BannerRead::Finished;
+        }
+        match stream.read(&mut buf[..room]) {
+            Ok(0) => return BannerRead::Finished,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                return if received.is_empty() {
+                    BannerRead::More
+                } else {
+                    BannerRead::Finished
+                };
+            }
+            Err(_) => return BannerRead::Finished,
+        }
+    }
+}
+
+/// The outcome of an attempt whose banner phase ended (possibly by its deadline).
+pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
+    match flight {
+        Flight::ReadingBanner { rtt, received, .. } => Some(open_with_banner(*rtt, received)),
+        _ => None,
+    }
+}
+
+fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
+    Outcome {
+        banner: (!received.is_empty()).then(|| super::escape::escape_bytes(received)),
+        ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
+    }
+}
+
+fn classify(err: &io::Error, proto: Proto, started: Instant) -> Step {
+    match Outcome::from_error(err, proto == Proto::Udp, started.elapsed()) {
+        Some(outcome) => Step::Done(outcome),
+        None => Step::Shortage,
+    }
+}
+
+/// A non-blocking connect under way. (EAGAIN from a TCP connect on Linux means "no free
+/// local port", a shortage, so only EINPROGRESS counts on Unix.)
+fn is_in_progress(err: &io::Error) -> bool {
+    #[cfg(unix)]
+    return err.raw_os_error() == Some(nix::libc::EINPROGRESS);
+    #[cfg(not(unix))]
+    return err.kind() == io::ErrorKind::WouldBlock;
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use mio::{Events, Poll};
+    use std::net::TcpListener;
+
+    fn tcp() -> AttemptSpec {
+        AttemptSpec {
+            proto: Proto::Tcp,
+            payload: Vec::new(),
+            banner: false,
+        }
+    }
+
+    #[test]
+    fn a_refused_socket_is_reused_for_the_next_port() {
+        let mut poll = Poll::new().unwrap();
+        let mut spares = Spares::default();
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let step = start(
+            &tcp(),
+            closed,
+            poll.registry(),
+            Token(0),
+            Instant::now(),
+            &mut spares,
+        );
+        match step {
+            Step::Done(outcome) => assert_eq!(outcome.reason, Reason::ConnRefused),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(spares.v4.len(), 1);
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let started = Instant::now();
+        let step = start(
+            &tcp(),
+            open,
+            poll.registry(),
+            Token(1),
+            started,
+            &mut spares,
+        );
+        assert!(spares.v4.is_empty());
+        let Step::Waiting(mut flight) = step else {
+            panic!("{step:?}");
+        };
+        let mut events = Events::with_capacity(8);
+        for _ in 0..50 {
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+            if events.is_empty() {
+                continue;
+            }
+            match advance(flight, &tcp(), poll.registry(), Token(1), started) {
+                Step::Done(outcome) => {
+                    assert_eq!(
+                        (outcome.state, outcome.reason),
+                        (PortState::Open, Reason::SynAck)
+                    );
+                    return;
+                }
+                Step::Waiting(again) => flight = again,
+                other => panic!("{other:?}"),
+            }
+        }
+        panic!("no answer from an open port");
+    }
+}

@@ -1,0 +1,269 @@
+//! `sockx probe` arguments turned into a validated config before any I/O.
+
+use std::time::Duration;
+
+use super::attempt::AttemptSpec;
+use super::escape::unescape;
+use super::outcome::PortState;
+use crate::cli::ProbeArgs;
+use crate::error::Error;
+use crate::net::socket::Proto;
+use crate::net::{HostSpec, PortSpec, Target};
+
+/// The most address × port probes one run may make: a /16 on a few ports, or 16 hosts on
+/// every port. Beyond that the run would take hours and the results would not fit in memory.
+pub const MAX_PROBES: u64 = 1 << 20;
+
+/// Most probes in flight at once by default, however high the open-file limit.
+pub const MAX_DEFAULT_CONCURRENCY: usize = 5000;
+
+/// What `probe` was asked to do.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Probe every port once and report.
+    Scan,
+    /// Re-probe until all are open, then maybe run a command.
+    Wait {
+        /// Give up after this long.
+        limit: Duration,
+        /// Time between rounds.
+        interval: Duration,
+        /// What to run once everything is open.
+        command: Vec<String>,
+    },
+    /// Time N connects per target.
+    Latency {
+        /// Attempts per target; `None` runs until Ctrl-C.
+        count: Option<u64>,
+        /// Time between attempts.
+        interval: Duration,
+    },
+}
+
+/// One target with its ports settled.
+#[derive(Debug, Clone)]
+pub struct TargetPorts {
+    /// The host or block.
+    pub hosts: HostSpec,
+    /// The distinct ports, in the order given.
+    pub ports: Vec<u16>,
+}
+
+/// Which states the output lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateFilter {
+    /// Every port up to [`StateFilter::AUTO_LIMIT`] probes, only open ones above.
+    Auto,
+    /// Exactly these states.
+    Only(Vec<PortState>),
+}
+
+impl StateFilter {
+    /// Up to this many probed ports, every port is listed by default.
+    pub const AUTO_LIMIT: usize = 32;
+
+    /// Whether a port in `state` is listed when `probed` ports were probed.
+    pub fn shows(&self, state: PortState, probed: usize) -> bool {
+        match self {
+            StateFilter::Auto => probed <= Self::AUTO_LIMIT || state == PortState::Open,
+            StateFilter::Only(states) => states.contains(&state),
+        }
+    }
+
+    /// Parses `open,closed`, `filtered`, `open|filtered` or `all`.
+    pub fn parse(text: &str) -> Result<StateFilter, String> {
+        let mut states = Vec::new();
+        for word in text.split(',') {
+            if word.trim().eq_ignore_ascii_case("all") {
+                return Ok(StateFilter::Only(PortState::ALL.to_vec()));
+            }
+            let state = PortState::parse(word).ok_or_else(|| {
+                format!("unknown state '{word}' (open, closed, filtered, open|filtered, all)")
+            })?;
+            states.push(state);
+        }
+        Ok(StateFilter::Only(states))
+    }
+}
+
+/// The validated `probe` config.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// What to probe.
+    pub targets: Vec<TargetPorts>,
+    /// Scan, wait or latency.
+    pub mode: Mode,
+    /// What each attempt does.
+    pub spec: AttemptSpec,
+    /// Timeout per attempt.
+    pub timeout: Duration,
+    /// Extra attempts after a timeout.
+    pub retries: u32,
+    /// `-c`, when given.
+    pub concurrency: Option<usize>,
+    /// Which states to list.
+    pub filter: StateFilter,
+    /// JSON lines output.
+    pub json: bool,
+    /// `--any`: one open port is enough.
+    pub any: bool,
+}
+
+impl ProbeConfig {
+    /// Validates the arguments; every error here is a usage error (exit 2).
+    pub fn from_args(args: ProbeArgs) -> Result<ProbeConfig, Error> {
+        let targets = parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+        let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
+        if args.banner && args.udp {
+            return Err(Error::usage("--banner works with TCP only"));
+        }
+        if args.timeout.is_zero() {
+            return Err(Error::usage("--timeout must be longer than 0"));
+        }
+        let payload = match &args.payload {
+            Some(text) => {
+                unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?
+            }
+            None => Vec::new(),
+        };
+        let filter = match &args.state {
+            Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
+            None => StateFilter::Auto,
+        };
+        let mode = match (args.wait, args.count) {
+            (Some(limit), _) => Mode::Wait {
+                limit,
+                interval: args.interval.unwrap_or(Duration::from_millis(250)),
+                command: args.command,
+            },
+            (None, Some(count)) => Mode::Latency {
+                count: (count > 0).then_some(count),
+                interval: args.interval.unwrap_or(Duration::from_secs(1)),
+            },
+            (None, None) => Mode::Scan,
+        };
+        Ok(ProbeConfig {
+            targets,
+            mode,
+            spec: AttemptSpec {
+                proto,
+                payload,
+                banner: args.banner,
+            },
+            timeout: args.timeout,
+            retries: args.retries,
+            concurrency: args.concurrency.map(|n| n as usize),
+            filter,
+            json: args.json,
+            any: args.any,
+        })
+    }
+}
+
+/// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from
+/// `-p`), and the netcat form `HOST PORTS` (a word of digits, commas and dashes after a host
+/// named without ports).
+pub fn parse_targets(
+    words: &[String],
+    default_ports: Option<&PortSpec>,
+) -> Result<Vec<TargetPorts>, String> {
+    let mut parsed: Vec<(Target, bool)> = Vec::new();
+    for word in words {
+        let looks_like_ports = !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-');
+        if looks_like_ports
+            && let Some((target, netcat_ports)) = parsed.last_mut()
+            && target.ports.is_none()
+            && !*netcat_ports
+        {
+            target.ports = Some(word.parse()?);
+            *netcat_ports = true;
+            continue;
+        }
+        let target: Target = word
+            .parse()
+            .map_err(|err| format!("invalid target '{word}': {err}"))?;
+        parsed.push((target, false));
+    }
+    parsed
+        .into_iter()
+        .map(|(target, _)| {
+            let spec = target.ports.as_ref().or(default_ports).ok_or_else(|| {
+                format!("no ports for '{target}': write HOST:PORTS or use -p PORTS")
+            })?;
+            Ok(TargetPorts {
+                hosts: target.hosts,
+                ports: spec.ports(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn targets_in_every_form() {
+        let spec: PortSpec = "22,80".parse().unwrap();
+        let targets = parse_targets(
+            &words(&[
+                "127.0.0.1:1-3",
+                "::1",
+                "localhost",
+                "8080",
+                "10.0.0.0/30:ssh",
+            ]),
+            Some(&spec),
+        )
+        .unwrap();
+        assert_eq!(targets.len(), 4);
+        assert_eq!(targets[0].ports, vec![1, 2, 3]);
+        assert_eq!(targets[1].ports, vec![22, 80]);
+        assert_eq!(targets[2].ports, vec![8080]);
+        assert!(matches!(targets[3].hosts, HostSpec::Block(_)));
+        assert_eq!(targets[3].ports, vec![22]);
+    }
+
+    #[test]
+    fn malformed_targets_are_rejected() {
+        for bad in [
+            &["127.0.0.1:0"][..],
+            &["127.0.0.1:65536"],
+            &["127.0.0.1:90-80"],
+            &["127.0.0.1:nosuchservice"],
+            &["bad host:80"],
+            &["127.0.0.1"],
+            &["127.0.0.1", "0"],
+            &["10.0.0.0/33:80"],
+            &["[::1:80"],
+        ] {
+            assert!(
+                parse_targets(&words(bad), None).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn the_auto_filter_follows_the_32_rule() {
+        let auto = StateFilter::Auto;
+        assert!(auto.shows(PortState::Closed, 32));
+        assert!(!auto.shows(PortState::Closed, 33));
+        assert!(auto.shows(PortState::Open, 65535));
+        let only = StateFilter::parse("closed,filtered").unwrap();
+        assert!(only.shows(PortState::Closed, 65535));
+        assert!(!only.shows(PortState::Open, 1));
+        assert_eq!(
+            StateFilter::parse("all").unwrap(),
+            StateFilter::Only(PortState::ALL.to_vec())
+        );
+        assert!(StateFilter::parse("opened").is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! Latency mode: N connects per target `--interval` apart, a line per attempt and a summary
+//! (also after Ctrl-C, which ends `--count 0`).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::config::ProbeConfig;
+use super::engine::{self, Finish};
+use super::engine_config;
+use super::interrupt::Interrupt;
+use super::outcome::{Outcome, PortState};
+use super::plan::{Plan, Record};
+use super::report::{PortReport, write_line};
+use super::stats::{LatencySummary, Samples};
+use crate::cmd::Context;
+use crate::error::Status;
+use crate::net::socket::Proto;
+
+/// The JSON summary object of one target.
+#[derive(Debug, Serialize)]
+struct SummaryLine<'a> {
+    host: &'a str,
+    addr: Option<String>,
+    port: u16,
+    proto: Proto,
+    #[serde(flatten)]
+    summary: LatencySummary,
+}
+
+/// Runs latency mode; `count` `None` means until Ctrl-C.
+pub fn run(
+    config: &ProbeConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+    count: Option<u64>,
+    interval: Duration,
+) -> anyhow::Result<Status> {
+    let Plan {
+        mut records, jobs, ..
+    } = Plan::build(&config.targets, context.family)?;
+    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut samples = vec![Samples::default(); records.len()];
+    let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
+    let widths = [
+        records.iter().map(endpoint_width).max().unwrap_or(0),
+        if config.spec.proto == Proto::Udp {
+            13
+        } else {
+            8
+        },
+        12,
+    ];
+    let mut stdout = std::io::stdout().lock();
+    let start = Instant::now();
+    let mut seq = 0u64;
+    let mut interrupted = false;
+    while count.is_none_or(|count| seq < count) {
+        seq += 1;
+        for record in &mut records {
+            record.result = None;
+        }
+        let finish = engine::run(&jobs, &engine, interrupt, |job, outcome| {
+            records[job.id].merge(job.addr, outcome);
+        })
+        .context("cannot start probing")?;
+        if finish == Finish::Interrupted {
+            interrupted = true;
+            break;
+        }
+        for (index, record) in records.iter().enumerate() {
+            let Some((addr, outcome)) = &record.result else {
+                continue;
+            };
+            last_addr[index] = Some(*addr);
+            let ok = outcome.state == PortState::Open;
+            samples[index].add(if ok {
+                outcome.rtt.map(super::report::millis)
+            } else {
+                None
+            });
+            write_attempt(
+                &mut stdout,
+                record,
+                *addr,
+                outcome,
+                seq,
+                config,
+                context,
+                widths,
+            )?;
+        }
+        stdout.flush()?;
+        if count.is_some_and(|count| seq >= count) {
+            break;
+        }
+        let next = start + interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX));
+        if interrupt.sleep(next.saturating_duration_since(Instant::now())) {
+            interrupted = true;
+            break;
+        }
+    }
+    for (index, record) in records.iter().enumerate() {
+        write_summary(
+            &mut stdout,
+            record,
+            last_addr[index],
+            &samples[index],
+            config,
+        )?;
+    }
+    stdout.flush()?;
+    let sent: u64 = samples.iter().map(Samples::sent).sum();
+    if samples.iter().any(Samples::any_failed) {
+        Ok(Status::Negative)
+    } else if interrupted && sent == 0 {
+        Ok(Status::Interrupted)
+    } else {
+        Ok(Status::Success)
+    }
+}
+
+/// The widest `HOST:PORT (ADDR)` a record can print.
+fn endpoint_width(record: &Record) -> usize {
+    let addr = record
+        .host
+        .ips
+        .iter()
+        .map(|ip| ip.to_string().len() + 3)
+        .max();
+    record.endpoint().chars().count()
+        + if record.host.is_name {
+            addr.unwrap_or(0)
+        } else {
+            0
+        }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_attempt(
+    out: &mut dyn Write,
+    record: &Record,
+    addr: SocketAddr,
+    outcome: &Outcome,
+    seq: u64,
+    config: &ProbeConfig,
+    context: &Context,
+    widths: [usize; 3],
+) -> std::io::Result<()> {
+    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner);
+    report.seq = Some(seq);
+    if config.json {
+        crate::output::json::write_line(out, &report)
+    } else {
+        write_line(out, &report, widths, context.colors)
+    }
+}
+
+fn write_summary(
+    out: &mut dyn Write,
+    record: &Record,
+    addr: Option<SocketAddr>,
+    samples: &Samples,
+    config: &ProbeConfig,
+) -> std::io::Result<()> {
+    let summary = samples.summary();
+    if config.json {
+        let line = SummaryLine {
+            host: &record.host.name,
+            addr: addr.map(|addr| addr.ip().to_string()),
+            port: record.port,
+            proto: config.spec.proto,
+            summary,
+        };
+        return crate::output::json::write_line(out, &line);
+    }
+    let ms = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    writeln!(out, "--- {} ---", record.endpoint())?;
+    writeln!(
+        out,
+        "{} sent, {} ok, {}% loss",
+        summary.sent, summary.ok, summary.loss_pct
+    )?;
+    writeln!(
+        out,
+        "rtt min/avg/max/stddev = {}/{}/{}/{} ms",
+        ms(summary.min_ms),
+        ms(summary.avg_ms),
+        ms(summary.max_ms),
+        ms(summary.stddev_ms)
+    )?;
+    writeln!(
+        out,
+        "rtt p50/p95/p99 = {}/{}/{} ms",
+        ms(summary.p50_ms),
+        ms(summary.p95_ms),
+        ms(summary.p99_ms)
+    )
+}

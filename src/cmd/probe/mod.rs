@@ -1,0 +1,120 @@
+//! `sockx probe`: is it open? Scan, wait for, or time TCP and UDP ports.
+//!
+//! The arguments become a [`config::ProbeConfig`]; targets are resolved once into a
+//! [`plan::Plan`]; the [`engine`] runs a sliding window of non-blocking attempts over one
+//! poller; each mode (scan, wait, latency) decides what to print and how the run ends.
+
+mod attempt;
+mod config;
+mod engine;
+mod escape;
+mod interrupt;
+mod latency;
+mod outcome;
+mod plan;
+mod progress;
+mod report;
+mod scan;
+mod stats;
+mod wait;
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::ProbeArgs;
+use crate::cmd::Context;
+use crate::error::Status;
+use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
+use engine::EngineConfig;
+use interrupt::Interrupt;
+
+/// Runs `sockx probe`.
+pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
+    let config = ProbeConfig::from_args(args)?;
+    let interrupt = Interrupt::catch();
+    match &config.mode {
+        Mode::Scan => scan::run(&config, context, &interrupt),
+        Mode::Wait {
+            limit,
+            interval,
+            command,
+        } => wait::run(&config, context, &interrupt, *limit, *interval, command),
+        Mode::Latency { count, interval } => {
+            latency::run(&config, context, &interrupt, *count, *interval)
+        }
+    }
+}
+
+/// The engine's settings for a run of `jobs` probes with `timeout` per attempt.
+fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> EngineConfig {
+    EngineConfig {
+        timeout,
+        banner_wait: config.timeout,
+        retries: config.retries,
+        concurrency: concurrency(config.concurrency, jobs),
+        spec: config.spec.clone(),
+    }
+}
+
+/// File descriptors kept free for everything that is not a probe socket.
+const FD_RESERVE: u64 = 32;
+
+/// The window. By default up to [`MAX_DEFAULT_CONCURRENCY`], never more than there are jobs
+/// or than the open-file limit allows; `-c N` is taken as asked (the engine backs off if the
+/// host runs out of descriptors). The soft limit is raised to the hard one only when the
+/// window needs it, so a single check costs no extra system calls and a command run after
+/// `--wait` inherits the usual limit.
+fn concurrency(requested: Option<usize>, jobs: usize) -> usize {
+    let wanted = requested
+        .unwrap_or(MAX_DEFAULT_CONCURRENCY)
+        .min(jobs.max(1));
+    let room = open_file_room(wanted);
+    match requested {
+        Some(_) => wanted,
+        None => wanted.min(room).max(1),
+    }
+}
+
+#[cfg(unix)]
+fn open_file_room(wanted: usize) -> usize {
+    use crate::os::rlimit;
+    let Some((soft, _)) = rlimit::open_files() else {
+        return wanted;
+    };
+    let soft = if wanted as u64 + FD_RESERVE > soft {
+        rlimit::raise_open_files().unwrap_or(soft)
+    } else {
+        soft
+    };
+    usize::try_from(soft.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX)
+}
+
+#[cfg(not(unix))]
+fn open_file_room(wanted: usize) -> usize {
+    wanted
+}
+
+/// Writes a diagnostic or summary line on stderr; a closed stderr is not worth failing for.
+fn note(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_fits_the_jobs_and_the_limit() {
+        assert_eq!(concurrency(None, 1), 1);
+        assert_eq!(concurrency(Some(10), 3), 3);
+        assert_eq!(concurrency(Some(100_000), 200_000), 100_000);
+        let big = concurrency(None, 65535);
+        assert!((1..=MAX_DEFAULT_CONCURRENCY).contains(&big));
+        #[cfg(unix)]
+        {
+            let (soft, _) = crate::os::rlimit::open_files().unwrap();
+            assert!(big as u64 <= soft);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Scan mode: probe every port once, list the ones the filter shows, summarise on stderr.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use super::config::ProbeConfig;
+use super::engine::{self, Finish};
+use super::interrupt::Interrupt;
+use super::outcome::PortState;
+use super::plan::Plan;
+use super::progress::Progress;
+use super::report::{PortReport, Tally, write_reports};
+use super::{engine_config, note};
+use crate::cmd::Context;
+use crate::error::Status;
+use crate::net::format_duration;
+
+/// Runs a scan.
+pub fn run(
+    config: &ProbeConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let Plan {
+        mut records,
+        jobs,
+        hosts,
+    } = Plan::build(&config.targets, context.family)?;
+    let engine = engine_config(config, jobs.len(), config.timeout);
+    if context.verbose() {
+        let mut named: Vec<&str> = Vec::new();
+        for record in records.iter().filter(|r| r.host.is_name) {
+            if !named.contains(&record.host.name.as_str()) {
+                named.push(&record.host.name);
+                let ips: Vec<String> = record.host.ips.iter().map(ToString::to_string).collect();
+                note(&format!(
+                    "{} resolves to {}",
+                    record.host.name,
+                    ips.join(", ")
+                ));
+            }
+        }
+        note(&format!(
+            "probing {} {} ports on {hosts} host(s): {} probes, window {}, timeout {}, retries {}",
+            records.len(),
+            config.spec.proto,
+            jobs.len(),
+            engine.concurrency,
+            format_duration(engine.timeout),
+            engine.retries
+        ));
+    }
+    let mut progress = Progress::new(jobs.len(), context);
+    let finish = engine::run_split(
+        &jobs,
+        &engine,
+        interrupt,
+        |done| progress.set(done),
+        |job, outcome| records[job.id].merge(job.addr, outcome),
+    )
+    .context("cannot start probing")?;
+    progress.clear();
+    if finish == Finish::Interrupted {
+        return Ok(Status::Interrupted);
+    }
+
+    let probed = records.len();
+    let mut tally = Tally::default();
+    let mut reports = Vec::new();
+    for record in &records {
+        let Some((addr, outcome)) = &record.result else {
+            continue;
+        };
+        tally.add(outcome.state);
+        if config.filter.shows(outcome.state, probed) {
+            reports.push(PortReport::new(
+                record,
+                *addr,
+                outcome,
+                config.spec.proto,
+                config.spec.banner,
+            ));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    write_reports(&mut stdout, &reports, config.json, context.colors)?;
+    stdout.flush()?;
+    if context.verbose() && engine::self_connects() > 0 {
+        note(&format!(
+            "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
+            engine::self_connects()
+        ));
+    }
+    if context.chatty() {
+        note(&tally.summary(hosts, started.elapsed()));
+    }
+    let open = tally.count(PortState::Open);
+    Ok(Status::from_answer(if config.any {
+        open > 0
+    } else {
+        open == probed
+    }))
+}

@@ -1,0 +1,255 @@
+//! Wait mode: re-probe every target that is not open yet, `--interval` apart, until all are
+//! open (then run the command, if any) or the deadline passes. Names that do not resolve yet
+//! are retried like closed ports.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use super::config::ProbeConfig;
+use super::engine::{self, Finish};
+use super::engine_config;
+use super::interrupt::Interrupt;
+use super::note;
+use super::outcome::{Outcome, PortState};
+use super::plan::{HostEntry, Plan, Record, resolve_hosts};
+use super::report::{PortReport, write_reports};
+use crate::cmd::Context;
+use crate::error::{Error, Status};
+use crate::net::{HostSpec, format_duration};
+
+/// A resolved host and its last outcome.
+type HostResult = (Arc<HostEntry>, Option<(SocketAddr, Outcome)>);
+
+/// A target and port still to become open.
+struct Awaited {
+    /// `HOST:PORT` as the user wrote it, for the deadline message.
+    label: String,
+    hosts: HostSpec,
+    port: u16,
+    /// Once resolved: each host with its last outcome.
+    resolved: Option<Vec<HostResult>>,
+    /// Why the last resolution failed.
+    last_error: Option<String>,
+}
+
+impl Awaited {
+    fn is_open(&self) -> bool {
+        self.resolved
+            .as_ref()
+            .is_some_and(|hosts| hosts.iter().all(|(_, result)| is_open(result.as_ref())))
+    }
+}
+
+fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
+    result.is_some_and(|(_, outcome)| outcome.state == PortState::Open)
+}
+
+/// Runs wait mode.
+pub fn run(
+    config: &ProbeConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+    limit: Duration,
+    interval: Duration,
+    command: &[String],
+) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut awaited: Vec<Awaited> = config
+        .targets
+        .iter()
+        .flat_map(|target| {
+            target.ports.iter().map(|&port| Awaited {
+                label: format!("{}:{port}", target.hosts),
+                hosts: target.hosts.clone(),
+                port,
+                resolved: None,
+                last_error: None,
+            })
+        })
+        .collect();
+    loop {
+        resolve_pending(&mut awaited, context)?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let timeout = config.timeout.min(remaining).max(Duration::from_millis(1));
+        if probe_round(&mut awaited, config, context, interrupt, timeout, started)?
+            == Finish::Interrupted
+        {
+            return Ok(Status::Interrupted);
+        }
+        if awaited.iter().all(Awaited::is_open) {
+            break;
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(timed_out(&awaited, limit).into());
+        }
+        if interrupt.sleep(interval.min(remaining)) {
+            return Ok(Status::Interrupted);
+        }
+    }
+    if context.verbose() {
+        note(&format!(
+            "all open after {}",
+            format_duration(started.elapsed())
+        ));
+    }
+    if command.is_empty() {
+        print_open(&awaited, config, context)?;
+        return Ok(Status::Success);
+    }
+    run_command(command)
+}
+
+/// Resolves the targets that are not resolved yet; a name that fails stays pending.
+fn resolve_pending(awaited: &mut [Awaited], context: &Context) -> Result<(), Error> {
+    for item in awaited.iter_mut().filter(|item| item.resolved.is_none()) {
+        match resolve_hosts(&item.hosts, context.family) {
+            Ok(hosts) => {
+                item.resolved = Some(hosts.into_iter().map(|h| (Arc::new(h), None)).collect());
+                item.last_error = None;
+            }
+            // A family mismatch or an empty block will not get better by waiting.
+            Err(err) if err.status == Status::Usage => return Err(err),
+            Err(err) => {
+                if context.verbose() && item.last_error.is_none() {
+                    note(&format!("{}: {}, retrying", item.label, err.message));
+                }
+                item.last_error = Some(err.message);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Probes every resolved host and port that is not open yet, once.
+fn probe_round(
+    awaited: &mut [Awaited],
+    config: &ProbeConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+    timeout: Duration,
+    started: Instant,
+) -> anyhow::Result<Finish> {
+    let mut plan = Plan::default();
+    let mut owners = Vec::new();
+    for (item_index, item) in awaited.iter().enumerate() {
+        for (host_index, (host, result)) in item.resolved.iter().flatten().enumerate() {
+            if !is_open(result.as_ref()) {
+                plan.add(host.clone(), &[item.port]);
+                owners.push((item_index, host_index));
+            }
+        }
+    }
+    if plan.jobs.is_empty() {
+        return Ok(Finish::Completed);
+    }
+    let engine = engine_config(config, plan.jobs.len(), timeout);
+    let records = &mut plan.records;
+    let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
+        records[job.id].merge(job.addr, outcome);
+    })
+    .context("cannot start probing")?;
+    for (record, &(item_index, host_index)) in plan.records.into_iter().zip(&owners) {
+        let Record { result, .. } = record;
+        let item = &mut awaited[item_index];
+        let Some(hosts) = item.resolved.as_mut() else {
+            continue;
+        };
+        if context.verbose() && is_open(result.as_ref()) {
+            note(&format!(
+                "{}:{} is open after {}",
+                hosts[host_index].0.shown,
+                item.port,
+                format_duration(started.elapsed())
+            ));
+        }
+        hosts[host_index].1 = result;
+    }
+    Ok(finish)
+}
+
+/// The deadline error, naming every target still not open.
+fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
+    let pending: Vec<&Awaited> = awaited.iter().filter(|item| !item.is_open()).collect();
+    let names: Vec<&str> = pending.iter().map(|item| item.label.as_str()).collect();
+    let error = Error::failure(format!(
+        "timed out after {} waiting for {}",
+        format_duration(limit),
+        names.join(", ")
+    ));
+    match pending.iter().find_map(|item| item.last_error.as_deref()) {
+        Some(cause) => error.with_hint(cause.to_string()),
+        None => error,
+    }
+}
+
+/// Without a command, the open ports are the answer: print them as a scan would.
+fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for item in awaited {
+        for (host, result) in item.resolved.iter().flatten() {
+            if let Some((addr, outcome)) = result {
+                let record = Record {
+                    host: host.clone(),
+                    port: item.port,
+                    result: None,
+                };
+                reports.push(PortReport::new(
+                    &record,
+                    *addr,
+                    outcome,
+                    config.spec.proto,
+                    config.spec.banner,
+                ));
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    write_reports(&mut stdout, &reports, config.json, context.colors)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Runs the command (no shell) and returns its exit status; sockx ignores Ctrl-C meanwhile so
+/// that the command decides how to end.
+fn run_command(command: &[String]) -> anyhow::Result<Status> {
+    let Some((program, args)) = command.split_first() else {
+        return Ok(Status::Success);
+    };
+    match std::process::Command::new(program).args(args).status() {
+        Ok(status) => Ok(Status::Child(exit_code(status))),
+        Err(err) => {
+            let code = if err.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            Err(Error {
+                status: Status::Child(code),
+                message: format!("cannot run '{program}': {err}"),
+                hint: None,
+            }
+            .into())
+        }
+    }
+}
+
+/// The shell's convention: the exit code, or 128 + the signal that ended the command.
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return code as u8;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return (128 + signal) as u8;
+        }
+    }
+    1
+}

@@ -1,0 +1,754 @@
+//! `sockx probe` against real peers on loopback (and, as root, a network-namespace fixture).
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, UdpSocket};
+use std::process::{Output, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use common::{Netns, skip, sockx};
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// A listener on 127.0.0.1 and its port.
+fn listener() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
+fn closed_port() -> u16 {
+    listener().1
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect()
+}
+
+#[test]
+fn an_open_port_is_open_and_exits_zero() {
+    let (_listener, port) = listener();
+    sockx()
+        .args(["probe", &format!("127.0.0.1:{port}")])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(format!(
+                r"^127\.0\.0\.1:{port}\s+open\s+syn-ack\s+[0-9.]+ms\n$"
+            ))
+            .unwrap(),
+        )
+        .stderr(predicate::str::contains("1 port on 1 host"));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let (_listener, port) = listener();
+    let target = format!("127.0.0.1:{port}");
+    sockx()
+        .args(["probe", "--color", "always", &target])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[32mopen\x1b[0m"));
+    sockx()
+        .args(["probe", &target])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[").not());
+}
+
+#[test]
+fn a_refused_port_is_closed_and_exits_one() {
+    let port = closed_port();
+    sockx()
+        .args(["probe", "127.0.0.1", "-p", &port.to_string()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("closed"))
+        .stdout(predicate::str::contains("conn-refused"));
+    // The netcat form HOST PORT.
+    sockx()
+        .args(["probe", "-q", "127.0.0.1", &port.to_string()])
+        .assert()
+        .code(1)
+        .stderr("");
+}
+
+#[test]
+fn mixed_ports_need_any() {
+    let (_listener, open) = listener();
+    let closed = closed_port();
+    let target = format!("127.0.0.1:{open},{closed}");
+    let all = sockx().args(["probe", &target]).assert().code(1);
+    let stdout = text(&all.get_output().stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    sockx().args(["probe", "--any", &target]).assert().success();
+    sockx()
+        .args(["probe", "--any", &format!("127.0.0.1:{closed}")])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn json_has_exactly_the_contract_fields() {
+    let (_listener, open) = listener();
+    let closed = closed_port();
+    let output = sockx()
+        .args(["probe", "--json", &format!("127.0.0.1:{open},{closed}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let rows = json_lines(&output);
+    assert_eq!(rows.len(), 2);
+    let expected: BTreeSet<&str> = ["host", "addr", "port", "proto", "state", "reason", "rtt_ms"]
+        .into_iter()
+        .collect();
+    for row in &rows {
+        let keys: BTreeSet<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, expected);
+        assert_eq!(row["host"], "127.0.0.1");
+        assert_eq!(row["addr"], "127.0.0.1");
+        assert_eq!(row["proto"], "tcp");
+    }
+    assert_eq!(rows[0]["port"], open);
+    assert_eq!(rows[0]["state"], "open");
+    assert_eq!(rows[0]["reason"], "syn-ack");
+    assert!(rows[0]["rtt_ms"].is_f64());
+    assert_eq!(rows[1]["state"], "closed");
+    assert_eq!(rows[1]["reason"], "conn-refused");
+}
+
+#[test]
+fn banner_is_read_and_escaped() {
+    let (listener, port) = listener();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"SSH-2.0-test\r\n\x00").unwrap();
+        thread::sleep(Duration::from_millis(500));
+    });
+    let output = sockx()
+        .args(["probe", "--banner", "--json", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let rows = json_lines(&output);
+    assert_eq!(rows[0]["banner"], "SSH-2.0-test\\r\\n\\x00");
+    server.join().unwrap();
+}
+
+#[test]
+fn more_than_32_ports_list_only_open_ones_unless_state_says_otherwise() {
+    let (_listener, open) = listener();
+    let start = open.saturating_sub(20).max(1);
+    let range = format!("127.0.0.1:{start}-{}", start + 39);
+    let output = sockx()
+        .args(["probe", "-t", "300ms", &range])
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.lines().all(|line| line.contains(" open ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("127.0.0.1:{open} ")), "{stdout}");
+    let all = sockx()
+        .args(["probe", "-t", "300ms", "--state", "all", &range])
+        .output()
+        .unwrap();
+    assert_eq!(text(&all.stdout).lines().count(), 40);
+    let closed = sockx()
+        .args(["probe", "-t", "300ms", "--state", "closed,filtered", &range])
+        .output()
+        .unwrap();
+    let closed_out = text(&closed.stdout);
+    assert!(!closed_out.contains(" open "), "{closed_out}");
+    assert!(!closed_out.is_empty());
+    // Up to 32 ports, every one is listed.
+    let small = format!("127.0.0.1:{start}-{}", start + 31);
+    let output = sockx()
+        .args(["probe", "-t", "300ms", &small])
+        .output()
+        .unwrap();
+    assert_eq!(text(&output.stdout).lines().count(), 32);
+}
+
+/// Ports with a TCP listener in this network namespace, from /proc/net/tcp{,6}.
+fn listening_ports() -> BTreeSet<u16> {
+    let mut ports = BTreeSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(content) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in content.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 3
+                && fields[3] == "0A"
+                && let Some((_, port)) = fields[1].rsplit_once(':')
+            {
+                ports.insert(u16::from_str_radix(port, 16).unwrap());
+            }
+        }
+    }
+    ports
+}
+
+#[test]
+fn ephemeral_ports_without_listeners_are_never_open() {
+    // Connecting to 127.0.0.1:P can be given P as its own source port and connect to itself
+    // (a self-connect); such a port must never be reported open. In a namespace of its own
+    // nothing listens, so the whole ephemeral range must come back without an open port.
+    if let Ok(netns) = Netns::create() {
+        let output = netns
+            .sockx()
+            .args([
+                "probe",
+                "-v",
+                "-t",
+                "300ms",
+                "--json",
+                "127.0.0.1:32768-60999",
+            ])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(text(&output.stdout), "", "{}", text(&output.stderr));
+        assert!(text(&output.stderr).contains("28232 closed"));
+        return;
+    }
+    // Without a namespace, other programs may listen in the range: every port reported open
+    // must have had a real listener before or after the scan.
+    let before = listening_ports();
+    let output = sockx()
+        .args(["probe", "-t", "300ms", "--json", "127.0.0.1:40000-44999"])
+        .output()
+        .unwrap();
+    let after = listening_ports();
+    for row in json_lines(&output) {
+        let port = row["port"].as_u64().unwrap() as u16;
+        assert!(
+            before.contains(&port) || after.contains(&port),
+            "port {port} reported open without a listener: {row}"
+        );
+    }
+}
+
+#[test]
+fn wait_for_a_late_server() {
+    let port = closed_port();
+    let server = thread::spawn(move || {
+        thread::sleep(Duration::from_secs(1));
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        thread::sleep(Duration::from_secs(5));
+        drop(listener);
+    });
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "10s",
+            "--interval",
+            "100ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("open"));
+    server.join().unwrap();
+}
+
+#[test]
+fn wait_deadline_names_the_target() {
+    let (_listener, open) = listener();
+    let closed = closed_port();
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "1s",
+            "-t",
+            "200ms",
+            &format!("127.0.0.1:{open}"),
+            &format!("127.0.0.1:{closed}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "sockx: error: timed out after 1s waiting for 127.0.0.1:{closed}\n"
+        ));
+}
+
+#[test]
+fn wait_retries_names_that_do_not_resolve() {
+    sockx()
+        .args(["probe", "--wait", "600ms", "no-such-host.invalid:80"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "timed out after 600ms waiting for no-such-host.invalid:80",
+        ))
+        .stderr(predicate::str::contains("hint: cannot resolve"));
+}
+
+#[test]
+fn wait_runs_the_command_and_passes_its_status_on() {
+    let (_listener, port) = listener();
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "5s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "sh",
+            "-c",
+            "echo ran; exit 7",
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(7)
+        .stdout("ran\n");
+}
+
+#[test]
+fn wait_never_runs_the_command_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let port = closed_port();
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "500ms",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "touch",
+        ])
+        .arg(&marker)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn latency_lines_and_stats() {
+    let (_listener, port) = listener();
+    let output = sockx()
+        .args([
+            "probe",
+            "--count",
+            "5",
+            "--interval",
+            "50ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let attempts: Vec<&str> = stdout.lines().filter(|l| l.contains("seq=")).collect();
+    assert_eq!(attempts.len(), 5, "{stdout}");
+    assert!(attempts.iter().all(|l| l.contains("open")));
+    assert!(stdout.contains("5 sent, 5 ok, 0% loss"), "{stdout}");
+    assert!(stdout.contains("rtt min/avg/max/stddev = "), "{stdout}");
+    assert!(stdout.contains("rtt p50/p95/p99 = "), "{stdout}");
+
+    let json = sockx()
+        .args([
+            "probe",
+            "--json",
+            "--count",
+            "3",
+            "--interval",
+            "20ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let rows = json_lines(&json);
+    assert_eq!(rows.len(), 4);
+    let summary = &rows[3];
+    assert_eq!(
+        (summary["sent"].as_u64(), summary["ok"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let min = summary["min_ms"].as_f64().unwrap();
+    let max = summary["max_ms"].as_f64().unwrap();
+    let p50 = summary["p50_ms"].as_f64().unwrap();
+    assert!(min <= p50 && p50 <= max);
+}
+
+#[test]
+fn latency_failures_exit_one() {
+    let port = closed_port();
+    sockx()
+        .args([
+            "probe",
+            "--count",
+            "2",
+            "--interval",
+            "10ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("2 sent, 0 ok, 100% loss"));
+}
+
+#[test]
+fn ctrl_c_ends_count_zero_with_a_summary() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let (_listener, port) = listener();
+    let child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "--count",
+            "0",
+            "--interval",
+            "100ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(700));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains(" sent, "), "{stdout}");
+    assert!(stdout.contains("0% loss"), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_stops_a_wait_with_130() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let port = closed_port();
+    let mut child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "--wait",
+            "60s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "true",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+}
+
+#[test]
+fn udp_reply_is_open_and_silence_or_icmp_is_not() {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = peer.local_addr().unwrap().port();
+    let echo = thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        peer.send_to(&buf[..n], from).unwrap();
+        buf[..n].to_vec()
+    });
+    sockx()
+        .args([
+            "probe",
+            "-u",
+            "--payload",
+            "\\x00hi\\n",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("open"))
+        .stdout(predicate::str::contains("udp-response"));
+    assert_eq!(echo.join().unwrap(), b"\x00hi\n");
+
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    sockx()
+        .args([
+            "probe",
+            "-u",
+            "-t",
+            "500ms",
+            "--json",
+            &format!("127.0.0.1:{closed}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            r#""state":"closed","reason":"port-unreach""#,
+        ))
+        .stdout(predicate::str::contains(r#""proto":"udp""#));
+
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    sockx()
+        .args([
+            "probe",
+            "-u",
+            "-t",
+            "300ms",
+            &format!("127.0.0.1:{silent_port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("open|filtered"))
+        .stdout(predicate::str::contains("no-response"));
+}
+
+#[test]
+fn cidr_blocks_probe_every_address() {
+    let (_listener, port) = listener();
+    let output = sockx()
+        .args([
+            "probe",
+            "-t",
+            "300ms",
+            "--json",
+            &format!("127.0.0.0/30:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let rows = json_lines(&output);
+    let hosts: Vec<&str> = rows.iter().map(|r| r["host"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["127.0.0.0", "127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+    assert_eq!(rows[1]["state"], "open");
+    sockx()
+        .args([
+            "probe",
+            "-t",
+            "300ms",
+            "--any",
+            &format!("127.0.0.0/30:{port}"),
+        ])
+        .assert()
+        .success();
+    sockx()
+        .args(["probe", "10.0.0.0/8:22,80"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("too many probes"));
+}
+
+#[test]
+fn malformed_input_exits_two() {
+    let cases: &[&[&str]] = &[
+        &["127.0.0.1:0"],
+        &["127.0.0.1:65536"],
+        &["127.0.0.1:90-80"],
+        &["127.0.0.1:nosuchservice"],
+        &["127.0.0.1", "-p", "0"],
+        &["127.0.0.1", "-p", "1-70000"],
+        &["127.0.0.1", "-p", "nosuchservice"],
+        &["127.0.0.1"],
+        &["bad host:80"],
+        &["[::1:80"],
+        &["127.0.0.1:80", "-t", "fast"],
+        &["127.0.0.1:80", "--wait", "soon"],
+        &["127.0.0.1:80", "--state", "opened"],
+        &["127.0.0.1:80", "-u", "--payload", "\\xZZ"],
+        &["127.0.0.1:80", "-c", "0"],
+        &["10.0.0.0/33:80"],
+        &["-6", "127.0.0.1:80"],
+        &["127.0.0.1:80", "--", "true"],
+    ];
+    for args in cases {
+        let output = sockx().arg("probe").args(*args).output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
+    }
+}
+
+/// Starts a python listener holding `ports` inside `netns`; returns the child once ready.
+fn listeners_in(netns: &Netns, ports: &[u16]) -> Option<std::process::Child> {
+    let script = "import socket, sys, time\nheld = []\nfor p in map(int, sys.argv[1:]):\n    s = socket.socket()\n    s.bind(('127.0.0.1', p))\n    s.listen(128)\n    held.append(s)\nprint('ready', flush=True)\ntime.sleep(120)\n";
+    let mut child = netns
+        .command("python3")
+        .arg("-c")
+        .arg(script)
+        .args(ports.iter().map(u16::to_string))
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take()?)
+        .read_line(&mut line)
+        .ok()?;
+    (line.trim() == "ready").then_some(child)
+}
+
+/// A fresh namespace whose input hook drops TCP to `ports` (e.g. `1000-1999`), or why not.
+fn namespace_dropping(ports: &str) -> Result<Netns, String> {
+    let netns = Netns::create()?;
+    let rules = format!(
+        "table inet f {{\n chain in {{\n  type filter hook input priority 0;\n  tcp dport {ports} drop\n }}\n}}\n"
+    );
+    let mut nft = netns
+        .command("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("cannot run nft: {err}"))?;
+    nft.stdin
+        .take()
+        .ok_or("no stdin for nft")?
+        .write_all(rules.as_bytes())
+        .map_err(|err| err.to_string())?;
+    match nft.wait() {
+        Ok(status) if status.success() => Ok(netns),
+        _ => Err("nft refused the rules".to_string()),
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_backs_off_instead_of_failing() {
+    let netns = match namespace_dropping("1000-1099") {
+        Ok(netns) => netns,
+        Err(reason) => {
+            return skip(
+                "running_out_of_descriptors_backs_off_instead_of_failing",
+                &reason,
+            );
+        }
+    };
+    // 40 descriptors and a window of 500 while 100 dropped ports hold their sockets: socket()
+    // fails with EMFILE; the scan must back off and still give every port its true state.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 40 && exec ip netns exec \"$1\" \"$0\" probe 127.0.0.1:1-2000 -c 500 -t 300ms --json --state all")
+        .arg(common::sockx_path())
+        .arg(&netns.name)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let rows = json_lines(&output);
+    assert_eq!(rows.len(), 2000);
+    for row in rows {
+        let port = row["port"].as_u64().unwrap();
+        let want = if (1000..=1099).contains(&port) {
+            "filtered"
+        } else {
+            "closed"
+        };
+        assert_eq!(row["state"], want, "{row}");
+    }
+}
+
+#[test]
+fn full_scan_in_a_namespace_with_a_dropped_range() {
+    let netns = match namespace_dropping("1000-1999") {
+        Ok(netns) => netns,
+        Err(reason) => return skip("full_scan_in_a_namespace_with_a_dropped_range", &reason),
+    };
+    let open: [u16; 4] = [22, 8080, 31337, 50001];
+    let Some(mut holder) = listeners_in(&netns, &open) else {
+        return skip(
+            "full_scan_in_a_namespace_with_a_dropped_range",
+            "python3 listeners failed",
+        );
+    };
+    let output = netns
+        .sockx()
+        .args([
+            "probe",
+            "127.0.0.1",
+            "-p",
+            "all",
+            "-t",
+            "300ms",
+            "--state",
+            "all",
+            "--json",
+        ])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let states: HashMap<u64, (String, String)> = json_lines(&output)
+        .into_iter()
+        .map(|row| {
+            let state = row["state"].as_str().unwrap().to_string();
+            let reason = row["reason"].as_str().unwrap().to_string();
+            (row["port"].as_u64().unwrap(), (state, reason))
+        })
+        .collect();
+    assert_eq!(states.len(), 65535);
+    for port in 1..=65535u64 {
+        let want = if open.contains(&(port as u16)) {
+            ("open", "syn-ack")
+        } else if (1000..=1999).contains(&port) {
+            ("filtered", "timeout")
+        } else {
+            ("closed", "conn-refused")
+        };
+        let got = &states[&port];
+        assert_eq!((got.0.as_str(), got.1.as_str()), want, "port {port}");
+    }
+    // The default listing: open ports only.
+    let listed = netns
+        .sockx()
+        .args([
+            "probe",
+            "127.0.0.1",
+            "-p",
+            "900-2100,22,8080",
+            "-t",
+            "300ms",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let stdout = text(&listed.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        text(&listed.stderr).contains("1000 filtered"),
+        "{}",
+        text(&listed.stderr)
+    );
+}
