@@ -124,7 +124,9 @@ pub fn report_usage(err: &clap::Error) -> ExitCode {
             ExitCode::from(code.code())
         }
         _ => {
-            let (message, hint) = summarize_clap_error(&err.render().to_string());
+            let subcommand = invoked_subcommand(std::env::args().skip(1));
+            let (message, hint) =
+                summarize_clap_error(&err.render().to_string(), subcommand.as_deref());
             print_error(&message, Some(&hint));
             ExitCode::from(Status::Usage.code())
         }
@@ -133,15 +135,26 @@ pub fn report_usage(err: &clap::Error) -> ExitCode {
 
 /// clap's rendering is several lines (`error: ...`, a tip, usage); keep the first line as the
 /// message and the tip (or a pointer to `--help`) as the hint.
-fn summarize_clap_error(rendered: &str) -> (String, String) {
+fn summarize_clap_error(rendered: &str, subcommand: Option<&str>) -> (String, String) {
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid usage");
-    let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // What clap puts on the lines after the first (the missing arguments, the possible
+    // values) belongs to the message: without it "not provided:" names nothing.
+    let details: Vec<&str> = lines
+        .take_while(|l| !l.starts_with("Usage: ") && !l.starts_with("For more information"))
+        .filter(|l| !l.starts_with("tip: "))
+        .collect();
+    if !details.is_empty() {
+        message = format!("{message} {}", details.join(", "));
+    }
     let usage = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("Usage: "))
         .and_then(|usage| usage.split_whitespace().nth(1))
-        .filter(|word| !word.starts_with('[') && !word.starts_with('<'));
+        .filter(|word| !word.starts_with('[') && !word.starts_with('<'))
+        // A bad value has no usage line in clap's rendering: fall back on the command line.
+        .or(subcommand);
     let hint = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("tip: "))
@@ -151,6 +164,17 @@ fn summarize_clap_error(rendered: &str) -> (String, String) {
             None => "see 'sockx --help'".to_string(),
         });
     (message, hint)
+}
+
+/// The subcommand named on the command line (the first word that is one), for the hint.
+fn invoked_subcommand(args: impl Iterator<Item = String>) -> Option<String> {
+    use clap::CommandFactory;
+    let cli = crate::cli::Cli::command();
+    args.take_while(|arg| arg != "--").find_map(|arg| {
+        cli.get_subcommands()
+            .find(|sub| sub.get_name() == arg || sub.get_all_aliases().any(|alias| alias == arg))
+            .map(|sub| sub.get_name().to_string())
+    })
 }
 
 /// Prints `sockx: error: MESSAGE` and an optional `hint: HINT` on stderr.
@@ -192,7 +216,7 @@ mod tests {
     #[test]
     fn clap_errors_become_one_line_and_a_hint() {
         let rendered = "error: invalid value '0' for '--port <PORT>': port 0 is not valid\n\nUsage: sockx ports [OPTIONS]\n\nFor more information, try '--help'.\n";
-        let (message, hint) = summarize_clap_error(rendered);
+        let (message, hint) = summarize_clap_error(rendered, None);
         assert_eq!(
             message,
             "invalid value '0' for '--port <PORT>': port 0 is not valid"
@@ -200,9 +224,29 @@ mod tests {
         assert_eq!(hint, "see 'sockx ports --help'");
         let with_tip = "error: unexpected argument '--x' found\n\n  tip: to pass '--x' as a value, use '-- --x'\n\nUsage: sockx [OPTIONS] <COMMAND>\n";
         assert_eq!(
-            summarize_clap_error(with_tip).1,
+            summarize_clap_error(with_tip, None).1,
             "to pass '--x' as a value, use '-- --x'"
         );
+    }
+
+    #[test]
+    fn clap_details_stay_in_the_message() {
+        let missing = "error: the following required arguments were not provided:\n  <TARGET>...\n\nUsage: sockx probe <TARGET>... [-- <CMD>...]\n\nFor more information, try '--help'.\n";
+        let (message, hint) = summarize_clap_error(missing, None);
+        assert_eq!(
+            message,
+            "the following required arguments were not provided: <TARGET>..."
+        );
+        assert_eq!(hint, "see 'sockx probe --help'");
+        let values = "error: invalid value 'foo' for '<SHELL>'\n  [possible values: bash, zsh]\n\n  tip: a similar value exists: 'zsh'\n\nFor more information, try '--help'.\n";
+        let (message, hint) = summarize_clap_error(values, Some("completions"));
+        assert_eq!(
+            message,
+            "invalid value 'foo' for '<SHELL>' [possible values: bash, zsh]"
+        );
+        assert_eq!(hint, "a similar value exists: 'zsh'");
+        let words = ["-v", "p", "0"].map(String::from).into_iter();
+        assert_eq!(invoked_subcommand(words).as_deref(), Some("ports"));
     }
 
     #[test]

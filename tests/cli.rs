@@ -44,3 +44,32 @@ fn bad_ports_exit_two() {
             .stderr(predicate::str::starts_with("sockx: error: "));
     }
 }
+
+/// clap's details (which argument is missing, which values exist) stay in the one error line,
+/// and the hint points at the subcommand's help even for a bad value.
+#[test]
+fn usage_errors_name_what_is_missing() {
+    let cases: [(&[&str], &str, &str); 4] = [
+        (&["probe"], "not provided: <TARGET>", "sockx probe --help"),
+        (
+            &["probe", "127.0.0.1:9", "--", "true"],
+            "not provided: --wait <DUR>",
+            "sockx probe --help",
+        ),
+        (
+            &["completions", "nosh"],
+            "[possible values: bash",
+            "sockx completions --help",
+        ),
+        (&["ports", "0"], "port 0", "sockx ports --help"),
+    ];
+    for (args, message, hint) in cases {
+        let output = sockx().args(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with("sockx: error: "), "{stderr}");
+        assert!(lines[0].contains(message), "{args:?}: {stderr}");
+        assert!(lines[1].contains(hint), "{args:?}: {stderr}");
+    }
+}
