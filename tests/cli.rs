@@ -57,7 +57,7 @@ fn usage_errors_name_what_is_missing() {
             "sockx probe --help",
         ),
         (
-            &["completions", "nosh"],
+            &["completions", "cmd.exe"],
             "[possible values: bash",
             "sockx completions --help",
         ),
