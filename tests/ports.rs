@@ -694,3 +694,62 @@ fn a_listener_shared_with_a_forked_child_lists_both() {
         nix::sys::signal::Signal::SIGTERM,
     );
 }
+
+/// Runs `sockx ports ARGS` with stdout on a pseudo-terminal `cols` wide and returns what it
+/// wrote there.
+fn ports_on_a_terminal(cols: u16, env: &[(&str, &str)], args: &[&str]) -> String {
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+    let size = nix::pty::Winsize {
+        ws_row: 40,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).expect("a pseudo-terminal");
+    let mut command = StdCommand::new(common::sockx_path());
+    command
+        .env_clear()
+        .envs(env.iter().copied())
+        .arg("ports")
+        .args(args);
+    let mut child = command
+        .stdout(Stdio::from(OwnedFd::from(pty.slave)))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The parent's copy of the slave went into `command`; drop it so the master sees the end.
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    let mut output = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Reading the master fails with EIO once the child has closed the terminal.
+    while let Ok(read) = master.read(&mut chunk) {
+        if read == 0 {
+            break;
+        }
+        output.extend_from_slice(&chunk[..read]);
+    }
+    child.wait().unwrap();
+    String::from_utf8_lossy(&output).replace('\r', "")
+}
+
+/// The table fits the terminal with or without colour, and a terminal that reports no width
+/// does not squeeze the columns to nothing.
+#[test]
+fn the_table_fits_the_terminal_whatever_the_colour() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = port_arg(listener.local_addr().unwrap());
+    for env in [&[("NO_COLOR", "1")][..], &[][..]] {
+        let table = ports_on_a_terminal(60, env, &[&port]);
+        assert!(table.contains('┌'), "{env:?}: {table}");
+        for line in table.lines() {
+            let visible = line.replace("\x1b[1m", "").replace("\x1b[0m", "");
+            assert!(visible.chars().count() <= 60, "{env:?}: {table}");
+        }
+    }
+    let unsized_table = ports_on_a_terminal(0, &[("NO_COLOR", "1")], &[&port]);
+    assert!(unsized_table.contains("PROTO"), "{unsized_table}");
+    assert!(unsized_table.contains("COMMAND"), "{unsized_table}");
+    assert!(unsized_table.contains(&port), "{unsized_table}");
+}
