@@ -699,7 +699,6 @@ fn a_listener_shared_with_a_forked_child_lists_both() {
 /// wrote there.
 fn ports_on_a_terminal(cols: u16, env: &[(&str, &str)], args: &[&str]) -> String {
     use std::io::Read;
-    use std::os::fd::OwnedFd;
     let size = nix::pty::Winsize {
         ws_row: 40,
         ws_col: cols,
@@ -714,7 +713,7 @@ fn ports_on_a_terminal(cols: u16, env: &[(&str, &str)], args: &[&str]) -> String
         .arg("ports")
         .args(args);
     let mut child = command
-        .stdout(Stdio::from(OwnedFd::from(pty.slave)))
+        .stdout(Stdio::from(pty.slave))
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
