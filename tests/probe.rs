@@ -752,3 +752,43 @@ fn full_scan_in_a_namespace_with_a_dropped_range() {
         text(&listed.stderr)
     );
 }
+
+/// `-v` sessions print their summary before Ctrl-C stops them (exit 130).
+#[test]
+fn ctrl_c_in_verbose_sessions_prints_the_summary_first() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let port = closed_port();
+    let mut wait = std::process::Command::new(common::sockx_path())
+        .args(["probe", "-v", "--wait", "60s", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(wait.id() as i32), Signal::SIGINT).unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut wait.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(wait.wait().unwrap().code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("still waiting for 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+
+    // A scan long enough to be stopped: every port of eight loopback addresses, one at a time.
+    let mut scan = std::process::Command::new(common::sockx_path())
+        .args(["probe", "-v", "-c", "1", "127.0.0.0/29", "-p", "all"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(scan.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("probing "), "{first}");
+    kill(Pid::from_raw(scan.id() as i32), Signal::SIGINT).unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(scan.wait().unwrap().code(), Some(130), "{rest:?}");
+    let last = rest.last().cloned().unwrap_or_default();
+    assert!(last.contains(" on 8 hosts in "), "{rest:?}");
+    assert!(last.contains("; interrupted, "), "{rest:?}");
+}

@@ -11,7 +11,7 @@ use super::interrupt::Interrupt;
 use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
-use super::report::{PortReport, Tally, write_reports};
+use super::report::{PortReport, Tally, plural, write_reports};
 use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
@@ -44,10 +44,13 @@ pub fn run(
             }
         }
         note(&format!(
-            "probing {} {} ports on {hosts} host(s): {} probes, window {}, timeout {}, retries {}",
+            "probing {} {} {} on {hosts} {}: {} {}, window {}, timeout {}, retries {}",
             records.len(),
             config.spec.proto,
+            plural(records.len(), "port", "ports"),
+            plural(hosts, "host", "hosts"),
             jobs.len(),
+            plural(jobs.len(), "probe", "probes"),
             engine.concurrency,
             format_duration(engine.timeout),
             engine.retries
@@ -64,6 +67,18 @@ pub fn run(
     .context("cannot start probing")?;
     progress.clear();
     if finish == Finish::Interrupted {
+        if context.verbose() {
+            // The contract: a -v session prints its summary before it stops.
+            let mut tally = Tally::default();
+            for (_, outcome) in records.iter().filter_map(|r| r.result.as_ref()) {
+                tally.add(outcome.state);
+            }
+            note(&format!(
+                "{}; interrupted, {} not probed",
+                tally.summary(hosts, started.elapsed()),
+                records.len() - tally.total()
+            ));
+        }
         return Ok(Status::Interrupted);
     }
 

@@ -79,7 +79,7 @@ pub fn run(
         if probe_round(&mut awaited, config, context, interrupt, timeout, started)?
             == Finish::Interrupted
         {
-            return Ok(Status::Interrupted);
+            return Ok(interrupted(&awaited, context, started));
         }
         if awaited.iter().all(Awaited::is_open) {
             break;
@@ -89,7 +89,7 @@ pub fn run(
             return Err(timed_out(&awaited, limit).into());
         }
         if interrupt.sleep(interval.min(remaining)) {
-            return Ok(Status::Interrupted);
+            return Ok(interrupted(&awaited, context, started));
         }
     }
     if context.verbose() {
@@ -171,6 +171,23 @@ fn probe_round(
         hosts[host_index].1 = result;
     }
     Ok(finish)
+}
+
+/// Ctrl-C: with -v, say what was still awaited (the session's summary) before stopping.
+fn interrupted(awaited: &[Awaited], context: &Context, started: Instant) -> Status {
+    if context.verbose() {
+        let pending: Vec<&str> = awaited
+            .iter()
+            .filter(|item| !item.is_open())
+            .map(|item| item.label.as_str())
+            .collect();
+        note(&format!(
+            "interrupted after {}; still waiting for {}",
+            format_duration(started.elapsed()),
+            pending.join(", ")
+        ));
+    }
+    Status::Interrupted
 }
 
 /// The deadline error, naming every target still not open.
