@@ -73,3 +73,21 @@ fn usage_errors_name_what_is_missing() {
         assert!(lines[1].contains(hint), "{args:?}: {stderr}");
     }
 }
+
+/// Every help page shows examples, and the options every subcommand takes stand apart from the
+/// subcommand's own instead of being shuffled among them.
+#[test]
+fn help_pages_show_examples_and_keep_global_options_apart() {
+    for args in [
+        &["--help"][..],
+        &["help", "ports"][..],
+        &["probe", "--help"][..],
+    ] {
+        let output = sockx().args(args).assert().success();
+        let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+        assert!(help.contains("\nExamples:\n  sockx "), "{args:?}: {help}");
+        let global = help.find("Global options:").expect("a global heading");
+        let verbose = help.find("-v, --verbose").expect("-v listed");
+        assert!(verbose > global, "{args:?}: {help}");
+    }
+}

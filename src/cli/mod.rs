@@ -25,11 +25,11 @@ pub use probe::ProbeArgs;
     arg_required_else_help = true
 )]
 #[command(
-    after_help = "Exit codes: 0 success, 1 negative answer or network failure, 2 invalid usage."
+    after_help = "Examples:\n  sockx ports 8080                  who holds port 8080\n  sockx probe 127.0.0.1:22,80,443   are these ports open?\n  sockx probe --wait 30s localhost:5432 -- ./migrate\n  sockx help probe                  more about a subcommand\n\nExit codes: 0 success, 1 negative answer or network failure, 2 invalid usage."
 )]
 pub struct Cli {
     /// Options every subcommand takes.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Global options")]
     pub global: GlobalArgs,
 
     /// What to do.
