@@ -792,3 +792,19 @@ fn ctrl_c_in_verbose_sessions_prints_the_summary_first() {
     assert!(last.contains(" on 8 hosts in "), "{rest:?}");
     assert!(last.contains("; interrupted, "), "{rest:?}");
 }
+
+/// The netcat form takes a service name as the port word, as `nc -z 127.0.0.1 ssh` does.
+#[test]
+fn the_netcat_form_takes_service_names() {
+    let output = sockx()
+        .args(["probe", "127.0.0.1", "ssh,http", "--json", "--state", "all"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_ne!(output.status.code(), Some(2), "{stderr}");
+    let ports: Vec<u64> = json_lines(&output)
+        .iter()
+        .map(|row| row["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, vec![22, 80], "{stderr}");
+}

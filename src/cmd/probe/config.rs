@@ -161,18 +161,21 @@ impl ProbeConfig {
 }
 
 /// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from
-/// `-p`), and the netcat form `HOST PORTS` (a word of digits, commas and dashes after a host
-/// named without ports).
+/// `-p`), and the netcat form `HOST PORTS` (a word of digits, commas and dashes, or without
+/// `-p` also service names, after a host named without ports).
 pub fn parse_targets(
     words: &[String],
     default_ports: Option<&PortSpec>,
 ) -> Result<Vec<TargetPorts>, String> {
     let mut parsed: Vec<(Target, bool)> = Vec::new();
     for word in words {
+        // Service names count too (`127.0.0.1 ssh`, as nc takes them), but only without -p:
+        // with -p, every bare word is a host.
         let looks_like_ports = !word.is_empty()
-            && word
+            && (word
                 .bytes()
-                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-');
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-')
+                || (default_ports.is_none() && word.parse::<PortSpec>().is_ok()));
         if looks_like_ports
             && let Some((target, netcat_ports)) = parsed.last_mut()
             && target.ports.is_none()
@@ -229,6 +232,10 @@ mod tests {
         assert_eq!(targets[2].ports, vec![8080]);
         assert!(matches!(targets[3].hosts, HostSpec::Block(_)));
         assert_eq!(targets[3].ports, vec![22]);
+
+        let netcat = parse_targets(&words(&["127.0.0.1", "ssh,http"]), None).unwrap();
+        assert_eq!(netcat.len(), 1);
+        assert_eq!(netcat[0].ports, vec![22, 80]);
     }
 
     #[test]
