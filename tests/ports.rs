@@ -752,3 +752,35 @@ fn the_table_fits_the_terminal_whatever_the_colour() {
     assert!(unsized_table.contains("COMMAND"), "{unsized_table}");
     assert!(unsized_table.contains(&port), "{unsized_table}");
 }
+
+/// A TIME_WAIT socket has no owner: no uid, no user (the kernel's uid 0 is not root's), and
+/// `--user root` does not claim it.
+#[test]
+fn a_time_wait_socket_belongs_to_nobody() {
+    use std::io::Read;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut client = TcpStream::connect(addr).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    // The side that closes first ends in TIME_WAIT: here the server side, on `addr`'s port.
+    drop(server);
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    let port = port_arg(addr);
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = ports_json(&["-a", "--state", "time-wait", &port]).1;
+        if !rows.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let row = rows.first().expect("a TIME_WAIT row");
+    assert_eq!(row["state"], "TIME_WAIT", "{row}");
+    assert!(row["uid"].is_null(), "{row}");
+    assert!(row["user"].is_null(), "{row}");
+    assert_eq!(row["processes"], serde_json::json!([]), "{row}");
+    let (code, as_root) = ports_json(&["-a", "--state", "time-wait", "--user", "0", &port]);
+    assert_eq!(code, 1, "{as_root:?}");
+}

@@ -161,7 +161,10 @@ mod platform {
         for info in infos {
             let info = info.map_err(netstat_error)?;
             let (uid, inode) = (info.uid, u64::from(info.inode));
-            sockets.push(entry(info, Some(uid), inode));
+            // A socket with no inode (TIME_WAIT, an orphan closing down) belongs to nobody:
+            // the kernel reports uid 0 for it, which would show it as root's.
+            let uid = (inode != 0).then_some(uid);
+            sockets.push(entry(info, uid, inode));
         }
         if query.udp {
             let peers = udp_diag::connected_udp_peers(query.ipv4, query.ipv6)?;
