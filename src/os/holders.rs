@@ -33,12 +33,7 @@ pub fn port_holders(proto: Proto, port: u16) -> Vec<Holder> {
     sockets.retain(|socket| socket.local.port() == port && socket.is_listening());
     sockets::attach_owners(&mut sockets, None);
 
-    let mut pids: Vec<u32> = sockets
-        .iter()
-        .flat_map(|s| s.pids.iter().copied())
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
+    let pids = sockets::owner_pids(&sockets);
     let details = processes::describe(&pids);
     let mut users = UserNames::default();
     pids.iter()

@@ -92,6 +92,17 @@ pub fn attach_owners(sockets: &mut [SocketEntry], only_pid: Option<u32>) -> Owne
     platform::attach_owners(sockets, only_pid)
 }
 
+/// Every process holding one of `sockets`, each once, in ascending order.
+pub fn owner_pids(sockets: &[SocketEntry]) -> Vec<u32> {
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|socket| socket.pids.iter().copied())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
 fn tcp_state(state: TcpState) -> SocketState {
     match state {
         TcpState::Listen => SocketState::Listen,
@@ -268,6 +279,12 @@ mod tests {
         sockets.retain(|s| s.local == listener.local_addr().unwrap());
         attach_owners(&mut sockets, None);
         assert_eq!(sockets[0].pids, vec![std::process::id()]);
+        let mut twice = sockets[0].clone();
+        twice.pids = vec![7, std::process::id(), 7];
+        assert_eq!(
+            owner_pids(&[sockets[0].clone(), twice]),
+            vec![7, std::process::id()]
+        );
     }
 
     #[test]

@@ -132,12 +132,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     }
     let lookup = attach_all_owners(&mut sockets);
     let owners_at = started.elapsed();
-    let mut pids: Vec<u32> = sockets
-        .iter()
-        .flat_map(|s| s.pids.iter().copied())
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
+    let pids = sockets::owner_pids(&sockets);
     let details: HashMap<u32, ProcessView> = processes::describe(&pids)
         .into_iter()
         .map(|(pid, info)| (pid, ProcessView::new(info)))
