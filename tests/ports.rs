@@ -537,7 +537,10 @@ fn without_privileges_the_hidden_owners_are_counted() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let row: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(row[3..5], ["-", "-"], "{stdout}");
-    assert!(stderr.contains("1 socket has no known owner"), "{stderr}");
+    assert!(
+        stderr.contains("1 socket has no known owner: its process belongs to another user"),
+        "{stderr}"
+    );
     assert!(stderr.contains("root"), "{stderr}");
 }
 

@@ -165,13 +165,17 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         ));
     }
     if hidden > 0 && context.chatty() {
-        let noun = if hidden == 1 {
-            "socket has"
+        let (noun, owner, them) = if hidden == 1 {
+            ("socket has", "its process belongs to another user", "it")
         } else {
-            "sockets have"
+            (
+                "sockets have",
+                "their processes belong to other users",
+                "them",
+            )
         };
         note(&format!(
-            "{hidden} {noun} no known owner: their processes belong to other users; run as root to see them"
+            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
         ));
     }
 
