@@ -82,6 +82,7 @@ fn help_pages_show_examples_and_keep_global_options_apart() {
         &["--help"][..],
         &["help", "ports"][..],
         &["probe", "--help"][..],
+        &["completions", "--help"][..],
     ] {
         let output = sockx().args(args).assert().success();
         let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();

@@ -72,6 +72,9 @@ pub enum Command {
     Probe(ProbeArgs),
 
     /// Print the completion script for a shell
+    #[command(
+        after_help = "Examples:\n  sockx completions bash > ~/.local/share/bash-completion/completions/sockx\n  sockx completions zsh > ~/.zfunc/_sockx\n  sockx completions fish > ~/.config/fish/completions/sockx.fish"
+    )]
     Completions(CompletionsArgs),
 
     /// Print the man page (roff)
