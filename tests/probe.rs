@@ -808,3 +808,13 @@ fn the_netcat_form_takes_service_names() {
         .collect();
     assert_eq!(ports, vec![22, 80], "{stderr}");
 }
+
+/// `::1:80` is itself an IPv6 address: the error says how to give such an address a port.
+#[test]
+fn a_bare_ipv6_address_without_ports_points_at_brackets() {
+    sockx()
+        .args(["probe", "::1:80"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("write [IPv6]:PORTS"));
+}

@@ -1,5 +1,6 @@
 //! `sockx probe` arguments turned into a validated config before any I/O.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::attempt::AttemptSpec;
@@ -8,7 +9,7 @@ use super::outcome::PortState;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
 use crate::net::socket::Proto;
-use crate::net::{HostSpec, PortSpec, Target};
+use crate::net::{Host, HostSpec, PortSpec, Target};
 
 /// The most address × port probes one run may make: a /16 on a few ports, or 16 hosts on
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
@@ -194,7 +195,12 @@ pub fn parse_targets(
         .into_iter()
         .map(|(target, _)| {
             let spec = target.ports.as_ref().or(default_ports).ok_or_else(|| {
-                format!("no ports for '{target}': write HOST:PORTS or use -p PORTS")
+                // `::1:80` is a valid IPv6 address: say how to attach a port to one.
+                let form = match &target.hosts {
+                    HostSpec::Host(Host::Ip(IpAddr::V6(_))) => "[IPv6]:PORTS",
+                    _ => "HOST:PORTS",
+                };
+                format!("no ports for '{target}': write {form} or use -p PORTS")
             })?;
             Ok(TargetPorts {
                 hosts: target.hosts,
