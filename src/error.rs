@@ -148,13 +148,15 @@ fn summarize_clap_error(rendered: &str, subcommand: Option<&str>) -> (String, St
     if !details.is_empty() {
         message = format!("{message} {}", details.join(", "));
     }
-    let usage = rendered
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Usage: "))
-        .and_then(|usage| usage.split_whitespace().nth(1))
-        .filter(|word| !word.starts_with('[') && !word.starts_with('<'))
-        // A bad value has no usage line in clap's rendering: fall back on the command line.
-        .or(subcommand);
+    // The subcommand named on the command line; else the word after `sockx` in clap's usage
+    // line (a bad value has no usage line; a conflict's usage line starts with the flags).
+    let usage = subcommand.or_else(|| {
+        rendered
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Usage: "))
+            .and_then(|usage| usage.split_whitespace().nth(1))
+            .filter(|word| !word.starts_with(['[', '<', '-']))
+    });
     let hint = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("tip: "))
@@ -245,6 +247,8 @@ mod tests {
             "invalid value 'foo' for '<SHELL>' [possible values: bash, zsh]"
         );
         assert_eq!(hint, "a similar value exists: 'zsh'");
+        let conflict = "error: the argument '--quiet' cannot be used with '--verbose'\n\nUsage: sockx --quiet <COMMAND>\n";
+        assert_eq!(summarize_clap_error(conflict, None).1, "see 'sockx --help'");
         let words = ["-v", "p", "0"].map(String::from).into_iter();
         assert_eq!(invoked_subcommand(words).as_deref(), Some("ports"));
     }

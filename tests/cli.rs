@@ -49,7 +49,7 @@ fn bad_ports_exit_two() {
 /// and the hint points at the subcommand's help even for a bad value.
 #[test]
 fn usage_errors_name_what_is_missing() {
-    let cases: [(&[&str], &str, &str); 4] = [
+    let cases: [(&[&str], &str, &str); 5] = [
         (&["probe"], "not provided: <TARGET>", "sockx probe --help"),
         (
             &["probe", "127.0.0.1:9", "--", "true"],
@@ -62,6 +62,11 @@ fn usage_errors_name_what_is_missing() {
             "sockx completions --help",
         ),
         (&["ports", "0"], "port 0", "sockx ports --help"),
+        (
+            &["-q", "-v", "ports"],
+            "cannot be used with",
+            "sockx ports --help",
+        ),
     ];
     for (args, message, hint) in cases {
         let output = sockx().args(args).assert().code(2);
