@@ -10,3 +10,5 @@ pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
 pub use duration::{format_duration, parse_duration};
 pub use port::{PortRange, PortSpec, parse_port, parse_port_allow_zero};
 pub use resolve::{Family, resolve};
+pub mod cause;
+pub mod relay;
