@@ -37,6 +37,12 @@ pub fn is_pipe(fd: BorrowedFd<'_>) -> bool {
         .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFIFO)
 }
 
+/// True when `fd` is a socket.
+pub fn is_socket(fd: BorrowedFd<'_>) -> bool {
+    fstat(fd)
+        .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFSOCK)
+}
+
 /// Grows the pipe behind `fd` to [`PIPE_SIZE`] when it is a pipe (best effort: the
 /// system limit may refuse, which only costs speed).
 pub fn grow_pipe(fd: BorrowedFd<'_>) {
@@ -68,6 +74,8 @@ pub fn forward(
     output: BorrowedFd<'_>,
     on_chunk: &mut dyn FnMut(usize),
 ) -> Result<SpliceEnd, SpliceError> {
+    grow_pipe(input);
+    grow_pipe(output);
     if is_pipe(input) || is_pipe(output) {
         forward_direct(input, output, on_chunk)
     } else {
@@ -97,11 +105,11 @@ fn forward_direct(
                 wait(output, PollFlags::POLLOUT).map_err(SpliceError::Write)?;
             }
             Err(Errno::EINVAL) => return Ok(SpliceEnd::Unsupported),
-            // With a direct splice the failing side is not known; a broken or reset output
-            // is by far the common case.
-            Err(errno @ (Errno::EPIPE | Errno::ECONNRESET)) => {
-                return Err(SpliceError::Write(errno.into()));
-            }
+            // A direct splice does not say which side failed: EPIPE is the output's; a reset
+            // belongs to whichever side is the socket.
+            Err(Errno::EPIPE) => return Err(SpliceError::Write(Errno::EPIPE.into())),
+            Err(errno) if is_socket(input) => return Err(SpliceError::Read(errno.into())),
+            Err(errno) if is_socket(output) => return Err(SpliceError::Write(errno.into())),
             Err(errno) => return Err(SpliceError::Read(errno.into())),
         }
     }
