@@ -376,3 +376,45 @@ fn malformed_arguments_exit_2_with_one_line() {
         assert_one_error_line(&done.stderr);
     }
 }
+
+#[test]
+fn source_address_and_port_are_used() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let source_port = free_port();
+    let peer = thread::spawn(move || {
+        let (mut stream, from) = listener.accept().unwrap();
+        let mut sink = Vec::new();
+        stream.read_to_end(&mut sink).unwrap();
+        from
+    });
+    let port = source_port.to_string();
+    let done = connect(&["-s", "127.0.0.1", "-p", &port, "--send", "x", &addr]).finish(LIMIT);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(
+        peer.join().unwrap(),
+        format!("127.0.0.1:{source_port}").parse().unwrap()
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_quietly() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        // Far more than any pipe holds; fails once sockx is gone.
+        let _ = stream.write_all(&payload(64 << 20, 5));
+    });
+    let mut child = sockx_command(&["connect", &addr]).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut running = Running::start_spawned(child);
+    drop(running.stdin.take());
+    let done = running.finish(LIMIT);
+    peer.join().unwrap();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(done.stderr, "");
+}

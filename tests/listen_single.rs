@@ -195,3 +195,34 @@ fn malformed_arguments_exit_2_with_one_line() {
         assert_one_error_line(&done.stderr);
     }
 }
+
+#[test]
+fn idle_timeout_closes_a_silent_connection() {
+    let listener = start_listen(&["-w", "300ms", "127.0.0.1:0"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", listener.port)).unwrap();
+    let done = listener.running.finish(LIMIT);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    let mut rest = Vec::new();
+    // sockx closed the connection: the client sees EOF.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+}
+
+#[test]
+fn sockx_connect_talks_to_sockx_listen() {
+    let mut listener = start_listen(&["127.0.0.1:0"]);
+    listener.running.feed(b"from listen\n".to_vec());
+    let mut client = Running::start(sockx_command(&[
+        "connect",
+        &format!("127.0.0.1:{}", listener.port),
+    ]));
+    client.feed(b"from connect\n".to_vec());
+    let client = client.finish(LIMIT);
+    let server = listener.running.finish(LIMIT);
+    assert_eq!(client.code(), 0, "stderr: {}", client.stderr);
+    assert_eq!(server.code(), 0, "stderr: {}", server.stderr);
+    assert_eq!(client.stdout, b"from listen\n");
+    assert_eq!(server.stdout, b"from connect\n");
+}

@@ -72,7 +72,11 @@ pub fn sockx_command(args: &[&str]) -> Command {
 impl Running {
     /// Starts `command` and drains its output on threads.
     pub fn start(mut command: Command) -> Running {
-        let mut child = command.spawn().expect("sockx starts");
+        Running::start_spawned(command.spawn().expect("sockx starts"))
+    }
+
+    /// Drains the output of an already started child (what the test did not take).
+    pub fn start_spawned(mut child: Child) -> Running {
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().map(|mut out| {
             thread::spawn(move || {
