@@ -81,7 +81,10 @@ pub fn forward(
 /// Buffer size for the read/write fallback.
 const COPY_BUFFER: usize = 128 * 1024;
 
-const FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlags::SPLICE_F_MORE);
+/// No SPLICE_F_MORE: it becomes MSG_MORE on the socket, which holds a small write back for
+/// up to 200 ms (an interactive `(echo hi; sleep 5) | sockx connect` would stall). Within
+/// one splice the kernel already marks all but the last piece as "more".
+const FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE;
 
 fn forward_through(
     input: BorrowedFd<'_>,
