@@ -418,3 +418,65 @@ fn a_reader_that_goes_away_ends_quietly() {
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_eq!(done.stderr, "");
 }
+
+#[test]
+fn no_shutdown_keeps_the_write_side_open() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4];
+        stream.read_exact(&mut request).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut more = [0u8; 1];
+        // No FIN may arrive: the read times out instead of returning 0.
+        let outcome = stream.read(&mut more);
+        stream.write_all(b"done").unwrap();
+        (request, outcome.map_err(|err| err.kind()))
+    });
+    let done = connect(&["--no-shutdown", "--send", "data", &addr]).finish(LIMIT);
+    let (request, outcome) = peer.join().unwrap();
+    assert_eq!(&request, b"data");
+    assert!(
+        matches!(
+            outcome,
+            Err(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+        ),
+        "the peer saw {outcome:?} instead of an open connection"
+    );
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(done.stdout, b"done");
+}
+
+#[test]
+fn ctrl_c_prints_the_summary_and_exits_130() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (accepted, wait_accepted) = std::sync::mpsc::channel();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello").unwrap();
+        accepted.send(()).unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let sockx = connect(&["-v", &addr]);
+    wait_accepted.recv_timeout(LIMIT).unwrap();
+    // Let the greeting reach stdout first.
+    thread::sleep(Duration::from_millis(200));
+    kill(Pid::from_raw(sockx.child.id() as i32), Signal::SIGINT).unwrap();
+    let done = sockx.finish(LIMIT);
+    peer.join().unwrap();
+    assert_eq!(done.code(), 130, "stderr: {}", done.stderr);
+    assert_eq!(done.stdout, b"hello");
+    assert!(
+        done.stderr.contains("interrupted: sent 0 B, received 5 B"),
+        "{}",
+        done.stderr
+    );
+}

@@ -226,3 +226,16 @@ fn sockx_connect_talks_to_sockx_listen() {
     assert_eq!(client.stdout, b"from listen\n");
     assert_eq!(server.stdout, b"from connect\n");
 }
+
+#[test]
+fn ctrl_c_while_waiting_exits_130() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let listener = start_listen(&["127.0.0.1:0"]);
+    let pid = Pid::from_raw(listener.running.child.id() as i32);
+    kill(pid, Signal::SIGINT).unwrap();
+    let done = listener.running.finish(LIMIT);
+    assert_eq!(done.code(), 130, "stderr: {}", done.stderr);
+    assert!(!done.stderr.contains("error"), "{}", done.stderr);
+}

@@ -17,6 +17,7 @@ use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindSpec, Family, resolve};
+use crate::os::interrupt::Interrupt;
 
 pub use access::AccessList;
 
@@ -59,9 +60,11 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     // The listen-modes work plugs in here: each mode gets the bound socket and the args.
     match mode {
         Mode::Single => {
+            // Before the ready line: a Ctrl-C right after it must find the handler in place.
+            let interrupt = Interrupt::install()?;
             let listener = bind_tcp(&spec, &args, context)?;
             announce(&listener.local_addr()?, Proto::Tcp, context)?;
-            single::run(listener, &args, context)
+            single::run(listener, &args, context, &interrupt)
         }
         Mode::KeepOpen => Err(not_supported_yet("-k/--keep-open")),
         Mode::Echo => Err(not_supported_yet("--echo")),

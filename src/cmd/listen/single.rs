@@ -12,8 +12,12 @@ use crate::net::relay::{Relay, RelayConfig, RelayEnd};
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer, relays until it closes its side, and exits.
-pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let interrupt = Interrupt::install()?;
+pub fn run(
+    listener: TcpListener,
+    args: &ListenArgs,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
     let access = AccessList::new(&args.allow, &args.deny);
     let (stream, peer) = loop {
         let (stream, peer) = match listener.accept() {
