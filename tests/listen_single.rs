@@ -81,7 +81,7 @@ fn half_close_lets_the_client_answer() {
 
 #[test]
 fn dual_stack_by_default() {
-    let listener = start_listen(&["0"]);
+    let listener = start_listen(&["-v", "0"]);
     if !listener.addr.starts_with("[::]:") {
         common::skip("dual_stack_by_default", "no IPv6: bound to 0.0.0.0");
         assert!(listener.addr.starts_with("0.0.0.0:"), "{}", listener.addr);
@@ -95,6 +95,12 @@ fn dual_stack_by_default() {
     let done = listener.running.finish(LIMIT);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_eq!(done.stdout, b"v4 client");
+    // Shown as IPv4, not as ::ffff:127.0.0.1.
+    assert!(
+        done.stderr.contains("connection from 127.0.0.1:"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The default listen mode: accept one connection and relay it to stdin/stdout.
 
 use std::io::{self, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 
 use super::AccessList;
 use crate::cli::ListenArgs;
@@ -32,6 +32,8 @@ pub fn run(
                 .into());
             }
         };
+        // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         if access.permits(peer.ip()) {
             break (stream, peer);
         }
@@ -42,9 +44,10 @@ pub fn run(
     // One connection only: stop listening so that later clients are refused at once.
     drop(listener);
     if context.verbose() {
-        let local = stream
-            .local_addr()
-            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let local = stream.local_addr().map_or_else(
+            |_| "?".to_string(),
+            |a| SocketAddr::new(a.ip().to_canonical(), a.port()).to_string(),
+        );
         note(&format!("connection from {peer} to {local}"));
     }
     let config = RelayConfig {
