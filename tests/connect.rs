@@ -480,3 +480,26 @@ fn ctrl_c_prints_the_summary_and_exits_130() {
         done.stderr
     );
 }
+
+#[test]
+fn timeout_is_exit_1_with_one_line() {
+    // A listener with a full backlog drops further SYNs: the handshake hangs.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let _filler = std::net::TcpStream::connect(addr).unwrap();
+    let done = connect(&["-w", "300ms", &addr.to_string()]).finish(LIMIT);
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("sockx: error: cannot connect to {addr}: timed out\n")
+    );
+}

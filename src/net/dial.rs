@@ -262,6 +262,40 @@ mod tests {
         assert_eq!(dialed.stream.peer_addr().unwrap(), open);
     }
 
+    /// A loopback address whose handshakes hang: a listener with a full backlog (0) drops
+    /// further SYNs.
+    fn black_hole() -> (Socket, Vec<TcpStream>, SocketAddr) {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let socket = new_socket(&addr, Proto::Tcp, &SocketOptions::default()).unwrap();
+        socket.bind(&addr.into()).unwrap();
+        socket.listen(0).unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let filler = TcpStream::connect(addr).unwrap();
+        (socket, vec![filler], addr)
+    }
+
+    #[test]
+    fn a_hanging_address_does_not_hold_up_the_next() {
+        let (_hole, _fillers, hanging) = black_hole();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let dialed = dial(&[hanging, open], &options()).unwrap();
+        assert_eq!(dialed.addr, open);
+    }
+
+    #[test]
+    fn a_hanging_address_times_out() {
+        let (_hole, _fillers, hanging) = black_hole();
+        let options = DialOptions {
+            timeout: Duration::from_millis(200),
+            ..DialOptions::default()
+        };
+        let failure = dial(&[hanging], &options).unwrap_err();
+        assert_eq!(failure.attempts.len(), 1);
+        assert_eq!(failure.attempts[0].1.kind(), io::ErrorKind::TimedOut);
+        assert!(failure.is_retryable());
+    }
+
     #[test]
     fn every_failure_is_kept() {
         let closed = TcpListener::bind("127.0.0.1:0")
