@@ -24,7 +24,8 @@ use crate::os::interrupt::Interrupt;
 pub struct ConnectConfig {
     /// The peer as the user named it.
     pub peer: Endpoint,
-    /// `--send` pieces joined, when given: sent instead of stdin.
+    /// The unescaped `--send` pieces, when given: sent instead of stdin (TCP: in order, as
+    /// one stream; UDP: one datagram each).
     pub send: Option<Vec<Vec<u8>>>,
     /// Connect timeout per attempt.
     pub timeout: Duration,
