@@ -1,8 +1,11 @@
 //! The shared socket-helper module: addresses, ports, durations, resolution and sockets.
 
 pub mod addr;
+pub mod cause;
+pub mod dial;
 pub mod duration;
 pub mod port;
+pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
