@@ -1,5 +1,7 @@
 //! Platform code, behind `cfg`.
 
+#[cfg(target_os = "linux")]
+pub mod holders;
 #[cfg(unix)]
 pub mod interrupt;
 #[cfg(target_os = "linux")]
