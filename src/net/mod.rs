@@ -11,4 +11,5 @@ pub use duration::{format_duration, parse_duration};
 pub use port::{PortRange, PortSpec, parse_port, parse_port_allow_zero};
 pub use resolve::{Family, resolve};
 pub mod cause;
+pub mod dial;
 pub mod relay;

@@ -59,9 +59,4 @@ impl Interrupt {
             *slot = Some(Box::new(action));
         }
     }
-
-    /// True once Ctrl-C was pressed.
-    pub fn fired(&self) -> bool {
-        self.fired.load(Ordering::SeqCst)
-    }
 }

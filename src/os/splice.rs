@@ -17,8 +17,8 @@ pub const PIPE_SIZE: usize = 1 << 20;
 pub enum SpliceEnd {
     /// The input reached end of file.
     Eof,
-    /// splice cannot handle these descriptors (EINVAL before a byte moved): copy instead.
-    /// Nothing is lost; `moved` bytes were already forwarded.
+    /// splice cannot read this input (EINVAL: a terminal, for one): copy instead. Nothing
+    /// is lost: everything read so far was forwarded.
     Unsupported,
 }
 
@@ -45,7 +45,7 @@ pub fn grow_pipe(fd: BorrowedFd<'_>) {
     }
 }
 
-/// A kernel pipe used as the splice buffer between two descriptors that are not pipes.
+/// A private kernel pipe: the splice buffer between the input and the output.
 pub struct SplicePipe {
     read: OwnedFd,
     write: OwnedFd,
@@ -61,51 +61,30 @@ impl SplicePipe {
 }
 
 /// Moves everything from `input` to `output` with splice until `input` ends. `on_chunk` is
-/// called with the size of every chunk once it is written. When either side is a pipe the
-/// data goes directly; otherwise through an intermediate [`SplicePipe`].
+/// called with the size of every chunk once it is written.
+///
+/// The data always goes through a private [`SplicePipe`], even when `input` or `output` is a
+/// pipe itself: a splice between a socket and a pipe holds the pipe's lock for the whole
+/// TCP send or receive, and with a shared pipe the process on its other end (the `head` in
+/// `head | sockx`) would spin on that lock. Moving pages between two pipes is cheap.
 pub fn forward(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     on_chunk: &mut dyn FnMut(usize),
 ) -> Result<SpliceEnd, SpliceError> {
-    if is_pipe(input) || is_pipe(output) {
-        forward_direct(input, output, on_chunk)
-    } else {
-        let pipe = SplicePipe::new().map_err(SpliceError::Read)?;
-        forward_through(input, &pipe, output, on_chunk)
-    }
+    grow_pipe(input);
+    grow_pipe(output);
+    let pipe = SplicePipe::new().map_err(SpliceError::Read)?;
+    forward_through(input, &pipe, output, on_chunk)
 }
 
 /// Buffer size for the read/write fallback.
 const COPY_BUFFER: usize = 128 * 1024;
 
-const FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlags::SPLICE_F_MORE);
-
-fn forward_direct(
-    input: BorrowedFd<'_>,
-    output: BorrowedFd<'_>,
-    on_chunk: &mut dyn FnMut(usize),
-) -> Result<SpliceEnd, SpliceError> {
-    loop {
-        match splice(input, None, output, None, PIPE_SIZE, FLAGS) {
-            Ok(0) => return Ok(SpliceEnd::Eof),
-            Ok(moved) => on_chunk(moved),
-            Err(Errno::EINTR) => {}
-            // Which side would block is unknown: wait for either to be ready.
-            Err(Errno::EAGAIN) => {
-                wait(input, PollFlags::POLLIN).map_err(SpliceError::Read)?;
-                wait(output, PollFlags::POLLOUT).map_err(SpliceError::Write)?;
-            }
-            Err(Errno::EINVAL) => return Ok(SpliceEnd::Unsupported),
-            // With a direct splice the failing side is not known; a broken or reset output
-            // is by far the common case.
-            Err(errno @ (Errno::EPIPE | Errno::ECONNRESET)) => {
-                return Err(SpliceError::Write(errno.into()));
-            }
-            Err(errno) => return Err(SpliceError::Read(errno.into())),
-        }
-    }
-}
+/// No SPLICE_F_MORE: it becomes MSG_MORE on the socket, which holds a small write back for
+/// up to 200 ms (an interactive `(echo hi; sleep 5) | sockx connect` would stall). Within
+/// one splice the kernel already marks all but the last piece as "more".
+const FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE;
 
 fn forward_through(
     input: BorrowedFd<'_>,

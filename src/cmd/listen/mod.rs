@@ -25,6 +25,7 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindSpec, Family, resolve};
+use crate::os::interrupt::Interrupt;
 
 pub use access::AccessList;
 
@@ -74,13 +75,19 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         announce(&socket.local_addr()?, Proto::Udp, context)?;
         return udp::run(socket, &args, context);
     }
+    // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
+    // after it finds the handler in place (the served modes use tokio's).
+    let interrupt = match mode {
+        Mode::Single => Some(Interrupt::install()?),
+        _ => None,
+    };
     let listener = bind_tcp(&spec, &args, context)?;
     announce(&listener.local_addr()?, Proto::Tcp, context)?;
-    match (mode, program) {
-        (Mode::Exec, Some(program)) => exec::run(listener, program, &args, context),
-        (Mode::Echo, _) => echo::run(listener, &args, context),
-        (Mode::KeepOpen, _) => keep_open::run(listener, &args, context),
-        _ => single::run(listener, &args, context),
+    match (program, interrupt) {
+        (Some(program), _) => exec::run(listener, program, &args, context),
+        (None, Some(interrupt)) => single::run(listener, &args, context, &interrupt),
+        (None, None) if mode == Mode::Echo => echo::run(listener, &args, context),
+        (None, None) => keep_open::run(listener, &args, context),
     }
 }
 

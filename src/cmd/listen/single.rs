@@ -1,7 +1,7 @@
 //! The default listen mode: accept one connection and relay it to stdin/stdout.
 
 use std::io::{self, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 
 use super::AccessList;
 use crate::cli::ListenArgs;
@@ -12,8 +12,12 @@ use crate::net::relay::{Relay, RelayConfig, RelayEnd};
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer, relays until it closes its side, and exits.
-pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let interrupt = Interrupt::install()?;
+pub fn run(
+    listener: TcpListener,
+    args: &ListenArgs,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
     let access = AccessList::new(&args.allow, &args.deny);
     let (stream, peer) = loop {
         let (stream, peer) = match listener.accept() {
@@ -28,6 +32,8 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
                 .into());
             }
         };
+        // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         if access.permits(peer.ip()) {
             break (stream, peer);
         }
@@ -38,9 +44,10 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
     // One connection only: stop listening so that later clients are refused at once.
     drop(listener);
     if context.verbose() {
-        let local = stream
-            .local_addr()
-            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let local = stream.local_addr().map_or_else(
+            |_| "?".to_string(),
+            |a| SocketAddr::new(a.ip().to_canonical(), a.port()).to_string(),
+        );
         note(&format!("connection from {peer} to {local}"));
     }
     let config = RelayConfig {

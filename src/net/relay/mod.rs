@@ -2,8 +2,11 @@
 //! stdout at the same time, binary-safe, with half-close.
 //!
 //! The session ends once the peer has closed its side and everything it sent is written
-//! out, even when stdin is still open (as `nc -N` / `nc -l > file` do). On stdin EOF the write
-//! side is shut down (unless `no_shutdown`) and reading goes on. On Linux both directions use
+//! out, even when stdin is still open (as `nc -l > file` ends when the sender is done). On
+//! stdin EOF the write side is shut down (unless `no_shutdown`) and reading goes on. One
+//! refinement: when the peer only half-closed while our input is still streaming (a file
+//! or pipe being uploaded), the upload is finished first; an input that is open but idle
+//! (a terminal) does not hold the session ([`UPLOAD_GRACE`]). On Linux both directions use
 //! `splice(2)` through a kernel pipe when no transformation needs to see the data.
 //!
 //! Each direction runs on its own thread with blocking I/O: the socket-to-stdout direction on
@@ -19,14 +22,18 @@ use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
 pub use crlf::CrlfTranslator;
 pub use hexdump::{Flow, HexDumper};
 pub use pump::{Activity, PumpError, Transform, pump};
-pub use stats::{Bytes, RelayEnd, RelayStats};
+pub use stats::{RelayEnd, RelayStats};
+
+/// After the peer closed its side, the upload goes on for as long as it makes progress
+/// within every such window; an idle input ends the session after one window.
+pub const UPLOAD_GRACE: Duration = Duration::from_millis(100);
 
 /// How a relay session behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,15 +81,6 @@ pub enum RelayError {
     /// Writing the output (stdout) failed; a broken pipe is the reader going away.
     #[error("writing the output failed")]
     Output(#[source] io::Error),
-}
-
-impl RelayError {
-    /// The underlying I/O error.
-    pub fn io(&self) -> &io::Error {
-        match self {
-            RelayError::Peer(err) | RelayError::Input(err) | RelayError::Output(err) => err,
-        }
-    }
 }
 
 /// Ends a running session from another thread (Ctrl-C): the relay returns its stats with
@@ -155,7 +153,7 @@ impl Relay {
                 Arc::clone(&timed_out),
             );
         }
-        spawn_upload(
+        let upload_done = spawn_upload(
             input,
             Arc::clone(&self.stream),
             self.config,
@@ -171,6 +169,9 @@ impl Relay {
             &received,
             &activity,
         );
+        if download.is_ok() {
+            finish_upload(&upload_done, &sent);
+        }
         finished.store(true, Ordering::SeqCst);
         let stats = RelayStats {
             sent: sent.load(Ordering::Relaxed),
@@ -202,6 +203,18 @@ impl Relay {
     }
 }
 
+/// Lets a streaming upload complete after the peer's EOF (its last chunk counted and
+/// dumped too); returns as soon as the upload ends or stalls for [`UPLOAD_GRACE`].
+fn finish_upload(upload_done: &mpsc::Receiver<()>, sent: &AtomicU64) {
+    loop {
+        let before = sent.load(Ordering::Relaxed);
+        match upload_done.recv_timeout(UPLOAD_GRACE) {
+            Err(mpsc::RecvTimeoutError::Timeout) if sent.load(Ordering::Relaxed) != before => {}
+            _ => return,
+        }
+    }
+}
+
 /// The stdin-to-socket direction, on its own thread.
 fn spawn_upload(
     input: Input,
@@ -210,7 +223,8 @@ fn spawn_upload(
     sent: Arc<AtomicU64>,
     activity: Arc<Activity>,
     error: Arc<Mutex<Option<RelayError>>>,
-) {
+) -> mpsc::Receiver<()> {
+    let (done, upload_done) = mpsc::channel();
     let slot_for_spawn_failure = Arc::clone(&error);
     let body = move || {
         let transform = Transform::new(Flow::Sent, config.crlf, config.hex);
@@ -235,17 +249,19 @@ fn spawn_upload(
                 }
             }
         }
+        let _ = done.send(());
     };
     // A small stack: the thread only moves data through fixed buffers on the heap.
     let spawned = thread::Builder::new()
         .name("upload".into())
         .stack_size(128 * 1024)
         .spawn(body);
-    if let Err(err) = spawned {
-        if let Ok(mut slot) = slot_for_spawn_failure.lock() {
-            *slot = Some(RelayError::Input(err));
-        }
+    if let Err(err) = spawned
+        && let Ok(mut slot) = slot_for_spawn_failure.lock()
+    {
+        *slot = Some(RelayError::Input(err));
     }
+    upload_done
 }
 
 fn send_bytes(

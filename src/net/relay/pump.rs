@@ -27,15 +27,6 @@ pub enum PumpError {
     Write(#[source] io::Error),
 }
 
-impl PumpError {
-    /// The underlying I/O error.
-    pub fn io(&self) -> &io::Error {
-        match self {
-            PumpError::Read(err) | PumpError::Write(err) => err,
-        }
-    }
-}
-
 /// When the last byte moved in either direction, shared by both directions of a session.
 #[derive(Debug)]
 pub struct Activity {

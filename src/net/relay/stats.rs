@@ -97,7 +97,7 @@ mod tests {
         };
         assert_eq!(
             stats.to_string(),
-            "sent 1.0 MiB, received 12 B in 1.500s (699.1 KiB/s)"
+            "sent 1.0 MiB, received 12 B in 1.500s (682.7 KiB/s)"
         );
     }
 }
