@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::net::PortRange;
+use crate::net::{PortRange, SocketState};
 
 /// Which process holds which port. Listening TCP and bound UDP sockets by default.
 #[derive(Debug, Args)]
@@ -28,7 +28,7 @@ pub struct PortsArgs {
 
     /// Only sockets in this TCP state (repeatable; implies --all), e.g. established, time-wait
     #[arg(long, value_name = "STATE")]
-    pub state: Vec<String>,
+    pub state: Vec<SocketState>,
 
     /// Only sockets owned by this process ID
     #[arg(long, value_name = "PID")]

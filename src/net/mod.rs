@@ -5,6 +5,7 @@ pub mod duration;
 pub mod port;
 pub mod resolve;
 pub mod socket;
+pub mod socket_state;
 
 pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
 pub use duration::{format_duration, parse_duration};
@@ -13,3 +14,4 @@ pub use resolve::{Family, resolve};
 pub mod cause;
 pub mod dial;
 pub mod relay;
+pub use socket_state::SocketState;

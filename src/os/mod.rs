@@ -1,8 +1,11 @@
 //! Platform code, behind `cfg`.
 
-#[cfg(target_os = "linux")]
 pub mod holders;
 #[cfg(unix)]
 pub mod interrupt;
+#[cfg(target_os = "linux")]
+pub mod linux;
+pub mod processes;
+pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;

@@ -1,0 +1,236 @@
+//! `sockx ports`: which process holds which port.
+//!
+//! The socket table and the owner scan live in `os`; this module turns the flags into a
+//! filter, applies the cheap socket filters before looking for owners (so the `/proc` scan
+//! only looks for the sockets that can still match), then renders the rows.
+
+mod kill;
+mod rows;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use crate::cli::PortsArgs;
+use crate::cmd::Context;
+use crate::error::{Error, Status};
+use crate::net::socket::Proto;
+use crate::net::{Family, PortRange, SocketState};
+use crate::os::processes::{self, UserNames};
+use crate::os::sockets::{self, SocketEntry, SocketQuery};
+use crate::output::Format;
+
+use kill::{KillPlan, Signal};
+use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
+
+/// The validated filters and output choices of one run.
+#[derive(Debug)]
+struct Config {
+    ports: Vec<PortRange>,
+    tcp: bool,
+    udp: bool,
+    family: Family,
+    all: bool,
+    states: Vec<SocketState>,
+    pid: Option<u32>,
+    process: Option<String>,
+    uid: Option<u32>,
+    exposed: bool,
+    format: Format,
+    kill: Option<KillPlan>,
+}
+
+impl Config {
+    fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
+        let uid = match &args.user {
+            Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
+                Error::usage(format!("unknown user '{user}'"))
+                    .with_hint("give a user name or a numeric UID")
+            })?),
+            None => None,
+        };
+        let kill = if args.kill {
+            Some(KillPlan {
+                signal: Signal::parse(&args.signal)?,
+                yes: args.yes,
+            })
+        } else {
+            None
+        };
+        let both = args.tcp == args.udp;
+        Ok(Config {
+            ports: args.ports,
+            tcp: args.tcp || both,
+            udp: args.udp || both,
+            family: context.family,
+            all: args.all || !args.state.is_empty(),
+            states: args.state,
+            pid: args.pid,
+            process: args.process,
+            uid,
+            exposed: args.exposed,
+            format: Format::choose(args.json),
+            kill,
+        })
+    }
+
+    fn query(&self) -> SocketQuery {
+        SocketQuery {
+            tcp: self.tcp,
+            udp: self.udp,
+            ipv4: self.family != Family::V6,
+            ipv6: self.family != Family::V4,
+        }
+    }
+
+    /// The filters that need no owner: state, port, exposure, and the socket's UID.
+    fn keeps_socket(&self, socket: &SocketEntry) -> bool {
+        let state_ok = if !self.states.is_empty() {
+            // `listen` also means an unconnected UDP socket, as `ss -l` has it.
+            self.states.contains(&socket.state)
+                || (socket.is_listening() && self.states.contains(&SocketState::Listen))
+        } else {
+            self.all || socket.is_listening()
+        };
+        state_ok
+            && (self.ports.is_empty() || self.ports.iter().any(|r| r.contains(socket.local.port())))
+            && (!self.exposed || socket.is_exposed())
+            && match (self.uid, socket.uid) {
+                (Some(wanted), Some(uid)) => wanted == uid,
+                _ => true,
+            }
+    }
+
+    /// The filters that need the owners.
+    fn keeps_row(&self, row: &PortRow) -> bool {
+        self.pid.is_none_or(|pid| row.has_pid(pid))
+            && self
+                .process
+                .as_deref()
+                .is_none_or(|needle| row.has_process_matching(needle))
+            && self.uid.is_none_or(|uid| row.uid == Some(uid))
+    }
+}
+
+/// Runs `sockx ports`.
+pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
+    let config = Config::new(args, context)?;
+    let started = Instant::now();
+
+    let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
+    let listed = sockets.len();
+    sockets.retain(|socket| config.keeps_socket(socket));
+    sockets.sort_by_key(sort_key);
+    let listed_at = started.elapsed();
+
+    if let Some(pid) = config.pid {
+        // Only that process's descriptors first: cheap, and it leaves only its sockets.
+        sockets::attach_owners(&mut sockets, Some(pid));
+        sockets.retain(|socket| socket.pids.contains(&pid));
+    }
+    let lookup = attach_all_owners(&mut sockets);
+    let owners_at = started.elapsed();
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|s| s.pids.iter().copied())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let details: HashMap<u32, ProcessView> = processes::describe(&pids)
+        .into_iter()
+        .map(|(pid, info)| (pid, ProcessView::new(info)))
+        .collect();
+
+    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
+        sockets
+            .iter()
+            .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
+            .count()
+    } else {
+        0
+    };
+    let mut users = UserNames::default();
+    let rows: Vec<PortRow> = sockets
+        .iter()
+        .map(|socket| PortRow::new(socket, &details, &mut users, config.all))
+        .filter(|row| config.keeps_row(row))
+        .collect();
+
+    if context.verbose() {
+        note(&format!(
+            "{listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
+            listed_at.as_millis(),
+            sockets.len(),
+            sockets.iter().filter(|s| !s.pids.is_empty()).count(),
+            (owners_at - listed_at).as_millis(),
+            pids.len(),
+            rows.len(),
+        ));
+    }
+    if hidden > 0 && context.chatty() {
+        let noun = if hidden == 1 {
+            "socket has"
+        } else {
+            "sockets have"
+        };
+        note(&format!(
+            "{hidden} {noun} no known owner: their processes belong to other users; run as root to see them"
+        ));
+    }
+
+    if let Some(plan) = config.kill {
+        if rows.is_empty() {
+            return Ok(Status::Negative);
+        }
+        return kill::run(&rows, plan, config.format, context.chatty());
+    }
+    let headers = if config.all { HEADERS_ALL } else { HEADERS };
+    if !rows.is_empty() {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+        config
+            .format
+            .write_rows(&mut out, headers, &rows, context.colors)?;
+        out.flush()?;
+    }
+    Ok(Status::from_answer(!rows.is_empty()))
+}
+
+/// Finds every holder of `sockets`, keeping the holders already known (a process that got a
+/// socket passed to it is not found through its parent).
+fn attach_all_owners(sockets: &mut [SocketEntry]) -> sockets::OwnerLookup {
+    let known: Vec<Vec<u32>> = sockets
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.pids))
+        .collect();
+    let lookup = sockets::attach_owners(sockets, None);
+    for (socket, known) in sockets.iter_mut().zip(known) {
+        if !known.is_empty() {
+            socket.pids.extend(known);
+            socket.pids.sort_unstable();
+            socket.pids.dedup();
+        }
+    }
+    lookup
+}
+
+/// Sorted by port, then protocol, then address (then peer and state, to be stable).
+fn sort_key(socket: &SocketEntry) -> impl Ord + use<> {
+    let proto = match socket.proto {
+        Proto::Tcp => 0,
+        Proto::Udp => 1,
+    };
+    (
+        socket.local.port(),
+        proto,
+        socket.local.ip(),
+        socket.remote,
+        socket.state,
+    )
+}
+
+/// A line on stderr, prefixed like the error lines; nothing if stderr is gone.
+fn note(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "sockx: {message}");
+}

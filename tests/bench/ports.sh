@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Benchmark: `sockx ports` against ss, netstat, lsof and fuser on 10,000 sockets.
+#
+# Builds its own network namespace, starts 50 python3 processes there that each hold 100 TCP
+# listeners and 100 bound UDP sockets (TCP and UDP ports 10000-14999; process N holds
+# 10000+100N .. 10000+100N+99, so 10050 is held), then runs, inside the namespace:
+#   1. the full listing: sockx ports | ss -tulnp | netstat -tulnp | lsof -nP -iTCP -sTCP:LISTEN
+#   2. one port:         sockx ports 10050 | fuser -n tcp 10050 | lsof -nP -i TCP:10050
+#      (plus sockx ports 14950, held by the last process started, where the owner scan cannot
+#      stop early)
+# and prints sockx's median over each anchor's median, and sockx's peak RSS.
+# Needs root, python3, hyperfine, ss, netstat, lsof, fuser and /usr/bin/time.
+# Usage: tests/bench/ports.sh [--runs N]   (uses target/release/sockx; builds it if missing)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=20
+if [ "${1:-}" = "--runs" ]; then runs=$2; fi
+procs=50
+per_proc=100
+base=10000
+
+if [ "$(id -u)" != 0 ]; then
+  echo "ports.sh: needs root (network namespace)" >&2
+  exit 2
+fi
+for tool in python3 hyperfine ss netstat lsof fuser; do
+  command -v "$tool" >/dev/null || { echo "ports.sh: $tool is missing" >&2; exit 2; }
+done
+if [ ! -x /usr/bin/time ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
+[ -x target/release/sockx ] || cargo build --release --locked
+sockx=$PWD/target/release/sockx
+
+netns="sockx-bench-$$"
+pids=()
+work=$(mktemp -d)
+cleanup() {
+  if ((${#pids[@]})); then
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  ip netns delete "$netns" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
+
+holder='
+import signal, socket, sys
+first, count = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for port in range(first, first + count):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("0.0.0.0", port))
+        if kind == socket.SOCK_STREAM:
+            s.listen(16)
+        held.append(s)
+signal.pause()
+'
+for ((i = 0; i < procs; i++)); do
+  ip netns exec "$netns" python3 -c "$holder" $((base + i * per_proc)) "$per_proc" &
+  pids+=($!)
+done
+
+want=$((procs * per_proc))
+for _ in $(seq 1 300); do
+  tcp=$(ip netns exec "$netns" ss -Htln | wc -l)
+  udp=$(ip netns exec "$netns" ss -Huln | wc -l)
+  if [ "$tcp" -ge "$want" ] && [ "$udp" -ge "$want" ]; then break; fi
+  sleep 0.1
+done
+echo "fixture: $tcp TCP listeners, $udp UDP sockets in $procs processes (netns $netns)"
+held=$(ip netns exec "$netns" "$sockx" ports 10050 -t --json | wc -l)
+[ "$held" = 1 ] || { echo "ports.sh: port 10050 is not held as expected" >&2; exit 1; }
+
+echo
+echo "== full listing =="
+ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/full.json" \
+  -n "sockx ports" "$sockx ports" \
+  -n "ss -tulnp" "ss -tulnp" \
+  -n "netstat -tulnp" "netstat -tulnp" \
+  -n "lsof -nP -iTCP -sTCP:LISTEN" "lsof -nP -iTCP -sTCP:LISTEN"
+
+echo
+echo "== one port =="
+ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/one.json" \
+  -n "sockx ports 10050" "$sockx ports 10050" \
+  -n "sockx ports 14950" "$sockx ports 14950" \
+  -n "fuser -n tcp 10050" "fuser -n tcp 10050" \
+  -n "lsof -nP -i TCP:10050" "lsof -nP -i TCP:10050"
+
+echo
+echo "== ratios (sockx median / anchor median; < 1 means sockx is faster) =="
+python3 - "$work/full.json" "$work/one.json" <<'EOF'
+import json, sys
+for path in sys.argv[1:]:
+    results = json.load(open(path))["results"]
+    ours = [r for r in results if r["command"].startswith("sockx")]
+    anchors = [r for r in results if not r["command"].startswith("sockx")]
+    for mine in ours:
+        for anchor in anchors:
+            ratio = mine["median"] / anchor["median"]
+            print(f"{mine['command']:<20} {mine['median']*1000:8.1f} ms   vs "
+                  f"{anchor['command']:<30} {anchor['median']*1000:8.1f} ms   ratio {ratio:.2f}x")
+EOF
+
+echo
+echo "== peak RSS =="
+for args in "" "10050"; do
+  # shellcheck disable=SC2086
+  rss=$(ip netns exec "$netns" /usr/bin/time -v "$sockx" ports $args 2>&1 >/dev/null |
+    awk -F': ' '/Maximum resident set size/ {print $2}')
+  printf 'sockx ports %-6s peak RSS %s KiB (%.1f MiB)\n' "$args" "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
+done

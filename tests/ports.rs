@@ -1,0 +1,696 @@
+//! `sockx ports`: real sockets opened by the test (or by python3 children it starts) on
+//! loopback, looked up through the real binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use common::{Netns, sockx};
+use serde_json::Value;
+
+/// Runs `sockx ports ARGS --json` and returns the exit code and the objects.
+fn ports_json(args: &[&str]) -> (i32, Vec<Value>) {
+    let output = sockx()
+        .arg("ports")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let rows = parse_lines(&output.stdout);
+    (output.status.code().unwrap_or(-1), rows)
+}
+
+fn parse_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The row for a local `addr` and protocol, if listed.
+fn row_for<'a>(rows: &'a [Value], proto: &str, addr: SocketAddr) -> Option<&'a Value> {
+    rows.iter().find(|row| {
+        row["proto"] == proto
+            && row["local_port"] == addr.port()
+            && row["local_addr"] == addr.ip().to_string()
+    })
+}
+
+fn pids_of(row: &Value) -> Vec<u64> {
+    row["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].as_u64().unwrap())
+        .collect()
+}
+
+fn port_arg(addr: SocketAddr) -> String {
+    addr.port().to_string()
+}
+
+fn me() -> u64 {
+    u64::from(std::process::id())
+}
+
+#[test]
+fn a_tcp_listener_is_reported_with_our_pid_and_name() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (code, rows) = ports_json(&[&port_arg(addr)]);
+    assert_eq!(code, 0);
+    let row = row_for(&rows, "tcp", addr).expect("our listener is listed");
+    assert_eq!(row["state"], "LISTEN");
+    assert_eq!(row["exposed"], false);
+    assert_eq!(row["remote_addr"], Value::Null);
+    assert_eq!(pids_of(row), vec![me()]);
+    let exe = std::env::current_exe().unwrap();
+    let name = exe.file_name().unwrap().to_string_lossy().to_string();
+    let process = &row["processes"][0];
+    assert_eq!(process["name"], name.as_str());
+    assert!(
+        process["cmd"].as_str().unwrap().contains(&name),
+        "{process}"
+    );
+}
+
+#[test]
+fn json_objects_have_exactly_the_contract_fields() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (_, rows) = ports_json(&[&port_arg(listener.local_addr().unwrap())]);
+    let expected: BTreeSet<&str> = [
+        "proto",
+        "local_addr",
+        "local_port",
+        "remote_addr",
+        "remote_port",
+        "state",
+        "exposed",
+        "uid",
+        "user",
+        "processes",
+    ]
+    .into();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let keys: BTreeSet<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, expected);
+        for process in row["processes"].as_array().unwrap() {
+            let keys: BTreeSet<&str> = process
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, BTreeSet::from(["pid", "name", "cmd"]));
+        }
+    }
+}
+
+#[test]
+fn a_bound_udp_socket_is_unconn() {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = socket.local_addr().unwrap();
+    let (code, rows) = ports_json(&["-u", &port_arg(addr)]);
+    assert_eq!(code, 0);
+    let row = row_for(&rows, "udp", addr).expect("our UDP socket is listed");
+    assert_eq!(row["state"], "UNCONN");
+    assert_eq!(row["remote_port"], Value::Null);
+    assert_eq!(pids_of(row), vec![me()]);
+}
+
+#[test]
+fn a_connected_udp_socket_is_never_listening() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.connect(server.local_addr().unwrap()).unwrap();
+    let client_addr = client.local_addr().unwrap();
+
+    let (code, rows) = ports_json(&["-u", &port_arg(client_addr)]);
+    assert_eq!(code, 1, "{rows:?}");
+    assert!(rows.is_empty());
+
+    let (code, _) = ports_json(&["--state", "listen", "-u", &port_arg(client_addr)]);
+    assert_eq!(code, 1);
+    let (code, rows) = ports_json(&["--state", "listen", &port_arg(server.local_addr().unwrap())]);
+    assert_eq!(code, 0);
+    assert_eq!(rows[0]["state"], "UNCONN");
+
+    let (code, rows) = ports_json(&["-a", "-u", &port_arg(client_addr)]);
+    assert_eq!(code, 0);
+    let row = row_for(&rows, "udp", client_addr).expect("listed with -a");
+    assert_eq!(row["state"], "ESTABLISHED");
+    assert_eq!(row["remote_port"], server.local_addr().unwrap().port());
+    assert_eq!(row["remote_addr"], "127.0.0.1");
+}
+
+#[test]
+fn an_established_pair_shows_with_all_and_state() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_addr = listener.local_addr().unwrap();
+    let client = TcpStream::connect(server_addr).unwrap();
+    let (_accepted, peer) = listener.accept().unwrap();
+    let port = port_arg(server_addr);
+
+    let (_, rows) = ports_json(&[&port]);
+    assert!(rows.iter().all(|row| row["state"] == "LISTEN"), "{rows:?}");
+
+    let (code, rows) = ports_json(&["-a", &port]);
+    assert_eq!(code, 0);
+    let states: BTreeSet<&str> = rows.iter().filter_map(|r| r["state"].as_str()).collect();
+    assert_eq!(states, BTreeSet::from(["ESTABLISHED", "LISTEN"]));
+
+    let (code, rows) = ports_json(&["--state", "established", &port]);
+    assert_eq!(code, 0);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["state"], "ESTABLISHED");
+    assert_eq!(rows[0]["remote_port"], peer.port());
+    assert_eq!(pids_of(&rows[0]), vec![me()]);
+
+    // The client's side, found by its own (ephemeral) port.
+    let client_port = port_arg(client.local_addr().unwrap());
+    let (_, rows) = ports_json(&["--state", "ESTABLISHED", &client_port]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["remote_port"], server_addr.port());
+}
+
+#[test]
+fn protocol_filters_select_and_exclude() {
+    let (tcp, udp) = tcp_and_udp_on_one_port();
+    let addr = tcp.local_addr().unwrap();
+    let port = port_arg(addr);
+    let (_, rows) = ports_json(&[&port]);
+    let protos: BTreeSet<&str> = rows.iter().filter_map(|r| r["proto"].as_str()).collect();
+    assert_eq!(protos, BTreeSet::from(["tcp", "udp"]));
+    let (_, rows) = ports_json(&["-t", &port]);
+    assert!(rows.iter().all(|r| r["proto"] == "tcp") && !rows.is_empty());
+    let (_, rows) = ports_json(&["--udp", &port]);
+    assert!(rows.iter().all(|r| r["proto"] == "udp") && !rows.is_empty());
+    drop(udp);
+}
+
+/// A TCP listener and a UDP socket on the same loopback port.
+fn tcp_and_udp_on_one_port() -> (TcpListener, UdpSocket) {
+    for _ in 0..50 {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        if let Ok(udp) = UdpSocket::bind(tcp.local_addr().unwrap()) {
+            return (tcp, udp);
+        }
+    }
+    panic!("no port free for both TCP and UDP");
+}
+
+#[test]
+fn family_filters_select_and_exclude() {
+    let Ok(v6) = TcpListener::bind("[::1]:0") else {
+        common::skip("family_filters_select_and_exclude", "no IPv6 loopback");
+        return;
+    };
+    let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (v4_addr, v6_addr) = (v4.local_addr().unwrap(), v6.local_addr().unwrap());
+    let (p4, p6) = (port_arg(v4_addr), port_arg(v6_addr));
+
+    let (_, rows) = ports_json(&["-4", &p4, &p6]);
+    assert!(row_for(&rows, "tcp", v4_addr).is_some());
+    assert!(row_for(&rows, "tcp", v6_addr).is_none());
+    let (_, rows) = ports_json(&["-6", &p4, &p6]);
+    assert!(row_for(&rows, "tcp", v4_addr).is_none());
+    assert!(row_for(&rows, "tcp", v6_addr).is_some());
+    let (_, rows) = ports_json(&[&p4, &p6]);
+    assert!(row_for(&rows, "tcp", v4_addr).is_some() && row_for(&rows, "tcp", v6_addr).is_some());
+}
+
+#[test]
+fn owner_filters_select_and_exclude() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = port_arg(addr);
+    let pid = me().to_string();
+    let exe = std::env::current_exe().unwrap();
+    let name = exe.file_name().unwrap().to_string_lossy().to_string();
+    let uid = nix::unistd::Uid::effective().as_raw();
+    let user = nix::unistd::User::from_uid(nix::unistd::Uid::effective())
+        .unwrap()
+        .unwrap()
+        .name;
+    let other_uid = (uid + 4242).to_string();
+
+    let selected: [&[&str]; 6] = [
+        &["--pid", &pid],
+        &["--process", &name[..5]],
+        &["--process", "ports"],
+        &["--user", &user],
+        &["--user", &uid.to_string()],
+        &["--pid", &pid, "--process", &name, "--user", &user],
+    ];
+    for args in selected {
+        let (code, rows) = ports_json(&[args, &[port.as_str()]].concat());
+        assert_eq!(code, 0, "{args:?}");
+        assert!(row_for(&rows, "tcp", addr).is_some(), "{args:?}");
+    }
+    let excluded: [&[&str]; 4] = [
+        &["--pid", "1"],
+        &["--process", "no-such-process-sockx"],
+        &["--user", &other_uid],
+        &["--pid", &pid, "--process", "no-such-process-sockx"],
+    ];
+    for args in excluded {
+        let (code, rows) = ports_json(&[args, &[port.as_str()]].concat());
+        assert_eq!(code, 1, "{args:?}: {rows:?}");
+        assert!(rows.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn exposed_means_not_loopback() {
+    let local = TcpListener::bind("127.0.0.1:0").unwrap();
+    let wildcard = TcpListener::bind("0.0.0.0:0").unwrap();
+    let (local_addr, wild_addr) = (local.local_addr().unwrap(), wildcard.local_addr().unwrap());
+    let ports = [port_arg(local_addr), port_arg(wild_addr)];
+    let (_, rows) = ports_json(&["--exposed", &ports[0], &ports[1]]);
+    assert!(row_for(&rows, "tcp", wild_addr).is_some(), "{rows:?}");
+    assert!(row_for(&rows, "tcp", local_addr).is_none(), "{rows:?}");
+    assert!(rows.iter().all(|row| row["exposed"] == true));
+    let (_, rows) = ports_json(&ports.each_ref().map(String::as_str));
+    assert_eq!(row_for(&rows, "tcp", wild_addr).unwrap()["exposed"], true);
+    assert_eq!(row_for(&rows, "tcp", local_addr).unwrap()["exposed"], false);
+}
+
+#[test]
+fn port_ranges_select_and_exclude() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port();
+    let around = format!("{}-{}", port - 1, port.saturating_add(1));
+    let colon = format!(":{port}");
+    let open_end = format!("{port}-");
+    for args in [[around.as_str()], [colon.as_str()], [open_end.as_str()]] {
+        let (code, rows) = ports_json(&args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(row_for(&rows, "tcp", addr).is_some(), "{args:?}");
+        assert!(
+            rows.iter()
+                .all(|row| row["local_port"].as_u64().unwrap() >= u64::from(port - 1))
+        );
+    }
+    let below = format!("1-{}", port - 1);
+    let (_, rows) = ports_json(&[&below]);
+    assert!(row_for(&rows, "tcp", addr).is_none());
+    assert!(
+        rows.iter()
+            .all(|row| row["local_port"].as_u64().unwrap() < u64::from(port))
+    );
+}
+
+#[test]
+fn nothing_matching_exits_one_quietly() {
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = sockx()
+        .args(["ports", "-t", &port_arg(free)])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn plain_output_has_the_contract_columns() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = port_arg(listener.local_addr().unwrap());
+    let output = sockx().args(["ports", &port]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "PROTO", "LOCAL", "PORT", "PID", "PROCESS", "USER", "COMMAND"
+        ]
+    );
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        row[..4],
+        ["tcp", "127.0.0.1", port.as_str(), me().to_string().as_str()]
+    );
+    assert!(!text.contains('│'), "no box drawing on a pipe");
+
+    let output = sockx().args(["ports", "-a", &port]).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "PROTO", "LOCAL", "PORT", "STATE", "REMOTE", "PID", "PROCESS", "USER", "COMMAND"
+        ]
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let _listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = StdCommand::new(common::sockx_path())
+        .args(["ports", "-a"])
+        .env("NO_COLOR", "1")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn bad_input_exits_two_with_one_error_line() {
+    let bad: [&[&str]; 9] = [
+        &["0"],
+        &["65536"],
+        &["90-80"],
+        &["http-x"],
+        &[":0"],
+        &["--state", "bogus"],
+        &["--kill", "--signal", "NOPE", "80"],
+        &["--kill", "--signal", "0", "80"],
+        &["--user", "no-such-user-sockx"],
+    ];
+    for args in bad {
+        let output = sockx().arg("ports").args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("sockx: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+/// A python3 child holding sockets; prints one line once ready, ends when its stdin closes.
+struct Python {
+    child: Child,
+    line: String,
+}
+
+impl Python {
+    fn start(command: StdCommand, script: &str) -> Option<Python> {
+        let mut command = command;
+        let mut child = command
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take()?)
+            .read_line(&mut line)
+            .ok()?;
+        if line.is_empty() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        Some(Python {
+            child,
+            line: line.trim().to_string(),
+        })
+    }
+
+    fn local(script: &str) -> Option<Python> {
+        Python::start(StdCommand::new("python3"), script)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn still_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        if let Some(mut stdin) = self.child.stdin.take() {
+            let _ = stdin.flush();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const HOLD_ONE_PORT: &str = "import socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()";
+
+#[test]
+fn kill_signals_the_holder_and_nothing_else() {
+    let (Some(mut target), Some(mut bystander)) =
+        (Python::local(HOLD_ONE_PORT), Python::local(HOLD_ONE_PORT))
+    else {
+        common::skip(
+            "kill_signals_the_holder_and_nothing_else",
+            "python3 is not available",
+        );
+        return;
+    };
+    let ours = TcpListener::bind("127.0.0.1:0").unwrap();
+    let output = sockx()
+        .args(["ports", "--kill", "--yes", "--signal", "TERM", &target.line])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("pid {}", target.pid())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SIGTERM"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+
+    let status = target.child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(nix::libc::SIGTERM));
+    assert!(bystander.still_running());
+    let (code, rows) = ports_json(&[&port_arg(ours.local_addr().unwrap())]);
+    assert_eq!(code, 0);
+    assert_eq!(pids_of(&rows[0]), vec![me()]);
+}
+
+#[test]
+fn without_privileges_the_hidden_owners_are_counted() {
+    if !common::is_root()
+        || StdCommand::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        common::skip(
+            "without_privileges_the_hidden_owners_are_counted",
+            "needs root and setpriv to run sockx as another user",
+        );
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = port_arg(listener.local_addr().unwrap());
+    let output = StdCommand::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::sockx_path())
+        .args(["ports", &port])
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("Permission denied") || output.status.code() == Some(127) {
+        common::skip("without_privileges_the_hidden_owners_are_counted", &stderr);
+        return;
+    }
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[3..5], ["-", "-"], "{stdout}");
+    assert!(stderr.contains("1 socket has no known owner"), "{stderr}");
+    assert!(stderr.contains("root"), "{stderr}");
+}
+
+/// Python fixture for the namespace test: TCP and UDP, IPv4 and IPv6, a listener shared with
+/// a forked child, and a connected UDP socket that must not show.
+const FIXTURE: &str = r#"import os, socket, sys
+def tcp(family, host, port, v6only=None):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((host, port)); s.listen(); return s
+def udp(family, host, port, v6only=None):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((host, port)); return s
+role = sys.argv[1]
+keep = []
+if role == "a":
+    keep += [tcp(socket.AF_INET, "127.0.0.1", 7001), tcp(socket.AF_INET, "0.0.0.0", 7002),
+             tcp(socket.AF_INET6, "::1", 7003), tcp(socket.AF_INET6, "::", 7004, 1),
+             udp(socket.AF_INET, "127.0.0.1", 7005), udp(socket.AF_INET6, "::", 7006, 0)]
+    shared = tcp(socket.AF_INET, "0.0.0.0", 7007)
+    if os.fork() == 0:
+        sys.stdin.read(); os._exit(0)
+else:
+    keep += [tcp(socket.AF_INET6, "::", 7008, 0), udp(socket.AF_INET, "0.0.0.0", 7009),
+             udp(socket.AF_INET6, "::1", 7010)]
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(("127.0.0.1", 7009)); keep.append(c)
+print("ready", flush=True)
+sys.stdin.read()"#;
+
+/// (proto, local address, port, pids) from `ss -Htulnp`.
+fn ss_rows(netns: &Netns) -> BTreeSet<(String, String, u16, Vec<u64>)> {
+    let output = netns.command("ss").args(["-Htulnp"]).output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (addr, port) = words[4].rsplit_once(':').unwrap();
+            let addr = addr.trim_start_matches('[').trim_end_matches(']');
+            let addr = addr.split('%').next().unwrap();
+            let addr = if addr == "*" { "::" } else { addr };
+            let mut pids: Vec<u64> = line
+                .split("pid=")
+                .skip(1)
+                .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+                .collect();
+            pids.sort_unstable();
+            (
+                words[0].to_string(),
+                addr.to_string(),
+                port.parse().unwrap(),
+                pids,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn in_a_namespace_the_listing_matches_ss() {
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(reason) => {
+            common::skip("in_a_namespace_the_listing_matches_ss", &reason);
+            return;
+        }
+    };
+    let start = |role: &str| {
+        let mut command = netns.command("python3");
+        command.args(["-c", FIXTURE, role]);
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+        child
+    };
+    let mut children = [start("a"), start("b")];
+
+    let output = netns.sockx().args(["ports", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let ours: BTreeSet<(String, String, u16, Vec<u64>)> = parse_lines(&output.stdout)
+        .iter()
+        .map(|row| {
+            let mut pids = pids_of(row);
+            pids.sort_unstable();
+            (
+                row["proto"].as_str().unwrap().to_string(),
+                row["local_addr"].as_str().unwrap().to_string(),
+                row["local_port"].as_u64().unwrap() as u16,
+                pids,
+            )
+        })
+        .collect();
+    let theirs = ss_rows(&netns);
+
+    for child in &mut children {
+        drop(child.stdin.take());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(ours.len(), 10, "{ours:#?}");
+    assert_eq!(ours, theirs);
+    let shared = ours.iter().find(|row| row.2 == 7007).unwrap();
+    assert_eq!(
+        shared.3.len(),
+        2,
+        "the forked child shares the listener: {shared:?}"
+    );
+}
+
+const FORK_AND_HOLD: &str = "import os, socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen()
+child = os.fork()
+if child == 0:
+    sys.stdin.read()
+    os._exit(0)
+print(s.getsockname()[1], child, flush=True)
+sys.stdin.read()
+os.kill(child, 15)";
+
+#[test]
+fn a_listener_shared_with_a_forked_child_lists_both() {
+    let Some(parent) = Python::local(FORK_AND_HOLD) else {
+        common::skip(
+            "a_listener_shared_with_a_forked_child_lists_both",
+            "python3 is not available",
+        );
+        return;
+    };
+    let (port, child) = parent.line.split_once(' ').unwrap();
+    let child: u64 = child.parse().unwrap();
+    let (code, rows) = ports_json(&[port]);
+    assert_eq!(code, 0);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let mut expected = vec![u64::from(parent.pid()), child];
+    expected.sort_unstable();
+    assert_eq!(pids_of(&rows[0]), expected);
+    // --pid selects the socket by either holder, and the row still lists both.
+    let (_, rows) = ports_json(&["--pid", &child.to_string(), port]);
+    assert_eq!(pids_of(&rows[0]), expected);
+    drop(parent);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+}
