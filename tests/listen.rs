@@ -634,3 +634,24 @@ fn privileged_port_without_privilege_says_so() {
     assert!(stderr.contains("privileged"), "{stderr}");
     assert!(stderr.contains("CAP_NET_BIND_SERVICE"), "{stderr}");
 }
+
+#[test]
+fn idle_timeout_ends_an_exec_command_that_does_no_io() {
+    let server = Server::start(&["-k", "-v", "-w", "1s", "-e", "cat", "127.0.0.1:0"]);
+    let mut stream = server.connect();
+    // Traffic keeps the command alive past the timeout...
+    let started = Instant::now();
+    let mut byte = [0u8; 1];
+    while started.elapsed() < Duration::from_millis(1500) {
+        stream.write_all(b"k").unwrap();
+        stream.read_exact(&mut byte).unwrap();
+        assert_eq!(&byte, b"k");
+        thread::sleep(Duration::from_millis(50));
+    }
+    // ...and silence ends it: the peer sees the connection close.
+    assert!(read_all_or_reset(&mut stream).is_empty());
+    server.wait_stderr("the idle line", |log| {
+        log.contains("killed after the idle timeout")
+    });
+    wait_for("cat to be reaped", || children_of(server.pid()).is_empty());
+}

@@ -140,7 +140,9 @@ async fn client(
         .map_err(|err| format!("client {id}: sender: {err}"))?
         .map_err(|err| format!("client {id}: write: {err}"))?;
     if received != bytes {
-        return Err(format!("client {id}: {received} of {bytes} bytes came back"));
+        return Err(format!(
+            "client {id}: {received} of {bytes} bytes came back"
+        ));
     }
     Ok(())
 }

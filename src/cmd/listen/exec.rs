@@ -6,17 +6,19 @@
 //! the peer before that. Children are reaped as they exit.
 //!
 //! Without `-k` sockx serves one connection and exits with the child's status: 0 when it
-//! succeeded, its exit code when it failed, 128+N when signal N killed it.
+//! succeeded, its exit code when it failed, 128+N when signal N killed it; 0 when `-w` ended
+//! an idle command (see [`exec_idle`](super::exec_idle)).
 
 use std::ffi::OsString;
 use std::io;
 use std::net::TcpListener;
 use std::os::fd::OwnedFd;
 use std::process::{ExitStatus, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
+use super::exec_idle;
 use super::server::{self, Gate, Peer, Slot, say};
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
@@ -122,13 +124,14 @@ pub fn run(
     let gate = Gate::new(args, context);
     let verbose = context.verbose();
     let keep_open = args.keep_open;
+    let idle = args.idle_timeout;
     let runtime = server::runtime()?;
     let status = runtime.block_on(server::serve_connections(
         listener,
         gate,
         keep_open,
         std::future::pending(),
-        move |stream, peer, slot| serve(program.clone(), stream, peer, slot, verbose),
+        move |stream, peer, slot| serve(program.clone(), stream, peer, slot, idle, verbose),
     ));
     runtime.shutdown_background();
     status
@@ -139,6 +142,7 @@ async fn serve(
     stream: TcpStream,
     peer: Peer,
     slot: Slot,
+    idle: Option<Duration>,
     verbose: bool,
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
@@ -164,18 +168,32 @@ async fn serve(
             program.name()
         ));
     }
-    let status = child.wait().await?;
+    let (status, idled) = tokio::select! {
+        status = child.wait() => (status?, false),
+        quiet = exec_idle::idle_tree(pid, idle) => {
+            exec_idle::kill_all(&quiet);
+            (child.wait().await?, true)
+        }
+    };
     drop(slot);
     if verbose {
+        let outcome = if idled {
+            "killed after the idle timeout".to_string()
+        } else {
+            describe(status)
+        };
         say(format_args!(
-            "{} closed: {} (pid {pid}) {} after {:.3}s",
+            "{} closed: {} (pid {pid}) {outcome} after {:.3}s",
             peer.remote,
             program.name(),
-            describe(status),
             started.elapsed().as_secs_f64()
         ));
     }
-    Ok(exit_status(status))
+    Ok(if idled {
+        Status::Success
+    } else {
+        exit_status(status)
+    })
 }
 
 fn is_permanent(err: &io::Error) -> bool {

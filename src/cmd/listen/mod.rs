@@ -8,6 +8,7 @@ mod access;
 mod bind_error;
 mod echo;
 mod exec;
+mod exec_idle;
 mod hub;
 mod keep_open;
 mod server;
