@@ -3,7 +3,8 @@
 //!
 //! Stdin's end half-closes every client's write side, and a client that connects afterwards
 //! has its write side closed at once; reading from clients goes on. A client whose stdin queue
-//! stays full (it does not read) is disconnected, see [`hub`](super::hub).
+//! stays full (it does not read) is disconnected, see [`hub`](super::hub). With `--hex`, stdin is
+//! dumped once as it is read and each client's data as it arrives.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::relay::{Flow, HexDumper};
 
 /// Largest chunk read from a client at once (and so the largest piece written to stdout).
 const READ_CHUNK: usize = 64 * 1024;
@@ -29,6 +31,7 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
     let gate = Gate::new(args, context);
     let idle = args.idle_timeout;
     let verbose = context.verbose();
+    let hex = args.hex;
     let runtime = server::runtime()?;
     let status = runtime.block_on(async move {
         let hub = Hub::new();
@@ -53,6 +56,7 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
                     stdout: stdout.clone(),
                     idle,
                     verbose,
+                    hex,
                 };
                 client.serve(stream, slot)
             },
@@ -70,6 +74,7 @@ struct Client {
     stdout: mpsc::Sender<Vec<u8>>,
     idle: Option<Duration>,
     verbose: bool,
+    hex: bool,
 }
 
 impl Client {
@@ -77,6 +82,9 @@ impl Client {
         let traffic = Traffic::new();
         let (reader, mut writer) = stream.into_split();
         let mut feed = self.hub.subscribe();
+        // Each client's received bytes are dumped with their own offsets; stdin is dumped once,
+        // as it is read.
+        let mut dumper = self.hex.then(|| HexDumper::new(Flow::Received));
         let receive = async {
             loop {
                 reader.readable().await?;
@@ -86,6 +94,9 @@ impl Client {
                     Ok(n) => {
                         chunk.truncate(n);
                         traffic.received(n);
+                        if let Some(dumper) = dumper.as_mut() {
+                            let _ = dumper.dump(&chunk);
+                        }
                         if self.stdout.send(chunk).await.is_err() {
                             return Ok(Some("stdout closed"));
                         }
