@@ -1,20 +1,29 @@
 //! `sockx listen`: bind, announce the ready line, then serve in the chosen mode.
 //!
 //! The modes live in their own files: `single` (the default: one TCP connection relayed to
-//! stdin/stdout). The other modes (keep-open, echo, exec, UDP) plug into [`run`]'s dispatch.
+//! stdin/stdout), `keep_open` (-k), `echo`, `exec` (--exec/--sh-exec) and `udp`; `server` is
+//! the accept loop the served modes share.
 
 mod access;
+mod bind_error;
+mod echo;
+mod exec;
+mod exec_idle;
+mod hub;
+mod keep_open;
+mod server;
 mod single;
+mod traffic;
+mod udp;
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 
 use anyhow::Context as _;
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
-use crate::net::cause::describe;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindSpec, Family, resolve};
 use crate::os::interrupt::Interrupt;
@@ -57,24 +66,30 @@ impl Mode {
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     let spec = BindSpec::from_words(&args.addr).map_err(Error::usage)?;
     let mode = Mode::of(&args);
-    // The listen-modes work plugs in here: each mode gets the bound socket and the args.
-    match mode {
-        Mode::Single => {
-            // Before the ready line: a Ctrl-C right after it must find the handler in place.
-            let interrupt = Interrupt::install()?;
-            let listener = bind_tcp(&spec, &args, context)?;
-            announce(&listener.local_addr()?, Proto::Tcp, context)?;
-            single::run(listener, &args, context, &interrupt)
-        }
-        Mode::KeepOpen => Err(not_supported_yet("-k/--keep-open")),
-        Mode::Echo => Err(not_supported_yet("--echo")),
-        Mode::Exec => Err(not_supported_yet("--exec/--sh-exec")),
-        Mode::Udp => Err(not_supported_yet("-u/--udp")),
+    // Checked before binding: bad quoting is a usage error, a missing program a failure.
+    let program = exec::Program::from_args(&args)?;
+    if let Some(program) = &program {
+        program.check()?;
     }
-}
-
-fn not_supported_yet(flag: &str) -> anyhow::Error {
-    Error::usage(format!("listen {flag} is not supported yet")).into()
+    if mode == Mode::Udp {
+        let socket = bind_udp(&spec, &args, context)?;
+        announce(&socket.local_addr()?, Proto::Udp, context)?;
+        return udp::run(socket, &args, context);
+    }
+    // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
+    // after it finds the handler in place (the served modes use tokio's).
+    let interrupt = match mode {
+        Mode::Single => Some(Interrupt::install()?),
+        _ => None,
+    };
+    let listener = bind_tcp(&spec, &args, context)?;
+    announce(&listener.local_addr()?, Proto::Tcp, context)?;
+    match (program, interrupt) {
+        (Some(program), _) => exec::run(listener, program, &args, context),
+        (None, Some(interrupt)) => single::run(listener, &args, context, &interrupt),
+        (None, None) if mode == Mode::Echo => echo::run(listener, &args, context),
+        (None, None) => keep_open::run(listener, &args, context),
+    }
 }
 
 /// The address to bind for `spec`: every interface (dual-stack `[::]`, or one family with
@@ -118,18 +133,31 @@ pub fn bind_tcp(
     let options = listener_options(args, Proto::Tcp, context.family);
     let bound = new_socket(&addr, Proto::Tcp, &options).and_then(|socket| {
         socket.bind(&addr.into())?;
-        socket.listen(128)?;
+        socket.listen(4096)?;
         Ok(socket)
     });
     match bound {
         Ok(socket) => Ok(socket.into()),
-        Err(err) => Err(bind_error(&addr, &err).into()),
+        Err(err) => Err(bind_error::bind_error(&addr, Proto::Tcp, &err).into()),
     }
 }
 
-/// `cannot listen on ADDR: CAUSE`.
-pub fn bind_error(addr: &SocketAddr, err: &io::Error) -> Error {
-    Error::failure(format!("cannot listen on {addr}: {}", describe(err)))
+/// Binds a UDP socket.
+pub fn bind_udp(
+    spec: &BindSpec,
+    args: &ListenArgs,
+    context: &Context,
+) -> anyhow::Result<UdpSocket> {
+    let addr = bind_address(spec, context.family)?;
+    let options = listener_options(args, Proto::Udp, context.family);
+    let bound = new_socket(&addr, Proto::Udp, &options).and_then(|socket| {
+        socket.bind(&addr.into())?;
+        Ok(socket)
+    });
+    match bound {
+        Ok(socket) => Ok(socket.into()),
+        Err(err) => Err(bind_error::bind_error(&addr, Proto::Udp, &err).into()),
+    }
 }
 
 /// Prints the ready line `listening on ADDR:PORT (tcp)` on stderr (unless `-q`), flushed.
