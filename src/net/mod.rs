@@ -12,6 +12,6 @@ pub mod socket_state;
 
 pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
 pub use duration::{format_duration, parse_duration};
-pub use port::{PortRange, PortSpec, parse_port, parse_port_allow_zero};
+pub use port::{PortRange, PortSpec, parse_port};
 pub use resolve::{Family, resolve};
 pub use socket_state::SocketState;
