@@ -33,12 +33,102 @@ complete -c sockx -n "__fish_sockx_needs_command" -s 4 -d 'IPv4 only'
 complete -c sockx -n "__fish_sockx_needs_command" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_needs_command" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "l" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "c" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "p" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s e -l exec -d 'Run CMD for each connection with the connection as its stdin and stdout (no shell)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l sh-exec -d 'Run CMD through /bin/sh -c for each connection' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s m -l max-conns -d 'At most N connections at once; the rest are closed at once' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l allow -d 'Accept only peers in this block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l deny -d 'Refuse peers in this block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l echo -d 'Send every byte back to its sender'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump of the traffic on stderr'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s C -l crlf -d 'Send line endings from stdin as CRLF'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s q -l quiet -d 'Nothing on stderr but errors'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s 4 -d 'IPv4 only'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s 6 -d 'IPv6 only'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s e -l exec -d 'Run CMD for each connection with the connection as its stdin and stdout (no shell)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l sh-exec -d 'Run CMD through /bin/sh -c for each connection' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s m -l max-conns -d 'At most N connections at once; the rest are closed at once' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l allow -d 'Accept only peers in this block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l deny -d 'Refuse peers in this block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l echo -d 'Send every byte back to its sender'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of the traffic on stderr'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s C -l crlf -d 'Send line endings from stdin as CRLF'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s q -l quiet -d 'Nothing on stderr but errors'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s 4 -d 'IPv4 only'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s 6 -d 'IPv6 only'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s w -l timeout -d 'Connect timeout per attempt' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s i -l idle-timeout -d 'Exit after DUR without traffic (UDP default: 2s)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l retry -d 'Keep retrying a refused or timed-out connect until DUR has passed' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s s -l source -d 'Local address to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s q -l quiet -d 'Nothing on stderr but errors'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s 4 -d 'IPv4 only'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s 6 -d 'IPv6 only'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s w -l timeout -d 'Connect timeout per attempt' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s i -l idle-timeout -d 'Exit after DUR without traffic (UDP default: 2s)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l retry -d 'Keep retrying a refused or timed-out connect until DUR has passed' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s s -l source -d 'Local address to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s q -l quiet -d 'Nothing on stderr but errors'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s 4 -d 'IPv4 only'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s 6 -d 'IPv6 only'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s V -l version -d 'Print version'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l state -d 'Only sockets in this TCP state (repeatable; implies --all), e.g. established, time-wait' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l pid -d 'Only sockets owned by this process ID' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l process -d 'Only sockets whose process name or command line contains NAME' -r
@@ -121,8 +211,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 4 -d 'IPv4 only'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

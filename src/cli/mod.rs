@@ -64,6 +64,14 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Listen for a connection and relay it to stdin/stdout (like nc -l)
+    #[command(visible_alias = "l")]
+    Listen(ListenArgs),
+
+    /// Connect to a peer and relay stdin/stdout (like nc HOST PORT)
+    #[command(visible_alias = "c")]
+    Connect(ConnectArgs),
+
     /// Which process holds which port (like ss -tulnp, lsof -i, fuser)
     #[command(visible_alias = "p")]
     Ports(PortsArgs),

@@ -1,6 +1,8 @@
 //! One module per subcommand; each turns its arguments into a validated config, then runs.
 
 mod completions;
+mod connect;
+mod listen;
 mod ports;
 mod probe;
 
@@ -62,6 +64,8 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     let context = Context::new(&cli.global);
     match cli.command {
+        Command::Listen(args) => listen::run(args, &context),
+        Command::Connect(args) => connect::run(args, &context),
         Command::Ports(args) => ports::run(args, &context),
         Command::Probe(args) => probe::run(args, &context),
         Command::Completions(args) => completions::run(args),

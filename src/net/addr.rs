@@ -218,16 +218,6 @@ impl Cidr {
         })
     }
 
-    /// The network address (host bits zero).
-    pub fn network(&self) -> IpAddr {
-        self.network
-    }
-
-    /// The prefix length in bits.
-    pub fn prefix(&self) -> u8 {
-        self.prefix
-    }
-
     /// Whether `ip` lies in the block (an IPv4-mapped IPv6 address counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = if self.network.is_ipv4() {
@@ -459,7 +449,7 @@ mod tests {
     fn probe_targets() {
         let t: Target = "localhost:22,80,8000-8100".parse().unwrap();
         assert_eq!(t.hosts, HostSpec::Host(Host::Name("localhost".into())));
-        assert_eq!(t.ports.unwrap().count(), 103);
+        assert_eq!(t.ports.unwrap().ports().len(), 103);
         let block: Target = "192.0.2.0/30:ssh".parse().unwrap();
         assert!(matches!(block.hosts, HostSpec::Block(_)));
         let v6: Target = "[2001:db8::/127]:1-3".parse().unwrap();

@@ -1,14 +1,17 @@
 //! The shared socket-helper module: addresses, ports, durations, resolution and sockets.
 
 pub mod addr;
+pub mod cause;
+pub mod dial;
 pub mod duration;
 pub mod port;
+pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
 
 pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
 pub use duration::{format_duration, parse_duration};
-pub use port::{PortRange, PortSpec, parse_port, parse_port_allow_zero};
+pub use port::{PortRange, PortSpec, parse_port};
 pub use resolve::{Family, resolve};
 pub use socket_state::SocketState;

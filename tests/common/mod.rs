@@ -103,3 +103,4 @@ impl Drop for Netns {
             .status();
     }
 }
+pub mod relay;

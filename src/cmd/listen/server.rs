@@ -1,0 +1,316 @@
+//! The accept loop shared by the served modes (`-k`, `--echo`, `--exec`): admission
+//! (`--allow`/`--deny`, `--max-conns`), one task per connection, `-v` reports, Ctrl-C.
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::access::AccessList;
+use super::traffic::Traffic;
+use crate::cli::ListenArgs;
+use crate::cmd::Context;
+use crate::error::Status;
+use crate::net::cause::describe;
+use crate::net::relay::RelayEnd;
+
+/// Both ends of an accepted connection, IPv4-mapped addresses shown as plain IPv4.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The client.
+    pub remote: SocketAddr,
+    /// Our end.
+    pub local: SocketAddr,
+}
+
+impl Peer {
+    /// The ends of `stream`, or `None` when it is already gone.
+    pub fn of(stream: &TcpStream) -> Option<Peer> {
+        Some(Peer {
+            remote: canonical(stream.peer_addr().ok()?),
+            local: canonical(stream.local_addr().ok()?),
+        })
+    }
+}
+
+/// `[::ffff:127.0.0.1]:5` → `127.0.0.1:5`: what a dual-stack listener sees of an IPv4 client.
+pub fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// Prints one diagnostic line on stderr (never fails: stderr going away is not our problem).
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_fmt(line);
+    let _ = stderr.write_all(b"\n");
+}
+
+/// How a served connection ended, for its `-v` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The peer closed its side and the exchange is complete.
+    Closed,
+    /// `-w`: nothing moved for the idle timeout.
+    Idle,
+    /// Anything else: reset, broken pipe, a client too slow for stdin.
+    Other(String),
+}
+
+impl Ending {
+    /// The ending for a failed connection.
+    pub fn error(err: &io::Error) -> Ending {
+        Ending::Other(describe(err))
+    }
+
+    /// `PEER closed: sent ..., received ... in ... (.../s)`, the one-shot mode's format.
+    pub fn report(&self, peer: &Peer, traffic: &Traffic) {
+        let (why, end) = match self {
+            Ending::Closed => ("closed", RelayEnd::PeerClosed),
+            Ending::Idle => ("idle timeout", RelayEnd::IdleTimeout),
+            Ending::Other(why) => (why.as_str(), RelayEnd::PeerClosed),
+        };
+        say(format_args!(
+            "{} {why}: {}",
+            peer.remote,
+            traffic.stats(end)
+        ));
+    }
+}
+
+/// Who gets served: the access rule and the connection limit.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    policy: AccessList,
+    max_conns: Option<usize>,
+    open: Arc<AtomicUsize>,
+    verbose: bool,
+}
+
+/// A place among the `--max-conns` open connections, given back when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Gate {
+    /// The gate for `args`.
+    pub fn new(args: &ListenArgs, context: &Context) -> Gate {
+        Gate {
+            policy: AccessList::new(&args.allow, &args.deny),
+            max_conns: args.max_conns.map(|n| n as usize),
+            open: Arc::new(AtomicUsize::new(0)),
+            verbose: context.verbose(),
+        }
+    }
+
+    /// A slot for `peer`, or `None` (reported with `-v`) when the peer is refused or the
+    /// limit is reached; the caller then drops the connection, which closes it.
+    pub fn admit(&self, peer: &Peer) -> Option<Slot> {
+        if let Err(refusal) = self.policy.check(peer.remote.ip()) {
+            if self.verbose {
+                say(format_args!("refused {}: {refusal}", peer.remote));
+            }
+            return None;
+        }
+        let limit = self.max_conns.unwrap_or(usize::MAX);
+        let taken = self
+            .open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < limit).then_some(open + 1)
+            });
+        if taken.is_err() {
+            if self.verbose {
+                say(format_args!(
+                    "refused {}: {limit} connections already open (--max-conns {limit})",
+                    peer.remote
+                ));
+            }
+            return None;
+        }
+        if self.verbose {
+            say(format_args!("connection from {}", peer.remote));
+        }
+        Some(Slot {
+            open: Arc::clone(&self.open),
+        })
+    }
+}
+
+/// Accepts the next connection the gate lets in. Transient accept failures (a client that
+/// reset before we got to it, running out of descriptors) are waited out, never fatal.
+pub async fn accept_admitted(
+    listener: &TcpListener,
+    gate: &Gate,
+) -> io::Result<(TcpStream, Peer, Slot)> {
+    let mut warned_fds = false;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let Some(peer) = Peer::of(&stream) else {
+                    continue;
+                };
+                if let Some(slot) = gate.admit(&peer) {
+                    return Ok((stream, peer, slot));
+                }
+            }
+            Err(err) if is_out_of_descriptors(&err) => {
+                if !warned_fds {
+                    say(format_args!(
+                        "sockx: warning: cannot accept: {err}; waiting for connections to close"
+                    ));
+                    warned_fds = true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) if is_transient(&err) => {}
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+fn is_out_of_descriptors(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(code) if code == nix::libc::EMFILE || code == nix::libc::ENFILE
+            || code == nix::libc::ENOBUFS || code == nix::libc::ENOMEM
+    )
+}
+
+fn is_transient(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    ) || err.raw_os_error() == Some(nix::libc::EPROTO)
+}
+
+/// How the served modes run: one connection, or (`-k`) every connection concurrently until
+/// Ctrl-C, a fatal error from a connection's task, or `stop` resolves.
+///
+/// `serve` handles one admitted connection; an `Err` from it is fatal for the listener (a
+/// command that cannot be started), so per-connection trouble (resets, timeouts) must be
+/// handled inside. Without `-k` the listener is closed once a connection is admitted, and
+/// the run's status is the connection's.
+pub async fn serve_connections<S, F>(
+    listener: std::net::TcpListener,
+    gate: Gate,
+    keep_open: bool,
+    stop: impl Future<Output = anyhow::Result<Status>>,
+    serve: S,
+) -> anyhow::Result<Status>
+where
+    S: Fn(TcpStream, Peer, Slot) -> F,
+    F: Future<Output = anyhow::Result<Status>> + Send + 'static,
+{
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(stop, ctrl_c);
+    if !keep_open {
+        let (stream, peer, slot) = tokio::select! {
+            accepted = accept_admitted(&listener, &gate) => accepted?,
+            _ = &mut ctrl_c => return Ok(Status::Interrupted),
+            status = &mut stop => return status,
+        };
+        drop(listener);
+        return tokio::select! {
+            status = serve(stream, peer, slot) => status,
+            _ = &mut ctrl_c => Ok(Status::Interrupted),
+            status = &mut stop => status,
+        };
+    }
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = accept_admitted(&listener, &gate) => {
+                let (stream, peer, slot) = accepted?;
+                tasks.spawn(serve(stream, peer, slot));
+            }
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                match done {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(fatal)) => return Err(fatal),
+                    Err(join) if join.is_panic() => {
+                        return Err(anyhow::anyhow!("a connection task failed: {join}"));
+                    }
+                    Err(_) => {}
+                }
+            }
+            _ = &mut ctrl_c => return Ok(Status::Interrupted),
+            status = &mut stop => return status,
+        }
+    }
+}
+
+/// The runtime the served modes run on: a few worker threads are plenty for thousands of
+/// connections on a small machine.
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_addresses_are_shown_as_ipv4() {
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:8080".parse().unwrap();
+        assert_eq!(canonical(mapped).to_string(), "127.0.0.1:8080");
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert_eq!(canonical(v6), v6);
+    }
+
+    #[test]
+    fn slots_are_counted_and_given_back() {
+        let gate = Gate {
+            policy: AccessList::default(),
+            max_conns: Some(2),
+            open: Arc::new(AtomicUsize::new(0)),
+            verbose: false,
+        };
+        let peer = Peer {
+            remote: "127.0.0.1:1000".parse().unwrap(),
+            local: "127.0.0.1:80".parse().unwrap(),
+        };
+        let first = gate.admit(&peer).expect("first slot");
+        let _second = gate.admit(&peer).expect("second slot");
+        assert!(gate.admit(&peer).is_none(), "a third connection got in");
+        drop(first);
+        assert!(gate.admit(&peer).is_some(), "a freed slot was not reused");
+    }
+
+    #[test]
+    fn the_gate_applies_the_access_rule() {
+        let gate = Gate {
+            policy: AccessList::new(&[], &["127.0.0.0/8".parse().unwrap()]),
+            max_conns: None,
+            open: Arc::new(AtomicUsize::new(0)),
+            verbose: false,
+        };
+        let mapped = Peer {
+            remote: canonical("[::ffff:127.0.0.1]:1000".parse().unwrap()),
+            local: "127.0.0.1:80".parse().unwrap(),
+        };
+        assert!(gate.admit(&mapped).is_none());
+        assert_eq!(gate.open.load(Ordering::Acquire), 0);
+    }
+}

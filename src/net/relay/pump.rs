@@ -1,0 +1,184 @@
+//! One direction of a relay: move bytes from an input descriptor to an output descriptor
+//! until the input ends, with splice on Linux and a large-buffer copy elsewhere or when a
+//! transformation (`--crlf`, `--hex`) has to see the data.
+
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use super::crlf::CrlfTranslator;
+use super::hexdump::{Flow, HexDumper};
+
+/// Buffer size of the read/write copy (when splice cannot be used).
+pub const COPY_BUFFER: usize = 128 * 1024;
+
+/// A failure in one direction, on its reading or its writing side.
+#[derive(Debug, thiserror::Error)]
+pub enum PumpError {
+    /// Reading the input failed.
+    #[error("read failed")]
+    Read(#[source] io::Error),
+    /// Writing the output failed.
+    #[error("write failed")]
+    Write(#[source] io::Error),
+}
+
+/// When the last byte moved in either direction, shared by both directions of a session.
+#[derive(Debug)]
+pub struct Activity {
+    start: Instant,
+    last_nanos: AtomicU64,
+}
+
+impl Activity {
+    /// A session starting now.
+    pub fn new() -> Activity {
+        Activity {
+            start: Instant::now(),
+            last_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Records traffic now.
+    pub fn touch(&self) {
+        let nanos = self.start.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+        self.last_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// How long nothing has moved.
+    pub fn idle_for(&self) -> Duration {
+        let last = Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+
+    /// When the session started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+}
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity::new()
+    }
+}
+
+/// What a direction does to the data on its way.
+#[derive(Debug, Default)]
+pub struct Transform {
+    /// LF to CRLF (`--crlf`).
+    pub crlf: Option<CrlfTranslator>,
+    /// A hex dump on stderr (`--hex`).
+    pub hex: Option<HexDumper>,
+}
+
+impl Transform {
+    /// The transformation for one direction of a session.
+    pub fn new(flow: Flow, crlf: bool, hex: bool) -> Transform {
+        Transform {
+            crlf: crlf.then(CrlfTranslator::new),
+            hex: hex.then(|| HexDumper::new(flow)),
+        }
+    }
+
+    fn is_identity(&self) -> bool {
+        self.crlf.is_none() && self.hex.is_none()
+    }
+}
+
+/// Moves everything from `input` to `output` until `input` ends, counting the bytes written
+/// into `counter` and recording traffic in `activity`.
+pub fn pump(
+    input: BorrowedFd<'_>,
+    output: BorrowedFd<'_>,
+    mut transform: Transform,
+    counter: &AtomicU64,
+    activity: &Activity,
+) -> Result<(), PumpError> {
+    if transform.is_identity() {
+        #[cfg(target_os = "linux")]
+        {
+            use crate::os::splice::{SpliceEnd, SpliceError, forward};
+            let mut on_chunk = |moved: usize| {
+                counter.fetch_add(moved as u64, Ordering::Relaxed);
+                activity.touch();
+            };
+            match forward(input, output, &mut on_chunk) {
+                Ok(SpliceEnd::Eof) => return Ok(()),
+                Ok(SpliceEnd::Unsupported) => {}
+                Err(SpliceError::Read(err)) => return Err(PumpError::Read(err)),
+                Err(SpliceError::Write(err)) => return Err(PumpError::Write(err)),
+            }
+        }
+    }
+    copy(input, output, &mut transform, counter, activity)
+}
+
+/// The portable path: read into a large buffer, transform, write everything.
+fn copy(
+    input: BorrowedFd<'_>,
+    output: BorrowedFd<'_>,
+    transform: &mut Transform,
+    counter: &AtomicU64,
+    activity: &Activity,
+) -> Result<(), PumpError> {
+    let mut buffer = vec![0u8; COPY_BUFFER];
+    let mut translated = Vec::new();
+    loop {
+        let got = match nix::unistd::read(input, &mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(got) => got,
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EAGAIN) => {
+                wait(input, PollFlags::POLLIN).map_err(PumpError::Read)?;
+                continue;
+            }
+            Err(errno) => return Err(PumpError::Read(errno.into())),
+        };
+        activity.touch();
+        let chunk = match transform.crlf.as_mut() {
+            Some(crlf) => {
+                translated.clear();
+                crlf.translate(&buffer[..got], &mut translated);
+                &translated[..]
+            }
+            None => &buffer[..got],
+        };
+        write_all(output, chunk).map_err(PumpError::Write)?;
+        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        activity.touch();
+        if let Some(hex) = transform.hex.as_mut() {
+            // The dump goes to stderr; failing to write it must not break the relay.
+            let _ = hex.dump(chunk);
+        }
+    }
+}
+
+/// Writes all of `data` to `fd`, waiting when the descriptor is non-blocking.
+pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => data = &data[written..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => wait(fd, PollFlags::POLLOUT)?,
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Blocks until `fd` is ready for `events`.
+fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
+    let mut fds = [PollFd::new(fd, events)];
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(Errno::EINTR) => {}
+            other => return other.map(drop).map_err(io::Error::from),
+        }
+    }
+}
