@@ -4,7 +4,7 @@
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
@@ -127,7 +127,8 @@ fn forward_through(
 ///   this halves the receiver's CPU time.
 /// - A pipe has no low-water mark, and a reader blocked on an empty pipe is woken by every
 ///   small write of the producer (`head` writes 4 KiB at a time), which on a busy machine
-///   also pulls the reader onto the producer's CPU. So while the input streams, a read
+///   also pulls the reader onto the producer's CPU. So while the input streams (large
+///   chunks, or more than [`STREAMING_RATE`]), a read
 ///   that found the pipe less than half full is followed by a nap of [`NAP`] before the
 ///   next one, and an empty pipe is checked every [`NAP`], for at most [`NAP_LIMIT`],
 ///   before blocking again. This cuts the sender's CPU time by a third.
@@ -137,6 +138,8 @@ struct Batching {
     streaming: bool,
     /// Pipe: how long the current wait for data has napped so far.
     napped: Duration,
+    /// Pipe: when the last read returned.
+    last_read: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +160,10 @@ const STREAMING: usize = 64 * 1024;
 /// The longest (milliseconds) a socket tail smaller than [`BATCH`] waits to be read.
 const BATCH_WAIT_MS: u16 = 1;
 
+/// Bytes per second above which a pipe producer streams even in small writes (a person
+/// typing, or a program answering line by line, stays far below).
+const STREAMING_RATE: f64 = 16e6;
+
 /// A streaming pipe input is checked this often while it fills.
 const NAP: Duration = Duration::from_micros(100);
 
@@ -173,6 +180,7 @@ impl Batching {
             },
             streaming: false,
             napped: Duration::ZERO,
+            last_read: None,
         }
     }
 
@@ -217,12 +225,20 @@ impl Batching {
     /// After a read of `filled` bytes.
     fn after_read(&mut self, input: BorrowedFd<'_>, filled: usize) {
         let streaming = filled >= STREAMING;
+        let since_last = self
+            .last_read
+            .replace(Instant::now())
+            .map(|at| at.elapsed());
         match self.kind {
             InputKind::Socket if streaming != self.streaming => {
                 self.set_low_water(input, streaming);
             }
             InputKind::Pipe => {
-                self.streaming = streaming;
+                // A producer that writes small pieces fast streams too: without this, a
+                // reader woken by each of its writes would never see a large chunk again.
+                let fast = since_last
+                    .is_some_and(|since| filled as f64 >= STREAMING_RATE * since.as_secs_f64());
+                self.streaming = streaming || fast;
                 // Less than half a pipe: let the producer fill it before the next read.
                 self.napped = if streaming && filled < PIPE_SIZE / 2 {
                     NAP
