@@ -7,7 +7,10 @@
 #   socat   head ... | socat -u STDIN TCP:127.0.0.1:P               socat -u TCP-LISTEN:P,bind=127.0.0.1,reuseaddr STDOUT > /dev/null
 #   pipe    head ... | cat > /dev/null                              (the pipe-only limit)
 # Prints GB/s per tool (mean and best over ROUNDS), the ratio sockx/nc, and the peak RSS of
-# each sockx process (/usr/bin/time).
+# each sockx process (/usr/bin/time). Before timing, one untimed sockx transfer into `wc -c`
+# checks that every byte arrives. Note: on loopback sockx switches its connection to Reno
+# congestion control (src/net/relay/tune.rs); the other tools keep the system default, which
+# the header line shows.
 #
 #   SIZE=4G ROUNDS=3 tests/bench/relay.sh        (SIZE as head -c takes it: 512M, 4G, ...)
 set -euo pipefail
@@ -91,7 +94,26 @@ run_tool() {
   esac
 }
 
+check_sockx() { # one untimed transfer: the listener must write out exactly $bytes bytes
+  "$SOCKX" listen 127.0.0.1:0 2>"$work/check_ready" | wc -c >"$work/check_count" &
+  local port=""
+  for _ in $(seq 500); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (tcp)$/\1/p' "$work/check_ready")
+    [ -n "$port" ] && break
+    sleep 0.01
+  done
+  [ -n "$port" ] || { echo "sockx listen did not get ready" >&2; exit 1; }
+  head -c "$SIZE" /dev/zero | "$SOCKX" connect "127.0.0.1:$port"
+  wait
+  local got
+  got=$(cat "$work/check_count")
+  [ "$got" = "$bytes" ] || { echo "sockx delivered $got of $bytes bytes" >&2; exit 1; }
+}
+
 echo "relay benchmark: $SIZE ($bytes bytes) per transfer, $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "congestion control: system default $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?'), sockx on loopback: reno"
+check_sockx
+echo "check: sockx delivered all $bytes bytes"
 for round in $(seq "$ROUNDS"); do
   line="round $round:"
   for tool in "${TOOLS[@]}"; do

@@ -17,6 +17,7 @@ pub mod crlf;
 pub mod hexdump;
 pub mod pump;
 pub mod stats;
+pub mod tune;
 
 use std::io;
 use std::net::{Shutdown, TcpStream};
@@ -110,6 +111,7 @@ pub struct Relay {
 impl Relay {
     /// A session over `stream`.
     pub fn new(stream: TcpStream, config: RelayConfig) -> Relay {
+        tune::tune(&stream);
         Relay {
             stream: Arc::new(stream),
             config,
