@@ -504,6 +504,13 @@ fn max_conns_closes_the_rest_at_once() {
     let refused = read_all_or_reset(&mut second);
     assert!(refused.is_empty());
     server.wait_stderr("the refusal", |log| log.contains("--max-conns 1"));
+    assert!(
+        server
+            .stderr()
+            .contains(": 1 connection already open (--max-conns 1)"),
+        "{}",
+        server.stderr()
+    );
     first.write_all(b"first still served\n").unwrap();
     server.wait_stdout(19);
     // Once the first leaves, there is room again.

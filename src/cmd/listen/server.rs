@@ -134,8 +134,13 @@ impl Gate {
             });
         if taken.is_err() {
             if self.verbose {
+                let noun = if limit == 1 {
+                    "connection"
+                } else {
+                    "connections"
+                };
                 say(format_args!(
-                    "refused {}: {limit} connections already open (--max-conns {limit})",
+                    "refused {}: {limit} {noun} already open (--max-conns {limit})",
                     peer.remote
                 ));
             }
