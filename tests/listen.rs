@@ -504,6 +504,13 @@ fn max_conns_closes_the_rest_at_once() {
     let refused = read_all_or_reset(&mut second);
     assert!(refused.is_empty());
     server.wait_stderr("the refusal", |log| log.contains("--max-conns 1"));
+    assert!(
+        server
+            .stderr()
+            .contains(": 1 connection already open (--max-conns 1)"),
+        "{}",
+        server.stderr()
+    );
     first.write_all(b"first still served\n").unwrap();
     server.wait_stdout(19);
     // Once the first leaves, there is room again.
@@ -654,4 +661,35 @@ fn idle_timeout_ends_an_exec_command_that_does_no_io() {
         log.contains("killed after the idle timeout")
     });
     wait_for("cat to be reaped", || children_of(server.pid()).is_empty());
+}
+
+#[test]
+fn ctrl_c_prints_every_open_connections_summary_with_v() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let mut server = Server::start(&["-k", "-v", "127.0.0.1:0"]);
+    let _quiet = server.connect();
+    let mut talker = server.connect();
+    talker.write_all(b"hi\n").unwrap();
+    server.wait_stdout(3);
+    server.wait_stderr("two connections", |log| {
+        log.matches("connection from").count() == 2
+    });
+    kill(Pid::from_raw(server.pid() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(server.wait_exit(), Some(130));
+    let log = server.stderr();
+    assert_eq!(log.matches(" interrupted: ").count(), 2, "{log}");
+    assert!(log.contains("received 3 B"), "{log}");
+
+    let mut echo = Server::start(&["--echo", "-v", "127.0.0.1:0"]);
+    let mut client = echo.connect();
+    client.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    client.read_exact(&mut back).unwrap();
+    kill(Pid::from_raw(echo.pid() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(echo.wait_exit(), Some(130));
+    let log = echo.stderr();
+    assert!(log.contains(" interrupted: "), "{log}");
+    assert!(log.contains("received 4 B"), "{log}");
 }

@@ -42,13 +42,18 @@ async fn serve(
             Err(err) => Ending::error(&err),
         },
         () = traffic.idle(idle) => Ending::Idle,
+        interrupted = server::interrupted() => interrupted,
     };
     drop(stream);
     drop(slot);
     if verbose {
         ending.report(&peer, &traffic);
     }
-    Ok(Status::Success)
+    Ok(if ending == Ending::Interrupted {
+        Status::Interrupted
+    } else {
+        Status::Success
+    })
 }
 
 /// Echoes until the peer has closed its side and everything it sent is back, then closes

@@ -133,6 +133,7 @@ impl Client {
                 Err(err) => Ending::error(&err),
             },
             () = traffic.idle(self.idle) => Ending::Idle,
+            interrupted = server::interrupted() => interrupted,
         };
         drop(feed);
         drop(slot);

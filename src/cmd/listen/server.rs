@@ -57,6 +57,8 @@ pub enum Ending {
     Closed,
     /// `-w`: nothing moved for the idle timeout.
     Idle,
+    /// Ctrl-C.
+    Interrupted,
     /// Anything else: reset, broken pipe, a client too slow for stdin.
     Other(String),
 }
@@ -72,6 +74,7 @@ impl Ending {
         let (why, end) = match self {
             Ending::Closed => ("closed", RelayEnd::PeerClosed),
             Ending::Idle => ("idle timeout", RelayEnd::IdleTimeout),
+            Ending::Interrupted => ("interrupted", RelayEnd::PeerClosed),
             Ending::Other(why) => (why.as_str(), RelayEnd::PeerClosed),
         };
         say(format_args!(
@@ -131,8 +134,13 @@ impl Gate {
             });
         if taken.is_err() {
             if self.verbose {
+                let noun = if limit == 1 {
+                    "connection"
+                } else {
+                    "connections"
+                };
                 say(format_args!(
-                    "refused {}: {limit} connections already open (--max-conns {limit})",
+                    "refused {}: {limit} {noun} already open (--max-conns {limit})",
                     peer.remote
                 ));
             }
@@ -226,9 +234,17 @@ where
             status = &mut stop => return status,
         };
         drop(listener);
+        let serving = serve(stream, peer, slot);
+        tokio::pin!(serving);
         return tokio::select! {
-            status = serve(stream, peer, slot) => status,
-            _ = &mut ctrl_c => Ok(Status::Interrupted),
+            // Ctrl-C first: the connection sees it at the same time and ends too.
+            biased;
+            _ = &mut ctrl_c => {
+                // The connection sees Ctrl-C too and prints its `-v` summary.
+                let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut serving).await;
+                Ok(Status::Interrupted)
+            }
+            status = &mut serving => status,
             status = &mut stop => status,
         };
     }
@@ -249,10 +265,24 @@ where
                     Err(_) => {}
                 }
             }
-            _ = &mut ctrl_c => return Ok(Status::Interrupted),
+            _ = &mut ctrl_c => {
+                // Every connection sees Ctrl-C too and prints its `-v` summary.
+                let drained = async { while tasks.join_next().await.is_some() {} };
+                let _ = tokio::time::timeout(INTERRUPT_GRACE, drained).await;
+                return Ok(Status::Interrupted);
+            }
             status = &mut stop => return status,
         }
     }
+}
+
+/// How long Ctrl-C waits for the open connections to report their end.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
+
+/// Resolves on Ctrl-C: a served connection ends with it (and says so with `-v`).
+pub async fn interrupted() -> Ending {
+    let _ = tokio::signal::ctrl_c().await;
+    Ending::Interrupted
 }
 
 /// The runtime the served modes run on: a few worker threads are plenty for thousands of
