@@ -97,3 +97,17 @@ fn help_pages_show_examples_and_keep_global_options_apart() {
         assert!(verbose > global, "{args:?}: {help}");
     }
 }
+
+#[test]
+fn an_address_of_the_wrong_family_is_invalid_input() {
+    for args in [
+        &["-6", "listen", "127.0.0.1:0"][..],
+        &["-6", "connect", "127.0.0.1:9"][..],
+        &["-4", "connect", "[::1]:9"][..],
+    ] {
+        let output = sockx().args(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("family"), "{args:?}: {stderr}");
+    }
+}

@@ -26,7 +26,8 @@ pub fn format_duration(duration: Duration) -> String {
     } else if duration.subsec_millis() == 0 {
         humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
     } else {
-        format!("{:.3}s", duration.as_secs_f64())
+        let seconds = format!("{:.3}", duration.as_secs_f64());
+        format!("{}s", seconds.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -51,7 +52,8 @@ mod tests {
     fn formats_for_people() {
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(format_duration(Duration::from_secs(90)), "1m 30s");
-        assert_eq!(format_duration(Duration::from_millis(1500)), "1.500s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_millis(2250)), "2.25s");
     }
 
     proptest! {

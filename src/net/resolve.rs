@@ -38,9 +38,16 @@ impl Family {
 }
 
 /// Resolves `host` to socket addresses of `family`, deduplicated and ordered IPv6/IPv4
-/// interleaved, IPv6 first (RFC 8305, Happy Eyeballs). Fails with exit 1 when nothing resolves.
+/// interleaved, IPv6 first (RFC 8305, Happy Eyeballs). Fails with exit 1 when nothing resolves,
+/// and with exit 2 when an IP literal contradicts `-4`/`-6` (the input itself is inconsistent).
 pub fn resolve(host: &Host, port: u16, family: Family) -> Result<Vec<SocketAddr>, Error> {
     let found: Vec<SocketAddr> = match host {
+        Host::Ip(ip) if !family.allows(*ip) => {
+            let flag = if family == Family::V4 { "-4" } else { "-6" };
+            return Err(Error::usage(format!(
+                "{host} is not an address of the family {flag} asks for"
+            )));
+        }
         Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
         Host::Name(name) => (name.as_str(), port)
             .to_socket_addrs()
@@ -134,7 +141,8 @@ mod tests {
         assert!(!Family::V4.allows("::1".parse().unwrap()));
         assert!(Family::V6.allows("::1".parse().unwrap()));
         let host = Host::Ip("127.0.0.1".parse().unwrap());
-        assert!(resolve(&host, 80, Family::V6).is_err());
+        let mismatch = resolve(&host, 80, Family::V6).unwrap_err();
+        assert_eq!(mismatch.status, crate::error::Status::Usage);
         assert_eq!(
             resolve(&host, 80, Family::Any).unwrap(),
             vec![addr("127.0.0.1:80")]

@@ -223,7 +223,7 @@ fn dial_error(peer: &Endpoint, failure: &DialFailure) -> Error {
     Error::failure(message)
 }
 
-/// `0.4ms`, `12ms`, `1.500s`.
+/// `0.4ms`, `12ms`, `1.5s`.
 fn format_elapsed(elapsed: Duration) -> String {
     if elapsed < Duration::from_millis(10) {
         format!("{:.1}ms", elapsed.as_secs_f64() * 1000.0)

@@ -281,7 +281,7 @@ mod tests {
         tally.add(PortState::Closed);
         assert_eq!(
             tally.summary(1, Duration::from_millis(1500)),
-            "3 ports on 1 host in 1.500s: 1 open, 2 closed"
+            "3 ports on 1 host in 1.5s: 1 open, 2 closed"
         );
         assert_eq!(format_ms(0.123), "0.12ms");
         assert_eq!(format_ms(12.34), "12.3ms");

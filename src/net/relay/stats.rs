@@ -42,7 +42,7 @@ impl RelayStats {
 }
 
 impl fmt::Display for RelayStats {
-    /// `sent 1.0 MiB (1048576 bytes), received 12 B in 1.500s (699.1 KiB/s)`.
+    /// `sent 1.0 MiB (1048576 bytes), received 12 B in 1.5s (699.1 KiB/s)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -97,7 +97,7 @@ mod tests {
         };
         assert_eq!(
             stats.to_string(),
-            "sent 1.0 MiB, received 12 B in 1.500s (682.7 KiB/s)"
+            "sent 1.0 MiB, received 12 B in 1.5s (682.7 KiB/s)"
         );
     }
 }
