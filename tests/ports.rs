@@ -96,21 +96,12 @@ fn json_objects_have_exactly_the_contract_fields() {
     .into();
     assert!(!rows.is_empty());
     for row in &rows {
-        let keys: BTreeSet<&str> = row
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(keys, expected);
+        assert_eq!(common::json_keys(row), expected);
         for process in row["processes"].as_array().unwrap() {
-            let keys: BTreeSet<&str> = process
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
-            assert_eq!(keys, BTreeSet::from(["pid", "name", "cmd"]));
+            assert_eq!(
+                common::json_keys(process),
+                BTreeSet::from(["pid", "name", "cmd"])
+            );
         }
     }
 }

@@ -115,13 +115,7 @@ fn json_has_exactly_the_contract_fields() {
         .into_iter()
         .collect();
     for row in &rows {
-        let keys: BTreeSet<&str> = row
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(keys, expected);
+        assert_eq!(common::json_keys(row), expected);
         assert_eq!(row["host"], "127.0.0.1");
         assert_eq!(row["addr"], "127.0.0.1");
         assert_eq!(row["proto"], "tcp");

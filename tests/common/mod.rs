@@ -104,3 +104,11 @@ impl Drop for Netns {
     }
 }
 pub mod relay;
+
+/// The field names of a JSON object (empty for anything else), for exact-field-set checks.
+pub fn json_keys(value: &serde_json::Value) -> std::collections::BTreeSet<&str> {
+    value
+        .as_object()
+        .map(|object| object.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
