@@ -85,8 +85,15 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
-/// Writes reports as aligned human lines or JSON lines.
-pub fn write_reports(
+/// Writes `reports` to stdout (JSON lines or aligned human lines) and flushes it.
+pub fn print_reports(reports: &[PortReport], json: bool, colors: Colors) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    write_reports(&mut stdout, reports, json, colors)?;
+    stdout.flush()
+}
+
+/// Writes `reports` as JSON lines or as human lines aligned on their widest cells.
+fn write_reports(
     out: &mut dyn Write,
     reports: &[PortReport],
     json: bool,

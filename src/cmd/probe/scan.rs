@@ -1,6 +1,5 @@
 //! Scan mode: probe every port once, list the ones the filter shows, summarise on stderr.
 
-use std::io::Write;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -11,7 +10,7 @@ use super::interrupt::Interrupt;
 use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
-use super::report::{PortReport, Tally, plural, write_reports};
+use super::report::{PortReport, Tally, plural, print_reports};
 use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
@@ -100,9 +99,7 @@ pub fn run(
             ));
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    write_reports(&mut stdout, &reports, config.json, context.colors)?;
-    stdout.flush()?;
+    print_reports(&reports, config.json, context.colors)?;
     if context.verbose() && engine::self_connects() > 0 {
         note(&format!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",

@@ -2,7 +2,6 @@
 //! open (then run the command, if any) or the deadline passes. Names that do not resolve yet
 //! are retried like closed ports.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use super::interrupt::Interrupt;
 use super::note;
 use super::outcome::{Outcome, PortState};
 use super::plan::{HostEntry, Plan, Record, resolve_hosts};
-use super::report::{PortReport, write_reports};
+use super::report::{PortReport, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::{HostSpec, format_duration};
@@ -226,9 +225,7 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    write_reports(&mut stdout, &reports, config.json, context.colors)?;
-    stdout.flush()?;
+    print_reports(&reports, config.json, context.colors)?;
     Ok(())
 }
 
