@@ -104,10 +104,14 @@ fn an_address_of_the_wrong_family_is_invalid_input() {
         &["-6", "listen", "127.0.0.1:0"][..],
         &["-6", "connect", "127.0.0.1:9"][..],
         &["-4", "connect", "[::1]:9"][..],
+        &["-6", "probe", "127.0.0.1:9"][..],
     ] {
         let output = sockx().args(args).assert().code(2);
         let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
         assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
-        assert!(stderr.contains("family"), "{args:?}: {stderr}");
+        let flag = args[0];
+        let version = if flag == "-4" { "IPv4" } else { "IPv6" };
+        let expected = format!("is not an {version} address ({flag} was given)");
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
     }
 }

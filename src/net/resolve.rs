@@ -43,9 +43,13 @@ impl Family {
 pub fn resolve(host: &Host, port: u16, family: Family) -> Result<Vec<SocketAddr>, Error> {
     let found: Vec<SocketAddr> = match host {
         Host::Ip(ip) if !family.allows(*ip) => {
-            let flag = if family == Family::V4 { "-4" } else { "-6" };
+            let (version, flag) = if family == Family::V4 {
+                ("IPv4", "-4")
+            } else {
+                ("IPv6", "-6")
+            };
             return Err(Error::usage(format!(
-                "{host} is not an address of the family {flag} asks for"
+                "{ip} is not an {version} address ({flag} was given)"
             )));
         }
         Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],

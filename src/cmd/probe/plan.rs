@@ -38,12 +38,11 @@ impl HostEntry {
 /// (exit 1 when it fails), a block to each of its addresses.
 pub fn resolve_hosts(hosts: &HostSpec, family: Family) -> Result<Vec<HostEntry>, Error> {
     match hosts {
-        HostSpec::Host(Host::Ip(ip)) if !family.allows(*ip) => Err(Error::usage(format!(
-            "{} is not an {} address",
-            ip,
-            if family == Family::V4 { "IPv4" } else { "IPv6" }
-        ))),
-        HostSpec::Host(Host::Ip(ip)) => Ok(vec![HostEntry::from_ip(*ip)]),
+        HostSpec::Host(host @ Host::Ip(ip)) => {
+            // resolve() refuses a literal that contradicts -4/-6 (exit 2).
+            resolve(host, 0, family)?;
+            Ok(vec![HostEntry::from_ip(*ip)])
+        }
         HostSpec::Host(host @ Host::Name(name)) => {
             let addrs = resolve(host, 0, family)?;
             Ok(vec![HostEntry {
