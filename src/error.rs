@@ -4,6 +4,7 @@
 //! (usage error, network failure) carries an [`Error`] somewhere in its chain; context added
 //! with `anyhow::Context` is kept for the message. Everything else is a failure (exit 1).
 
+use crate::output::escape::escape_text;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -183,10 +184,12 @@ fn invoked_subcommand(args: impl Iterator<Item = String>) -> Option<String> {
 pub fn print_error(message: &str, hint: Option<&str>) {
     let mut stderr = io::stderr().lock();
     // Several lines from a lower layer would break the one-line contract: join them.
+    // Whatever reached the message (a peer's text, an argument) is escaped here too.
     let one_line = message.lines().collect::<Vec<_>>().join(" ");
-    let _ = writeln!(stderr, "sockx: error: {one_line}");
+    let _ = writeln!(stderr, "sockx: error: {}", escape_text(&one_line));
     if let Some(hint) = hint {
-        let _ = writeln!(stderr, "hint: {hint}");
+        let hint = hint.lines().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(stderr, "hint: {}", escape_text(&hint));
     }
 }
 

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (when run as root on Debian), then runs the
-# checks and the whole suite. CI (.ci/run) calls exactly this.
+# checks and the whole suite, and says how many tests were skipped and why. CI (.ci/run) calls
+# exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-needed=(iproute2 nftables lsof psmisc)
+# Debian packages the tests drive as real peers or fixtures; one a line.
+needed=(
+  iproute2
+  nftables
+  lsof
+  psmisc
+)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for pkg in "${needed[@]}"; do
@@ -20,4 +27,16 @@ fi
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+
+# Every skipped test appends its reason here (tests/common: skip()).
+export SOCKX_SKIP_LOG="$PWD/target/skipped.log"
+mkdir -p target
+: >"$SOCKX_SKIP_LOG"
+status=0
+cargo test --locked || status=$?
+skipped=$(grep -c '^SKIPPED' "$SOCKX_SKIP_LOG" || true)
+echo "skipped: $skipped test(s)"
+if [ "$skipped" != 0 ]; then
+  sed 's/^/  /' "$SOCKX_SKIP_LOG"
+fi
+exit "$status"

@@ -9,18 +9,7 @@ mod probe;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::Status;
 use crate::net::Family;
-use crate::output::Colors;
-
-/// How much to say on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
-    /// `-q`: errors only.
-    Quiet,
-    /// The default: errors, warnings and ready lines.
-    Normal,
-    /// `-v`: diagnostics too.
-    Verbose,
-}
+use crate::output::{Colors, Verbosity};
 
 /// What every subcommand needs from the global options.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +31,7 @@ impl Context {
         } else {
             Verbosity::Normal
         };
+        crate::output::notes::set_verbosity(verbosity);
         Context {
             verbosity,
             colors: Colors::decide(global.color),

@@ -4,6 +4,7 @@ pub mod addr;
 pub mod cause;
 pub mod dial;
 pub mod duration;
+pub mod escape;
 pub mod port;
 pub mod relay;
 pub mod resolve;

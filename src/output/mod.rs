@@ -1,8 +1,11 @@
-//! Output: one renderer per format (terminal table, plain columns, JSON lines) and the colour
-//! policy. Subcommands hand over typed rows; they never format tables themselves.
+//! Output: one renderer per format (terminal table, plain columns, JSON lines), the colour
+//! policy, terminal-safe escaping, and the verbosity-aware notes and warnings on stderr.
+//! Subcommands hand over typed rows; they never format tables themselves.
 
 pub mod color;
+pub mod escape;
 pub mod json;
+pub mod notes;
 pub mod plain;
 pub mod table;
 
@@ -11,6 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 pub use color::{ColorChoice, Colors};
+pub use notes::Verbosity;
 
 /// A row that can be shown as a table line (and, being `Serialize`, as a JSON object).
 pub trait Tabular: Serialize {

@@ -28,9 +28,25 @@ pub fn is_root() -> bool {
     nix::unistd::Uid::effective().is_root()
 }
 
-/// Prints why a test is skipped; returns so the test can `return` right after.
+/// Records why a test is skipped; returns so the test can `return` right after.
+///
+/// The harness hides what a passing test prints, so the reason also goes to a log that
+/// `tests/run.sh` counts and prints after the suite (`SOCKX_SKIP_LOG`, default
+/// `target/tmp/skipped.log`).
 pub fn skip(test: &str, reason: &str) {
-    eprintln!("SKIPPED {test}: {reason}");
+    use std::io::Write;
+    let line = format!("SKIPPED {test}: {}", reason.replace('\n', " "));
+    eprintln!("{line}");
+    let log = std::env::var_os("SOCKX_SKIP_LOG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped.log"));
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = writeln!(file, "{line}");
+    }
 }
 
 /// A network namespace made for one test and deleted when dropped. Only loopback is up inside.

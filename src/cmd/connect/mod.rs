@@ -1,6 +1,5 @@
 //! `sockx connect`: connect to a peer (TCP, or UDP with `-u`) and relay stdin/stdout.
 
-mod escape;
 mod udp;
 
 use std::io::{self, Write};
@@ -53,7 +52,7 @@ impl ConnectConfig {
             let pieces = args
                 .send
                 .iter()
-                .map(|piece| escape::unescape(piece).map_err(Error::usage))
+                .map(|piece| crate::net::escape::unescape(piece).map_err(Error::usage))
                 .collect::<Result<Vec<_>, _>>()?;
             Some(pieces)
         };

@@ -152,8 +152,8 @@ async fn serve(
             return Err(Error::failure(format!("cannot run '{}': {err}", program.name())).into());
         }
         Err(err) => {
-            say(format_args!(
-                "sockx: warning: cannot run '{}' for {}: {err}",
+            crate::output::notes::warn(format_args!(
+                "cannot run '{}' for {}: {err}",
                 program.name(),
                 peer.remote
             ));

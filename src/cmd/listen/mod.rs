@@ -16,10 +16,7 @@ mod single;
 mod traffic;
 mod udp;
 
-use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
-
-use anyhow::Context as _;
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
@@ -162,12 +159,8 @@ pub fn bind_udp(
 
 /// Prints the ready line `listening on ADDR:PORT (tcp)` on stderr (unless `-q`), flushed.
 pub fn announce(local: &SocketAddr, proto: Proto, context: &Context) -> anyhow::Result<()> {
-    if context.chatty() {
-        let mut stderr = io::stderr().lock();
-        writeln!(stderr, "listening on {local} ({proto})")
-            .and_then(|()| stderr.flush())
-            .context("writing the ready line")?;
-    }
+    let _ = context;
+    crate::output::notes::ready(format_args!("listening on {local} ({proto})"));
     Ok(())
 }
 

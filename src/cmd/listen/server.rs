@@ -174,8 +174,8 @@ pub async fn accept_admitted(
             }
             Err(err) if is_out_of_descriptors(&err) => {
                 if !warned_fds {
-                    say(format_args!(
-                        "sockx: warning: cannot accept: {err}; waiting for connections to close"
+                    crate::output::notes::warn(format_args!(
+                        "cannot accept: {err}; waiting for connections to close"
                     ));
                     warned_fds = true;
                 }

@@ -338,7 +338,7 @@ pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
 
 fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
     Outcome {
-        banner: (!received.is_empty()).then(|| super::escape::escape_bytes(received)),
+        banner: (!received.is_empty()).then(|| crate::output::escape::escape_bytes(received)),
         ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
     }
 }

@@ -4,10 +4,10 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::attempt::AttemptSpec;
-use super::escape::unescape;
 use super::outcome::PortState;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
+use crate::net::escape::unescape;
 use crate::net::socket::Proto;
 use crate::net::{Host, HostSpec, PortSpec, Target};
 

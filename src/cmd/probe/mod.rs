@@ -7,7 +7,6 @@
 mod attempt;
 mod config;
 mod engine;
-mod escape;
 mod interrupt;
 mod latency;
 mod outcome;

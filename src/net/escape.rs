@@ -1,6 +1,8 @@
-//! Escapes both ways: `--payload` text to bytes, and banner bytes to printable text.
+//! The escapes of data given on the command line (`connect --send`, `probe --payload`):
+//! `\r \n \t \0 \\ \xHH`. Showing bytes escaped is `output::escape`.
 
-/// Turns `\r \n \t \0 \\ \xHH` into bytes; everything else is taken as UTF-8 text.
+/// Turns `\r \n \t \0 \\ \xHH` into bytes; everything else is taken as UTF-8 text. Any
+/// other backslash sequence is an error, so that a typo does not silently send something else.
 pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(text.len());
     let mut chars = text.chars();
@@ -24,32 +26,21 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
                     .ok_or_else(|| format!("'\\x{hex}' is not a \\xHH escape (two hex digits)"))?;
                 bytes.push(byte);
             }
-            Some(other) => return Err(format!("unknown escape '\\{other}'")),
+            Some(other) => {
+                return Err(format!(
+                    "unknown escape '\\{other}' (known: \\r \\n \\t \\0 \\\\ \\xHH)"
+                ));
+            }
             None => return Err("a lone '\\' ends the text".to_string()),
         }
     }
     Ok(bytes)
 }
 
-/// Shows bytes as printable ASCII: `\r \n \t \\` and `\xHH` for everything else.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        match byte {
-            b'\r' => text.push_str("\\r"),
-            b'\n' => text.push_str("\\n"),
-            b'\t' => text.push_str("\\t"),
-            b'\\' => text.push_str("\\\\"),
-            0x20..=0x7e => text.push(char::from(byte)),
-            _ => text.push_str(&format!("\\x{byte:02x}")),
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::escape::escape_bytes;
     use proptest::prelude::*;
 
     #[test]
@@ -64,11 +55,16 @@ mod tests {
     }
 
     #[test]
-    fn banners_are_printable() {
+    fn send_escapes() {
         assert_eq!(
-            escape_bytes(b"SSH-2.0-x\r\n\x00\xff\\"),
-            "SSH-2.0-x\\r\\n\\x00\\xff\\\\"
+            unescape(r"GET / HTTP/1.0\r\n\r\n").unwrap(),
+            b"GET / HTTP/1.0\r\n\r\n"
         );
+        assert_eq!(unescape(r"a\tb\0c\\d").unwrap(), b"a\tb\0c\\d");
+        assert_eq!(unescape(r"\x00\xff\x41\xfE").unwrap(), [0, 255, b'A', 254]);
+        for bad in [r"\q", r"\x4", r"\xzz", "trailing\\", r"\x"] {
+            assert!(unescape(bad).is_err(), "{bad} was accepted");
+        }
     }
 
     proptest! {
