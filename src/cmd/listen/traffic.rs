@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::net::duration::tokio_deadline_after;
 use crate::net::relay::{RelayEnd, RelayStats};
 
 /// Byte counters and the last-activity clock of one connection. Shared by reference between
@@ -63,7 +64,7 @@ impl Traffic {
             return std::future::pending().await;
         };
         loop {
-            let deadline = self.last_activity() + limit;
+            let deadline = tokio_deadline_after(self.last_activity(), limit);
             if Instant::now() >= deadline {
                 return;
             }

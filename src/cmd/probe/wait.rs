@@ -18,6 +18,7 @@ use super::plan::{HostEntry, Plan, Record, resolve_hosts};
 use super::report::{PortReport, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
 
 /// A resolved host and its last outcome.
@@ -57,7 +58,7 @@ pub fn run(
     command: &[String],
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let deadline = started + limit;
+    let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
         .targets
         .iter()
