@@ -2,6 +2,10 @@
 
 mod common;
 
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::relay::{assert_one_error_line, start_listen};
 use common::sockx;
 use predicates::prelude::*;
 
@@ -114,4 +118,145 @@ fn an_address_of_the_wrong_family_is_invalid_input() {
         let expected = format!("is not an {version} address ({flag} was given)");
         assert!(stderr.contains(&expected), "{args:?}: {stderr}");
     }
+}
+
+/// Durations above the documented maximum (365 days) are refused at parse time, for every
+/// flag that takes one: they used to overflow the clock and abort with a panic.
+#[test]
+fn durations_above_a_year_are_invalid_input() {
+    let huge = "9999999999999999999";
+    let cases: [&[&str]; 9] = [
+        &["connect", "--retry", huge, "127.0.0.1:9"],
+        &["connect", "-w", huge, "127.0.0.1:9"],
+        &["connect", "-i", "366d", "127.0.0.1:9"],
+        &["probe", "-t", huge, "127.0.0.1:9"],
+        &["probe", "--wait", huge, "127.0.0.1:9"],
+        &["probe", "--count", "2", "--interval", huge, "127.0.0.1:9"],
+        &["listen", "-k", "-w", huge, "127.0.0.1:0"],
+        &["listen", "-k", "--echo", "-w", "1000000000y", "127.0.0.1:0"],
+        &["listen", "-u", "-w", "31536001", "127.0.0.1:0"],
+    ];
+    for args in cases {
+        let output = sockx().args(args).write_stdin("").assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        assert_one_error_line(&stderr);
+        assert!(stderr.contains("maximum of 365 days"), "{args:?}: {stderr}");
+    }
+}
+
+/// A zero where a timeout or an interval is required is invalid input: `listen -w 0` used to
+/// reset every TCP client, and fail over UDP after the ready line with Rust's own text.
+#[test]
+fn zero_timeouts_and_intervals_are_invalid_input() {
+    let cases: [&[&str]; 7] = [
+        &["listen", "-w", "0", "127.0.0.1:0"],
+        &["listen", "-u", "-w", "0s", "127.0.0.1:0"],
+        &["listen", "-k", "--echo", "-w", "0ms", "127.0.0.1:0"],
+        &["connect", "-w", "0", "127.0.0.1:9"],
+        &["connect", "-i", "0", "127.0.0.1:9"],
+        &["probe", "-t", "0", "127.0.0.1:9"],
+        &["probe", "--count", "2", "--interval", "0", "127.0.0.1:9"],
+    ];
+    for args in cases {
+        let output = sockx().args(args).write_stdin("").assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        assert_one_error_line(&stderr);
+        assert!(!stderr.contains("listening on"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("must be longer than 0"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// A long but valid idle timeout: the first client no longer kills the server, with the
+/// plain relay and with `--echo`.
+#[test]
+fn listen_keep_open_with_a_300_day_idle_timeout_serves_client_after_client() {
+    use std::io::{Read, Write};
+    let echo = start_listen(&["-k", "--echo", "-w", "300d", "127.0.0.1:0"]);
+    for round in 0..2 {
+        let mut client = TcpStream::connect(("127.0.0.1", echo.port)).expect("connects");
+        client
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let message = format!("hello {round}\n");
+        client.write_all(message.as_bytes()).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = String::new();
+        client
+            .read_to_string(&mut back)
+            .expect("the echo comes back");
+        assert_eq!(back, message);
+    }
+    let finished = echo.running.kill();
+    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+
+    let relay = start_listen(&["-k", "-w", "300d", "127.0.0.1:0"]);
+    for round in 0..2 {
+        let mut client = TcpStream::connect(("127.0.0.1", relay.port)).expect("connects");
+        client
+            .write_all(format!("line {round}\n").as_bytes())
+            .unwrap();
+    }
+    // The second connection was accepted after the first closed: the server is alive.
+    let mut third = TcpStream::connect(("127.0.0.1", relay.port)).expect("still serving");
+    third.write_all(b"line 2\n").unwrap();
+    drop(third);
+    let finished = relay.running.kill();
+    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+}
+
+/// Long but valid durations in connect and probe: sessions work as with short ones.
+#[test]
+fn connect_and_probe_accept_300_day_durations() {
+    use std::io::{Read, Write};
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let answering = std::thread::spawn(move || {
+        // connect, then probe --count 2 and probe --wait.
+        for _ in 0..4 {
+            let Ok((mut stream, _)) = server.accept() else {
+                return;
+            };
+            let mut request = Vec::new();
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = stream.read_to_end(&mut request);
+            let _ = stream.write_all(b"pong");
+        }
+    });
+    let target = format!("127.0.0.1:{port}");
+    sockx()
+        .args(["connect", "-w", "300d", "--retry", "300d", "-i", "300d"])
+        .args(["--send", "ping", &target])
+        .assert()
+        .success()
+        .stdout("pong");
+    sockx()
+        .args([
+            "probe",
+            "-t",
+            "300d",
+            "--count",
+            "2",
+            "--interval",
+            "10ms",
+            &target,
+        ])
+        .assert()
+        .success();
+    sockx()
+        .args([
+            "probe",
+            "-t",
+            "300d",
+            "--wait",
+            "300d",
+            "--interval",
+            "300d",
+            &target,
+        ])
+        .assert()
+        .success();
+    drop(answering);
 }
