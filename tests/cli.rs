@@ -260,3 +260,14 @@ fn connect_and_probe_accept_300_day_durations() {
         .success();
     drop(answering);
 }
+
+/// The top-level help lists every exit code of the contract, 130 included, and the limit on
+/// durations.
+#[test]
+fn top_level_help_lists_every_exit_code_and_the_duration_limit() {
+    let output = sockx().arg("--help").assert().success();
+    let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    for needle in ["0 success", "1 negative", "2 invalid usage", "130 interrupted", "365 days"] {
+        assert!(help.contains(needle), "{needle} missing: {help}");
+    }
+}
