@@ -267,7 +267,126 @@ fn connect_and_probe_accept_300_day_durations() {
 fn top_level_help_lists_every_exit_code_and_the_duration_limit() {
     let output = sockx().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
-    for needle in ["0 success", "1 negative", "2 invalid usage", "130 interrupted", "365 days"] {
+    for needle in [
+        "0 success",
+        "1 negative",
+        "2 invalid usage",
+        "130 interrupted",
+        "365 days",
+    ] {
         assert!(help.contains(needle), "{needle} missing: {help}");
+    }
+}
+
+/// Hyphenated service names are ports, not ranges, wherever a port is accepted (`connect`
+/// always took them; `probe` and `ports` read them as a reversed or unknown range).
+#[test]
+fn probe_takes_hyphenated_service_names() {
+    let cases: [(&[&str], &[&str]); 3] = [
+        (&["127.0.0.1:http-alt"], &["127.0.0.1:8080 "]),
+        (&["-p", "ftp-data", "127.0.0.1"], &["127.0.0.1:20 "]),
+        (
+            &["127.0.0.1:ftp-data-22"],
+            &["127.0.0.1:20 ", "127.0.0.1:21 ", "127.0.0.1:22 "],
+        ),
+    ];
+    for (args, expected) in cases {
+        // Loopback only: each answer is open or closed, never a usage error.
+        let output = sockx().arg("probe").args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_ne!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        for port in expected {
+            assert!(stdout.contains(port), "{args:?}: {stdout}");
+        }
+    }
+}
+
+#[test]
+fn ports_takes_hyphenated_service_names() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert!(port >= 8080, "an ephemeral port is above 8080");
+    // `http-alt-` is 8080-65535, nmap's open form with a named start.
+    let output = sockx()
+        .args(["ports", "--json", "-t", "http-alt-"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    assert!(
+        stdout.contains(&format!("\"local_port\":{port}")),
+        "{stdout}"
+    );
+    let output = sockx().args(["ports", "https-alt"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_ne!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    drop(listener);
+}
+
+/// A namespace whose resolver is 127.0.0.1 (nothing answers there): a test that might
+/// resolve a name never sends a DNS query off the machine, even when the code regresses.
+struct NoDnsNetns {
+    netns: common::Netns,
+    dir: std::path::PathBuf,
+}
+
+impl NoDnsNetns {
+    fn create() -> Result<NoDnsNetns, String> {
+        let netns = common::Netns::create()?;
+        let dir = std::path::Path::new("/etc/netns").join(&netns.name);
+        std::fs::create_dir_all(&dir).map_err(|err| format!("cannot create {dir:?}: {err}"))?;
+        std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n")
+            .map_err(|err| format!("cannot write resolv.conf: {err}"))?;
+        Ok(NoDnsNetns { netns, dir })
+    }
+}
+
+impl Drop for NoDnsNetns {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Dotted all-numeric hosts that are not IPv4 literals are invalid input wherever a host is
+/// named (connect, -s, listen's bind address, probe targets), refused before any lookup.
+#[test]
+fn dotted_numbers_that_are_not_ipv4_are_invalid_input_without_a_lookup() {
+    let netns = match NoDnsNetns::create() {
+        Ok(netns) => netns,
+        Err(reason) => {
+            // Without a namespace a regression would send these names to the system's DNS.
+            return common::skip(
+                "dotted_numbers_that_are_not_ipv4_are_invalid_input_without_a_lookup",
+                &reason,
+            );
+        }
+    };
+    let cases: [&[&str]; 9] = [
+        &["connect", "256.1.1.1:80"],
+        &["connect", "1.2.3.4.5", "80"],
+        &["connect", "-u", "256.1.1.1:53"],
+        &["connect", "-s", "300.1.1.1", "127.0.0.1:9"],
+        &["listen", "256.1.1.1:0"],
+        &["listen", "1.2.3.4.5", "0"],
+        &["probe", "256.1.1.1:22"],
+        &["probe", "-p", "22", "1.2.3.4.5"],
+        &["probe", "127.0.0.1:9", "300.1.1.1:9"],
+    ];
+    for args in cases {
+        let output = netns
+            .netns
+            .sockx()
+            .args(args)
+            .write_stdin("")
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        assert_one_error_line(&stderr);
+        assert!(
+            stderr.contains("is not a valid IPv4 address"),
+            "{args:?}: {stderr}"
+        );
     }
 }
