@@ -390,3 +390,50 @@ fn dotted_numbers_that_are_not_ipv4_are_invalid_input_without_a_lookup() {
         );
     }
 }
+
+/// A `--send` piece larger than one UDP datagram can be is invalid input (it said "message
+/// too long" with exit 1 after starting); the largest that fits still goes out whole.
+#[test]
+fn connect_udp_send_larger_than_a_datagram_is_invalid_input() {
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let target = server.local_addr().unwrap().to_string();
+    let too_big = "a".repeat(70_000);
+    let output = sockx()
+        .args(["connect", "-u", "--send", &too_big, &target])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+    assert_one_error_line(&stderr);
+    assert!(
+        stderr.contains("70000 bytes") && stderr.contains("65507"),
+        "{stderr}"
+    );
+    let mut buffer = vec![0u8; 70_000];
+    assert!(server.recv(&mut buffer).is_err(), "nothing was sent");
+
+    // With --crlf a piece grows: 40,000 newlines become 80,000 bytes.
+    let lines = "\\n".repeat(40_000);
+    sockx()
+        .args(["connect", "-u", "-C", "--send", &lines, &target])
+        .assert()
+        .code(2);
+
+    let largest = "b".repeat(65_507);
+    let replying = std::thread::spawn(move || {
+        server
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let (got, from) = server.recv_from(&mut buffer).expect("the datagram arrives");
+        server.send_to(b"ok", from).unwrap();
+        got
+    });
+    sockx()
+        .args(["connect", "-u", "-i", "3s", "--send", &largest, &target])
+        .assert()
+        .success()
+        .stdout("ok");
+    assert_eq!(replying.join().unwrap(), 65_507);
+}
