@@ -20,6 +20,7 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
+use crate::output::escape::quote_arg;
 
 /// A resolved host and its last outcome.
 type HostResult = (Arc<HostEntry>, Option<(SocketAddr, Outcome)>);
@@ -246,7 +247,7 @@ fn run_command(command: &[String]) -> anyhow::Result<Status> {
             };
             Err(Error {
                 status: Status::Child(code),
-                message: format!("cannot run '{program}': {err}"),
+                message: format!("cannot run '{}': {err}", quote_arg(program)),
                 hint: None,
             }
             .into())
