@@ -437,3 +437,77 @@ fn connect_udp_send_larger_than_a_datagram_is_invalid_input() {
         .stdout("ok");
     assert_eq!(replying.join().unwrap(), 65_507);
 }
+
+/// Every error that quotes an argument cuts it to a readable length: a 128 KiB argument gives
+/// one short error line (it used to be quoted whole), wherever it is given.
+#[test]
+fn a_128_kib_argument_gives_one_short_error_line() {
+    // The kernel takes at most 128 KiB per argument, its final NUL included.
+    let long = "a".repeat(128 * 1024 - 16);
+    let digits = "9".repeat(128 * 1024 - 16);
+    let host_port = format!("{long}:80");
+    let target_port = format!("127.0.0.1:{long}");
+    let flag = format!("--{long}");
+    let unbalanced = format!("'{long}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["ports", &flag],
+        vec!["ports", &digits],
+        vec!["ports", &long],
+        vec!["ports", "--user", &long],
+        vec!["ports", "--state", &long],
+        vec!["probe", &host_port],
+        vec!["probe", &target_port],
+        vec!["probe", "-p", &long, "127.0.0.1"],
+        vec!["probe", "--state", &long, "127.0.0.1:9"],
+        vec!["probe", "-t", &long, "127.0.0.1:9"],
+        vec!["connect", &host_port],
+        vec!["connect", &target_port],
+        vec!["connect", "127.0.0.1", &digits],
+        vec!["connect", "-s", &long, "127.0.0.1:9"],
+        vec!["connect", "-w", &digits, "127.0.0.1:9"],
+        vec!["listen", &long],
+        vec!["listen", "--allow", &long, "127.0.0.1:0"],
+        vec!["listen", "--exec", &unbalanced, "127.0.0.1:0"],
+        vec!["completions", &long],
+    ];
+    for args in cases {
+        let output = sockx()
+            .args(&args)
+            .write_stdin("")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let shown: Vec<String> = args.iter().map(|a| a.chars().take(12).collect()).collect();
+        assert_eq!(output.status.code(), Some(2), "{shown:?}: {stderr}");
+        assert_one_error_line(&stderr);
+        assert!(
+            stderr.len() < 600,
+            "{shown:?}: {} bytes: {stderr}",
+            stderr.len()
+        );
+        assert!(stderr.contains(" bytes)"), "{shown:?}: {stderr}");
+    }
+}
+
+/// ESC and BEL in an argument reach the error line escaped, never raw.
+#[test]
+fn control_characters_in_arguments_are_escaped_in_errors() {
+    let evil = "x\x1b[2J\x07y";
+    let host_port = format!("{evil}:80");
+    let flag = format!("--{evil}");
+    let cases: [&[&str]; 5] = [
+        &["connect", &host_port],
+        &["probe", "-p", evil, "127.0.0.1"],
+        &["ports", &flag],
+        &["ports", "--user", evil],
+        &["completions", evil],
+    ];
+    for args in cases {
+        let output = sockx().args(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+        assert_one_error_line(&stderr);
+        assert!(!stderr.contains(['\x1b', '\x07']), "{args:?}: {stderr:?}");
+        assert!(stderr.contains("x\\e[2J\\x07y"), "{args:?}: {stderr:?}");
+    }
+}
