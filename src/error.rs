@@ -153,7 +153,10 @@ fn requote_arguments(rendered: &str, err: &clap::Error) -> String {
                 // Long enough to be nothing but the argument, wherever it stands (clap's tip
                 // quotes it inside `'-- …'`).
                 text = text.replace(&shown, &quoted);
-            } else if !shown.is_empty() && shown != quoted {
+            } else if shown.is_empty() && !value.is_empty() {
+                // Nothing but an escape sequence: clap shows ''.
+                text = text.replacen("''", &format!("'{quoted}'"), 1);
+            } else if shown != quoted {
                 text = text.replace(&format!("'{shown}'"), &format!("'{quoted}'"));
             }
         }
@@ -281,6 +284,23 @@ mod tests {
         assert_eq!(summarize_clap_error(conflict, None).1, "see 'sockx --help'");
         let words = ["-v", "p", "0"].map(String::from).into_iter();
         assert_eq!(invoked_subcommand(words).as_deref(), Some("ports"));
+    }
+
+    #[test]
+    fn clap_errors_quote_arguments_escaped_and_cut() {
+        use clap::Parser;
+        let requoted = |args: &[&str]| {
+            let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+            requote_arguments(&err.render().to_string(), &err)
+        };
+        let long = format!("--{}", "a".repeat(5000));
+        let text = requoted(&["sockx", "ports", &long]);
+        assert!(text.len() < 1000, "{text}");
+        assert!(text.contains("… (5002 bytes)'"), "{text}");
+        let text = requoted(&["sockx", "ports", "--x\x1b[2J\x07y"]);
+        assert!(text.contains("'--x\\e[2J\\x07y'"), "{text}");
+        let text = requoted(&["sockx", "probe", "-t", "\x1bz", "127.0.0.1:9"]);
+        assert!(text.contains("invalid value '\\ez'"), "{text}");
     }
 
     #[test]
