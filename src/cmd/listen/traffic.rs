@@ -110,6 +110,15 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_limit_beyond_the_clock_saturates_instead_of_panicking() {
+        let traffic = Traffic::new();
+        traffic.sent(1);
+        let idle = traffic.idle(Some(Duration::MAX));
+        let fired = tokio::time::timeout(Duration::from_secs(3600), idle).await;
+        assert!(fired.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_limit_never_fires() {
         let traffic = Traffic::new();
         let fired = tokio::time::timeout(Duration::from_secs(3600), traffic.idle(None)).await;
