@@ -93,6 +93,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l retry -d 'Keep r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -114,6 +115,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l retry -d 'Keep retryin
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
