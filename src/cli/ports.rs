@@ -50,7 +50,8 @@ pub struct PortsArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Send a signal to the owners of the matched sockets
+    /// Send a signal to the owners of the matched sockets (asks first on a terminal; needs
+    /// --yes without one; never PID 1)
     #[arg(long)]
     pub kill: bool,
 

@@ -6,8 +6,9 @@
 # 10000+100N .. 10000+100N+99, so 10050 is held), then runs, inside the namespace:
 #   1. the full listing: sockx ports | ss -tulnp | netstat -tulnp | lsof -nP -iTCP -sTCP:LISTEN
 #   2. one port:         sockx ports 10050 | fuser -n tcp 10050 | lsof -nP -i TCP:10050
-#      (plus sockx ports 14950, held by the last process started, where the owner scan cannot
-#      stop early)
+#      (plus sockx ports 14950, held by the last process started: the owner scan reads every
+#      process whichever holds the port, since a socket may have any number of holders, so
+#      both take the same time)
 # and prints sockx's median over each anchor's median, and sockx's peak RSS.
 # Needs root, python3, hyperfine, ss, netstat, lsof, fuser and /usr/bin/time.
 # Usage: tests/bench/ports.sh [--runs N]   (uses target/release/sockx; builds it if missing)

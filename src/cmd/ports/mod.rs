@@ -22,7 +22,7 @@ use crate::os::processes::{self, UserNames};
 use crate::os::sockets::{self, SocketEntry, SocketQuery};
 use crate::output::Format;
 
-use kill::{KillPlan, Signal};
+use kill::KillPlan;
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
 /// The validated filters and output choices of one run.
@@ -52,10 +52,7 @@ impl Config {
             None => None,
         };
         let kill = if args.kill {
-            Some(KillPlan {
-                signal: Signal::parse(&args.signal)?,
-                yes: args.yes,
-            })
+            Some(KillPlan::new(&args.signal, args.yes)?)
         } else {
             None
         };
@@ -130,7 +127,8 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         sockets::attach_owners(&mut sockets, Some(pid));
         sockets.retain(|socket| socket.pids.contains(&pid));
     }
-    let lookup = attach_all_owners(&mut sockets);
+    // Every holder, always: a socket held by `--pid` may be shared with other processes.
+    let lookup = sockets::attach_owners(&mut sockets, None);
     let owners_at = started.elapsed();
     let pids = sockets::owner_pids(&sockets);
     let details: HashMap<u32, ProcessView> = processes::describe(&pids)
@@ -194,24 +192,6 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
-}
-
-/// Finds every holder of `sockets`, keeping the holders already known (a process that got a
-/// socket passed to it is not found through its parent).
-fn attach_all_owners(sockets: &mut [SocketEntry]) -> sockets::OwnerLookup {
-    let known: Vec<Vec<u32>> = sockets
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.pids))
-        .collect();
-    let lookup = sockets::attach_owners(sockets, None);
-    for (socket, known) in sockets.iter_mut().zip(known) {
-        if !known.is_empty() {
-            socket.pids.extend(known);
-            socket.pids.sort_unstable();
-            socket.pids.dedup();
-        }
-    }
-    lookup
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
