@@ -37,6 +37,9 @@ fn ports_json(args: &[&str]) -> (i32, Vec<Value>) {
 /// Whether a row lists us and someone else: a fork of ours on its way to another program
 /// (see [`ports_json`]); no test shares a socket of its own with another process.
 fn lists_a_fork_of_ours(row: &Value) -> bool {
+    if !row["processes"].is_array() {
+        return false;
+    }
     let pids = pids_of(row);
     pids.len() > 1 && pids.contains(&me())
 }
@@ -1249,4 +1252,169 @@ fn color_always_colours_a_pipe() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&never.stdout).contains('\x1b'));
+}
+
+/// A server and a client process (forked): the client opens 5 connections from 127.0.0.2 and
+/// 3 from 127.0.0.3 to the server's listener, which accepts them all. Prints `PORT SERVER
+/// CLIENT` (PIDs) once every connection is accepted.
+const CONNECTIONS: &str = "import os, socket, sys
+server = socket.socket()
+server.bind(('127.0.0.1', 0))
+server.listen(16)
+port = server.getsockname()[1]
+client = os.fork()
+if client == 0:
+    server.close()
+    held = []
+    for source, count in (('127.0.0.2', 5), ('127.0.0.3', 3)):
+        for _ in range(count):
+            c = socket.socket()
+            c.bind((source, 0))
+            c.connect(('127.0.0.1', port))
+            held.append(c)
+    sys.stdin.read()
+    os._exit(0)
+accepted = [server.accept()[0] for _ in range(8)]
+print(port, os.getpid(), client, flush=True)
+sys.stdin.read()";
+
+/// (count, key) pairs of `sockx ports ARGS --json`, in order; the key's fields joined by `/`.
+fn counted(args: &[&str], key: &[&str]) -> (i32, Vec<(u64, String)>) {
+    let (code, rows) = ports_json(args);
+    let groups = rows
+        .iter()
+        .map(|row| {
+            let mut fields: Vec<String> = key.iter().map(|field| row[*field].to_string()).collect();
+            fields.retain(|field| !field.is_empty());
+            assert_eq!(
+                common::json_keys(row).len(),
+                key.len() + 1,
+                "exactly count and {key:?}: {row}"
+            );
+            (
+                row["count"].as_u64().unwrap(),
+                fields.join("/").replace('"', ""),
+            )
+        })
+        .collect();
+    (code, groups)
+}
+
+/// `--by remote` and `--by process` count exactly the connections the fixture opened, largest
+/// first, with the other filters applied first.
+#[test]
+fn counts_by_remote_process_port_and_state_equal_what_was_opened() {
+    let Some(fixture) = Python::local(CONNECTIONS) else {
+        common::skip(
+            "counts_by_remote_process_port_and_state_equal_what_was_opened",
+            "python3 is not available",
+        );
+        return;
+    };
+    let words: Vec<&str> = fixture.line.split(' ').collect();
+    let (port, server, client) = (words[0], words[1], words[2]);
+
+    let (code, groups) = counted(&["-a", "--by", "remote", port], &["remote_addr"]);
+    assert_eq!(code, 0);
+    assert_eq!(groups, [(5, "127.0.0.2".into()), (3, "127.0.0.3".into())]);
+    // --by remote implies --all: the same without -a.
+    assert_eq!(
+        counted(&["--by", "remote", port], &["remote_addr"]).1,
+        groups
+    );
+
+    let (_, groups) = counted(&["-a", "--by", "process", port], &["pid", "name"]);
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].0, 9, "8 accepted and the listener: {groups:?}");
+    assert!(
+        groups[0].1.starts_with(&format!("{server}/python")),
+        "{groups:?}"
+    );
+
+    // The other filters first: the client's ends, by their remote port.
+    let (_, groups) = counted(&["--by", "process", "-r", port], &["pid", "name"]);
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].0, 8, "{groups:?}");
+    assert!(groups[0].1.starts_with(&format!("{client}/")), "{groups:?}");
+
+    let (_, groups) = counted(&["-a", "--by", "state", port], &["state"]);
+    assert_eq!(groups, [(8, "ESTABLISHED".into()), (1, "LISTEN".into())]);
+    let (_, groups) = counted(&["-a", "--by", "port", port], &["local_port"]);
+    assert_eq!(groups, [(9, port.to_string())]);
+
+    // Nothing matched: exit 1, nothing printed.
+    let (code, groups) = counted(
+        &["--by", "remote", "-r", "127.0.0.9", port],
+        &["remote_addr"],
+    );
+    assert_eq!((code, groups.len()), (1, 0));
+
+    let table = sockx()
+        .args(["ports", "-a", "--by", "remote", port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["COUNT", "REMOTE"],
+            vec!["5", "127.0.0.2"],
+            vec!["3", "127.0.0.3"]
+        ]
+    );
+}
+
+/// `-r` matches the remote end by port, address, address and port, or block, and implies
+/// `--all`; a bad value is exit 2.
+#[test]
+fn remote_filters_select_connections_by_their_peer() {
+    let Some(fixture) = Python::local(CONNECTIONS) else {
+        common::skip(
+            "remote_filters_select_connections_by_their_peer",
+            "python3 is not available",
+        );
+        return;
+    };
+    let words: Vec<&str> = fixture.line.split(' ').collect();
+    let (port, client) = (words[0], words[2]);
+    let count = |args: &[&str]| {
+        let (code, rows) = ports_json(args);
+        for row in &rows {
+            assert_eq!(row["state"], "ESTABLISHED", "{row}");
+        }
+        (code, rows.len())
+    };
+    // The server's ends, on `port`, by their peers.
+    assert_eq!(count(&["-r", "127.0.0.2", port]), (0, 5));
+    assert_eq!(count(&["-r", "127.0.0.0/30", port]), (0, 8));
+    assert_eq!(count(&["-r", "127.0.0.3", "-r", "127.0.0.2", port]), (0, 8));
+    assert_eq!(count(&["-r", "::ffff:127.0.0.3", port]), (0, 3));
+    assert_eq!(count(&["-r", "10.0.0.0/8", port]), (1, 0));
+    // The client's ends, by the server's address and port.
+    let server = format!("127.0.0.1:{port}");
+    let (code, rows) = ports_json(&["-r", &server]);
+    assert_eq!(code, 0);
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    for row in &rows {
+        assert_eq!(pids_of(row), vec![client.parse::<u64>().unwrap()], "{row}");
+        assert_eq!(row["remote_port"].to_string(), port);
+    }
+    assert_eq!(count(&["-r", port, "--pid", client]), (0, 8));
+
+    for bad in [
+        "256.1.1.1",
+        "1.2.3.4.5",
+        "127.0.0.1:0",
+        "10.0.0.0/33",
+        "nosuchservice",
+    ] {
+        let output = sockx().args(["ports", "-r", bad]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("sockx: error: "), "{stderr}");
+    }
 }

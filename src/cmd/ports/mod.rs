@@ -4,7 +4,9 @@
 //! filter, applies the cheap socket filters before looking for owners (so the `/proc` scan
 //! only looks for the sockets that can still match), then renders the rows.
 
+mod group;
 mod kill;
+mod remote;
 mod rows;
 
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::PortsArgs;
+use crate::cli::{GroupBy, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::Proto;
@@ -23,6 +25,7 @@ use crate::os::sockets::{self, SocketEntry, SocketQuery};
 use crate::output::Format;
 
 use kill::KillPlan;
+use remote::RemoteFilter;
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
 /// The validated filters and output choices of one run.
@@ -38,6 +41,8 @@ struct Config {
     process: Option<String>,
     uid: Option<u32>,
     exposed: bool,
+    remote: Vec<RemoteFilter>,
+    by: Option<GroupBy>,
     format: Format,
     kill: Option<KillPlan>,
 }
@@ -56,18 +61,27 @@ impl Config {
         } else {
             None
         };
+        let remote = args
+            .remote
+            .iter()
+            .map(|text| RemoteFilter::parse(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A remote end, or counting by one, only makes sense with connections.
+        let connections = !remote.is_empty() || args.by == Some(GroupBy::Remote);
         let both = args.tcp == args.udp;
         Ok(Config {
             ports: args.ports,
             tcp: args.tcp || both,
             udp: args.udp || both,
             family: context.family,
-            all: args.all || !args.state.is_empty(),
+            all: args.all || !args.state.is_empty() || connections,
             states: args.state,
             pid: args.pid,
             process: args.process,
             uid,
             exposed: args.exposed,
+            remote,
+            by: args.by,
             format: Format::choose(args.json),
             kill,
         })
@@ -94,10 +108,20 @@ impl Config {
         state_ok
             && (self.ports.is_empty() || self.ports.iter().any(|r| r.contains(socket.local.port())))
             && (!self.exposed || socket.is_exposed())
+            && (self.remote.is_empty() || self.remote.iter().any(|r| r.matches(socket.remote)))
             && match (self.uid, socket.uid) {
                 (Some(wanted), Some(uid)) => wanted == uid,
                 _ => true,
             }
+    }
+
+    /// Whether the owners are needed: to show them, count by them, filter on them or signal
+    /// them. Counting by remote, port or state needs no `/proc` scan.
+    fn needs_owners(&self) -> bool {
+        self.by.is_none_or(|by| by == GroupBy::Process)
+            || self.pid.is_some()
+            || self.process.is_some()
+            || self.kill.is_some()
     }
 
     /// The filters that need the owners.
@@ -128,7 +152,11 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         sockets.retain(|socket| socket.pids.contains(&pid));
     }
     // Every holder, always: a socket held by `--pid` may be shared with other processes.
-    let lookup = sockets::attach_owners(&mut sockets, None);
+    let lookup = if config.needs_owners() {
+        sockets::attach_owners(&mut sockets, None)
+    } else {
+        sockets::OwnerLookup::default()
+    };
     let owners_at = started.elapsed();
     let pids = sockets::owner_pids(&sockets);
     let details: HashMap<u32, ProcessView> = processes::describe(&pids)
@@ -182,6 +210,17 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             return Ok(Status::Negative);
         }
         return kill::run(&rows, plan, config.format, context.chatty());
+    }
+    if let Some(by) = config.by {
+        let groups = group::group(&rows, by);
+        if !groups.is_empty() {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            config
+                .format
+                .write_rows(&mut out, group::headers(by), &groups, context.colors)?;
+            out.flush()?;
+        }
+        return Ok(Status::from_answer(!groups.is_empty()));
     }
     let headers = if config.all { HEADERS_ALL } else { HEADERS };
     if !rows.is_empty() {
