@@ -143,7 +143,10 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
-    sockets.sort_by_key(sort_key);
+    if config.by.is_none() {
+        // Counts come out in their own order.
+        sockets.sort_by_key(sort_key);
+    }
     let listed_at = started.elapsed();
 
     if let Some(pid) = config.pid {
