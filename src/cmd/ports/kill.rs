@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::rows::PortRow;
 use crate::error::{Error, Status};
 use crate::output::escape::escape_text;
-use crate::output::{Format, json};
+use crate::output::{Format, json, notes};
 
 /// What `--kill` does.
 #[derive(Debug, Clone, Copy)]
@@ -153,7 +153,6 @@ pub fn run(
     rows: &[PortRow],
     plan: KillPlan,
     format: Format,
-    chatty: bool,
 ) -> anyhow::Result<Status> {
     let (targets, init) = targets(rows);
     let init_error = || {
@@ -178,9 +177,7 @@ pub fn run(
     }
     let signal = plan.signal.name();
     if !plan.yes && !confirm(&targets, signal)? {
-        if chatty {
-            let _ = writeln!(io::stderr(), "sockx: nothing signalled");
-        }
+        notes::ready(format_args!("sockx: nothing signalled"));
         return Ok(Status::Negative);
     }
 
@@ -202,10 +199,8 @@ pub fn run(
                 }
             }
             Delivery::AlreadyGone => {
-                if chatty {
-                    out.flush()?;
-                    let _ = writeln!(io::stderr(), "sockx: {} had already exited", target.label());
-                }
+                out.flush()?;
+                notes::ready(format_args!("sockx: {} had already exited", target.label()));
             }
             Delivery::Failed(kind, err) => {
                 denied |= kind == io::ErrorKind::PermissionDenied;

@@ -10,7 +10,7 @@ mod remote;
 mod rows;
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Write as _};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -22,7 +22,7 @@ use crate::net::socket::Proto;
 use crate::net::{Family, PortRange, SocketState};
 use crate::os::processes::{self, UserNames};
 use crate::os::sockets::{self, SocketEntry, SocketQuery};
-use crate::output::Format;
+use crate::output::{Format, notes};
 
 use kill::KillPlan;
 use remote::RemoteFilter;
@@ -183,8 +183,8 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .collect();
 
     if context.verbose() {
-        note(&format!(
-            "{listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
+        notes::verbose(format_args!(
+            "sockx: {listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
             listed_at.as_millis(),
             sockets.len(),
             sockets.iter().filter(|s| !s.pids.is_empty()).count(),
@@ -193,7 +193,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 && context.chatty() {
+    if hidden > 0 {
         let (noun, owner, them) = if hidden == 1 {
             ("socket has", "its process belongs to another user", "it")
         } else {
@@ -203,7 +203,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
                 "them",
             )
         };
-        note(&format!(
+        notes::warn(format_args!(
             "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
         ));
     }
@@ -212,7 +212,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         if rows.is_empty() {
             return Ok(Status::Negative);
         }
-        return kill::run(&rows, plan, config.format, context.chatty());
+        return kill::run(&rows, plan, config.format);
     }
     if let Some(by) = config.by {
         let groups = group::group(&rows, by);
@@ -249,9 +249,4 @@ fn sort_key(socket: &SocketEntry) -> impl Ord + use<> {
         socket.remote,
         socket.state,
     )
-}
-
-/// A line on stderr, prefixed like the error lines; nothing if stderr is gone.
-fn note(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "sockx: {message}");
 }
