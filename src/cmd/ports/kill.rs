@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::rows::PortRow;
 use crate::error::{Error, Status};
-use crate::output::escape::escape_text;
+use crate::output::escape::{escape_text, quote_arg};
 use crate::output::{Format, json, notes};
 
 /// What `--kill` does.
@@ -58,7 +58,7 @@ impl Signal {
             name.parse::<Nix>().ok()
         };
         parsed.map(|inner| Signal { inner }).ok_or_else(|| {
-            Error::usage(format!("unknown signal '{text}'"))
+            Error::usage(format!("unknown signal '{}'", quote_arg(text)))
                 .with_hint("use a name such as TERM, KILL, HUP, INT or a number such as 9")
         })
     }
@@ -149,11 +149,7 @@ const ESRCH: i32 = 3;
 const INIT: u32 = 1;
 
 /// Signals the owners of `rows` (never sockx itself, never PID 1), asking first on a terminal.
-pub fn run(
-    rows: &[PortRow],
-    plan: KillPlan,
-    format: Format,
-) -> anyhow::Result<Status> {
+pub fn run(rows: &[PortRow], plan: KillPlan, format: Format) -> anyhow::Result<Status> {
     let (targets, init) = targets(rows);
     let init_error = || {
         let name = init
