@@ -23,8 +23,9 @@ impl RemoteFilter {
     pub fn parse(text: &str) -> Result<RemoteFilter, Error> {
         let invalid = |why: String| {
             Error::usage(format!("invalid --remote '{}': {why}", quote_arg(text))).with_hint(
-                "give remote ports (5432, 5000-6000), an address (192.0.2.10, \
-                 192.0.2.10:5432, [::1]:5432) or a CIDR block (10.0.0.0/8)",
+                "give remote ports (5432, 5000-6000), an IP address (192.0.2.10, \
+                 192.0.2.10:5432, [::1]:5432; names are not looked up) or a CIDR block \
+                 (10.0.0.0/8)",
             )
         };
         let trimmed = text.trim();
