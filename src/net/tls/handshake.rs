@@ -1,0 +1,158 @@
+//! Driving one client handshake over any `Read + Write`: step by step on a non-blocking
+//! socket (the probe's poller), or to the end on a blocking one ([`Handshake::complete`],
+//! which returns a `rustls::StreamOwned` for the relay). Either way the result is the
+//! session's [`TlsFacts`] or a [`TlsFailure`] that names its cause.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rustls::{ClientConnection, StreamOwned};
+
+use super::facts::{CertFacts, TlsFacts};
+use super::failure::{self, TlsFailure, certificate_problem};
+use super::verify::RecordingVerifier;
+
+/// How many of the peer's first bytes are kept to recognise a plaintext answer.
+const FIRST_BYTES: usize = 256;
+
+/// One client handshake in progress.
+#[derive(Debug)]
+pub struct Handshake {
+    conn: ClientConnection,
+    verifier: Arc<RecordingVerifier>,
+    first_bytes: Vec<u8>,
+}
+
+/// Where a handshake stands after [`Handshake::step`].
+#[derive(Debug)]
+pub enum Progress {
+    /// Blocked: wait until the socket is readable (and writable, when `write`).
+    Pending {
+        /// Output is waiting to be written.
+        write: bool,
+    },
+    /// Finished.
+    Done(Result<TlsFacts, TlsFailure>),
+}
+
+impl Handshake {
+    pub(super) fn new(conn: ClientConnection, verifier: Arc<RecordingVerifier>) -> Handshake {
+        Handshake {
+            conn,
+            verifier,
+            first_bytes: Vec::new(),
+        }
+    }
+
+    /// Moves the handshake on as far as `io` allows without blocking.
+    pub fn step(&mut self, io: &mut (impl Read + Write)) -> Progress {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            while self.conn.wants_write() {
+                match self.conn.write_tls(io) {
+                    Ok(_) => {}
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        return Progress::Pending { write: true };
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => {
+                        return Progress::Done(Err(failure::io_failure(&err, &self.first_bytes)));
+                    }
+                }
+            }
+            if !self.conn.is_handshaking() {
+                return Progress::Done(Ok(self.facts()));
+            }
+            let n = match io.read(&mut buf) {
+                Ok(0) => return Progress::Done(Err(failure::closed_early(&self.first_bytes))),
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    return Progress::Pending { write: false };
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    return Progress::Done(Err(failure::io_failure(&err, &self.first_bytes)));
+                }
+            };
+            let keep = n.min(FIRST_BYTES.saturating_sub(self.first_bytes.len()));
+            self.first_bytes.extend_from_slice(&buf[..keep]);
+            let mut unread = &buf[..n];
+            while !unread.is_empty() {
+                let processed = self
+                    .conn
+                    .read_tls(&mut unread)
+                    .map_err(|err| failure::io_failure(&err, &self.first_bytes))
+                    .and_then(|_| {
+                        self.conn.process_new_packets().map_err(|err| {
+                            failure::classify(
+                                &err,
+                                self.verifier.seen().as_ref(),
+                                &self.first_bytes,
+                            )
+                        })
+                    });
+                if let Err(failure) = processed {
+                    // Tell the peer why (the alert rustls queued), best effort.
+                    let _ = self.conn.write_tls(io);
+                    return Progress::Done(Err(failure));
+                }
+            }
+        }
+    }
+
+    /// The failure to report when the handshake's deadline passed.
+    pub fn timed_out(&self) -> TlsFailure {
+        failure::timed_out(&self.first_bytes)
+    }
+
+    /// Runs the handshake to its end on a blocking stream and keeps the session on it: the
+    /// stream the relay (`connect --tls`) reads and writes.
+    pub fn complete<S: Read + Write>(
+        mut self,
+        mut stream: S,
+    ) -> Result<(StreamOwned<ClientConnection, S>, TlsFacts), TlsFailure> {
+        loop {
+            match self.step(&mut stream) {
+                Progress::Done(Ok(facts)) => {
+                    return Ok((StreamOwned::new(self.conn, stream), facts));
+                }
+                Progress::Done(Err(failure)) => return Err(failure),
+                // A read timeout on a blocking socket (SO_RCVTIMEO) surfaces as WouldBlock.
+                Progress::Pending { .. } => return Err(self.timed_out()),
+            }
+        }
+    }
+
+    /// The facts of the finished handshake, judged by the verifier's record.
+    fn facts(&self) -> TlsFacts {
+        let mut facts = TlsFacts::of_session(&self.conn);
+        let Some(seen) = self.verifier.seen() else {
+            return facts;
+        };
+        let cert = CertFacts::parse(&seen.leaf);
+        facts.chain_len = seen.chain_len;
+        facts.pinned = seen.pin_matches == Some(true);
+        facts.verify_error = match (&seen.webpki, seen.pin_matches) {
+            (Ok(()), Some(false)) => Some(
+                certificate_problem(
+                    &rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::ApplicationVerificationFailure,
+                    ),
+                    cert.as_ref(),
+                    Some(false),
+                )
+                .0,
+            ),
+            (Ok(()), _) => None,
+            (Err(err), _) => Some(certificate_problem(err, cert.as_ref(), seen.pin_matches).0),
+        };
+        facts.cert = cert;
+        facts
+    }
+}
+
+/// Now, for days left.
+pub fn now() -> SystemTime {
+    SystemTime::now()
+}

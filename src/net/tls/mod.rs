@@ -1,0 +1,19 @@
+//! TLS for the client side (`probe --tls`, later `connect --tls`): rustls with the ring
+//! provider. [`TlsClient`] is built once from the flags; [`TlsClient::session`] gives a
+//! [`Handshake`] for one connection, stepped on a non-blocking socket or completed on a
+//! blocking one; the result is [`TlsFacts`] (version, cipher, ALPN, the certificate's facts and
+//! the verification verdict) or a [`TlsFailure`] that names its cause.
+
+mod client;
+mod facts;
+mod failure;
+mod handshake;
+mod pin;
+mod verify;
+
+pub use client::{TlsClient, TrustSource};
+pub use facts::{CertFacts, TlsFacts, TlsJson, date, rfc3339};
+pub use failure::TlsFailure;
+pub use handshake::{Handshake, Progress, now};
+pub use pin::Fingerprint;
+pub use verify::Policy;
