@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::TlsArgs;
 use crate::net::{PortSpec, parse_duration, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n  sockx probe --tls --min-days 14 web:443     certificate valid for 14 more days?\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
@@ -69,6 +70,14 @@ pub struct ProbeArgs {
     /// UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)
     #[arg(long, value_name = "DATA", requires = "udp")]
     pub payload: Option<String>,
+
+    /// TLS: a handshake on every open TCP port, with the certificate's facts
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// With --tls: fail a certificate with fewer than N days left
+    #[arg(long, value_name = "N", requires = "tls", help_heading = "TLS")]
+    pub min_days: Option<u64>,
 
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]

@@ -4,12 +4,14 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
 use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+use super::tls::ProbeTls;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use socket2::{Domain, Protocol, Type};
 use socket2::{SockRef, Socket};
@@ -30,6 +32,17 @@ pub struct AttemptSpec {
     pub payload: Vec<u8>,
     /// Read a banner after a TCP connect.
     pub banner: bool,
+    /// `--tls`: a handshake on every open TCP port.
+    pub tls: Option<Arc<ProbeTls>>,
+}
+
+impl AttemptSpec {
+    /// Tells the TLS probe how the user named each host (SNI and the name verified).
+    pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a super::plan::HostEntry>) {
+        if let Some(tls) = &mut self.tls {
+            Arc::make_mut(tls).learn_hosts(hosts);
+        }
+    }
 }
 
 /// A socket with an attempt in progress.
@@ -48,6 +61,19 @@ pub enum Flight {
     },
     /// UDP datagram sent, waiting for a reply or an ICMP error.
     Datagram(UdpSocket),
+    /// Connected; the TLS handshake is under way (`--tls`).
+    Handshaking {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The handshake.
+        handshake: Box<crate::net::tls::Handshake>,
+        /// When the handshake began.
+        began: Instant,
+        /// The run's TLS settings.
+        tls: Arc<ProbeTls>,
+    },
 }
 
 /// Where an attempt stands after a step.
@@ -232,6 +258,13 @@ pub fn advance(
             }),
             BannerRead::Finished => Step::Done(open_with_banner(rtt, &received)),
         },
+        Flight::Handshaking {
+            stream,
+            rtt,
+            handshake,
+            began,
+            tls,
+        } => super::tls::step(stream, rtt, handshake, began, tls, registry, token),
         Flight::Datagram(socket) => {
             let mut buf = [0u8; 1];
             match socket.recv(&mut buf) {
@@ -277,6 +310,9 @@ fn connected(
         .is_ok_and(|local| is_self_connect(local, peer))
     {
         return Step::SelfConnect;
+    }
+    if let Some(tls) = &spec.tls {
+        return super::tls::start(stream, peer, rtt, tls, registry, token);
     }
     if !spec.banner {
         return Step::Done(Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)));
@@ -332,6 +368,13 @@ fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
 pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
     match flight {
         Flight::ReadingBanner { rtt, received, .. } => Some(open_with_banner(*rtt, received)),
+        Flight::Handshaking {
+            rtt,
+            handshake,
+            began,
+            tls,
+            ..
+        } => Some(super::tls::timed_out(*rtt, handshake, *began, tls)),
         _ => None,
     }
 }
@@ -370,6 +413,7 @@ mod tests {
             proto: Proto::Tcp,
             payload: Vec::new(),
             banner: false,
+            tls: None,
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::attempt::AttemptSpec;
 use super::outcome::PortState;
+use super::tls::ProbeTls;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
 use crate::net::escape::unescape;
@@ -129,6 +130,15 @@ impl ProbeConfig {
             }
             None => Vec::new(),
         };
+        if args.tls.tls && args.udp {
+            return Err(Error::usage("--tls works with TCP only (no DTLS)"));
+        }
+        if args.tls.tls && args.banner {
+            return Err(Error::usage(
+                "--banner reads what a plaintext service says first; with --tls there is none",
+            ));
+        }
+        let tls = ProbeTls::from_args(&args.tls, args.min_days)?.map(std::sync::Arc::new);
         let filter = match &args.state {
             Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
             None => StateFilter::Auto,
@@ -152,6 +162,7 @@ impl ProbeConfig {
                 proto,
                 payload,
                 banner: args.banner,
+                tls,
             },
             timeout: args.timeout,
             retries: args.retries,

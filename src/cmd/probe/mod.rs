@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod scan;
 mod stats;
+mod tls;
 mod wait;
 
 use std::io::Write;

@@ -111,6 +111,8 @@ pub struct Outcome {
     pub rtt: Option<Duration>,
     /// The first bytes the service sent (`--banner`), escaped for display.
     pub banner: Option<String>,
+    /// The TLS handshake's result (`--tls`, open TCP ports).
+    pub tls: Option<super::tls::TlsOutcome>,
 }
 
 impl Outcome {
@@ -121,7 +123,13 @@ impl Outcome {
             reason,
             rtt,
             banner: None,
+            tls: None,
         }
+    }
+
+    /// Open, and its TLS check (if any) holds: what success means.
+    pub fn passes(&self) -> bool {
+        self.state == PortState::Open && self.tls.as_ref().is_none_or(|tls| tls.passes())
     }
 
     /// No answer within the timeout.

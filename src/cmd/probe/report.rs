@@ -33,12 +33,18 @@ pub struct PortReport {
     /// The service's first bytes, escaped; only with `--banner` (null when it said nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<Option<String>>,
+    /// The TLS handshake's facts; only with `--tls` (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Option<crate::net::tls::TlsJson>>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// `HOST:PORT` for people (not serialised).
     #[serde(skip)]
     pub endpoint: String,
+    /// The TLS part of the text line (not serialised).
+    #[serde(skip)]
+    pub tls_text: Option<String>,
 }
 
 impl PortReport {
@@ -63,9 +69,20 @@ impl PortReport {
             reason: outcome.reason,
             rtt_ms: outcome.rtt.map(millis),
             banner: with_banner.then(|| outcome.banner.clone()),
+            tls: None,
             seq: None,
             endpoint,
+            tls_text: None,
         }
+    }
+
+    /// Adds the TLS handshake's facts from `outcome` when the run has `--tls`.
+    pub fn with_tls(mut self, enabled: bool, outcome: &Outcome) -> PortReport {
+        if enabled {
+            self.tls = Some(outcome.tls.as_ref().map(|tls| tls.json()));
+            self.tls_text = outcome.tls.as_ref().map(|tls| tls.text());
+        }
+        self
     }
 }
 
@@ -140,6 +157,10 @@ pub fn write_line(
         line.push_str(&format!("seq={seq}  "));
     }
     line.push_str(&rtt);
+    if let Some(tls) = &report.tls_text {
+        line.push_str("  ");
+        line.push_str(tls);
+    }
     if let Some(Some(banner)) = &report.banner {
         line.push_str("  ");
         line.push_str(banner);

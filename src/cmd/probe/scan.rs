@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::interrupt::Interrupt;
-use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_reports};
@@ -28,7 +27,10 @@ pub fn run(
         jobs,
         hosts,
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     if context.verbose() {
         let mut named: Vec<&str> = Vec::new();
         for record in records.iter().filter(|r| r.host.is_name) {
@@ -90,16 +92,22 @@ pub fn run(
         };
         tally.add(outcome.state);
         if config.filter.shows(outcome.state, probed) {
-            reports.push(PortReport::new(
-                record,
-                *addr,
-                outcome,
-                config.spec.proto,
-                config.spec.banner,
-            ));
+            reports.push(
+                PortReport::new(
+                    record,
+                    *addr,
+                    outcome,
+                    config.spec.proto,
+                    config.spec.banner,
+                )
+                .with_tls(config.spec.tls.is_some(), outcome),
+            );
         }
     }
     print_reports(&reports, config.json, context.colors)?;
+    if context.verbose() {
+        super::tls::print_verbose(&records);
+    }
     if context.verbose() && engine::self_connects() > 0 {
         note(&format!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
@@ -109,10 +117,18 @@ pub fn run(
     if context.chatty() {
         note(&tally.summary(hosts, started.elapsed()));
     }
-    let open = tally.count(PortState::Open);
+    let passing = records
+        .iter()
+        .filter(|record| {
+            record
+                .result
+                .as_ref()
+                .is_some_and(|(_, outcome)| outcome.passes())
+        })
+        .count();
     Ok(Status::from_answer(if config.any {
-        open > 0
+        passing > 0
     } else {
-        open == probed
+        passing == probed
     }))
 }

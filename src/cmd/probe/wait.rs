@@ -13,7 +13,7 @@ use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
 use super::note;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::{HostEntry, Plan, Record, resolve_hosts};
 use super::report::{PortReport, print_reports};
 use crate::cmd::Context;
@@ -46,7 +46,7 @@ impl Awaited {
 }
 
 fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
-    result.is_some_and(|(_, outcome)| outcome.state == PortState::Open)
+    result.is_some_and(|(_, outcome)| outcome.passes())
 }
 
 /// Runs wait mode.
@@ -149,7 +149,10 @@ fn probe_round(
     if plan.jobs.is_empty() {
         return Ok(Finish::Completed);
     }
-    let engine = engine_config(config, plan.jobs.len(), timeout);
+    let mut engine = engine_config(config, plan.jobs.len(), timeout);
+    engine
+        .spec
+        .learn_hosts(plan.records.iter().map(|record| &*record.host));
     let records = &mut plan.records;
     let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
         records[job.id].merge(job.addr, outcome);
@@ -200,8 +203,18 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    match pending.iter().find_map(|item| item.last_error.as_deref()) {
-        Some(cause) => error.with_hint(cause.to_string()),
+    let tls_problem = pending.iter().find_map(|item| {
+        item.resolved.iter().flatten().find_map(|(_, result)| {
+            let (_, outcome) = result.as_ref()?;
+            outcome.tls.as_ref()?.problem.clone()
+        })
+    });
+    match pending
+        .iter()
+        .find_map(|item| item.last_error.clone())
+        .or(tls_problem.map(|problem| format!("TLS: {problem}")))
+    {
+        Some(cause) => error.with_hint(cause),
         None => error,
     }
 }
@@ -217,13 +230,16 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
                     port: item.port,
                     result: None,
                 };
-                reports.push(PortReport::new(
-                    &record,
-                    *addr,
-                    outcome,
-                    config.spec.proto,
-                    config.spec.banner,
-                ));
+                reports.push(
+                    PortReport::new(
+                        &record,
+                        *addr,
+                        outcome,
+                        config.spec.proto,
+                        config.spec.banner,
+                    )
+                    .with_tls(config.spec.tls.is_some(), outcome),
+                );
             }
         }
     }

@@ -129,7 +129,7 @@ pub fn date(unix: i64) -> String {
 }
 
 /// A completed handshake: the session and, when the server sent one, its certificate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFacts {
     /// `TLSv1.3`, `TLSv1.2`.
     pub version: String,

@@ -101,6 +101,17 @@ impl Handshake {
         }
     }
 
+    /// Ends a finished session politely (close_notify), best effort: a probe that got what it
+    /// came for leaves no error in the server's log.
+    pub fn close(&mut self, io: &mut impl Write) {
+        self.conn.send_close_notify();
+        while self.conn.wants_write() {
+            if self.conn.write_tls(io).is_err() {
+                break;
+            }
+        }
+    }
+
     /// The failure to report when the handshake's deadline passed.
     pub fn timed_out(&self) -> TlsFailure {
         failure::timed_out(&self.first_bytes)

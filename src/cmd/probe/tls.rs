@@ -1,0 +1,289 @@
+//! `probe --tls`: a handshake on every open TCP port, on the probe's own connection, stepped
+//! by the engine's poller like the connect itself (so handshakes run concurrently, bounded by
+//! the same window). The verdict: the certificate verified (or `--insecure`, or it matched
+//! `--pin`) and has at least `--min-days` left.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use super::attempt::{Flight, Step};
+use super::outcome::{Outcome, PortState, Reason};
+use super::plan::HostEntry;
+use crate::cli::TlsArgs;
+use crate::error::Error;
+use crate::net::tls::{
+    Handshake, Policy, Progress, TlsClient, TlsFacts, TlsFailure, TlsJson, date,
+};
+use crate::output::notes;
+
+/// What every TLS probe of the run shares.
+#[derive(Debug, Clone)]
+pub struct ProbeTls {
+    client: TlsClient,
+    min_days: Option<u64>,
+    /// How the user named each address (the SNI and the name verified).
+    names: HashMap<IpAddr, String>,
+}
+
+/// One port's handshake, judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOutcome {
+    /// The session's facts, or why the handshake failed.
+    pub result: Result<TlsFacts, TlsFailure>,
+    /// How long the handshake took (after the TCP connect).
+    pub elapsed: Duration,
+    /// Why the port fails its TLS check; `None` when it passes.
+    pub problem: Option<String>,
+}
+
+impl ProbeTls {
+    /// The TLS settings from the flags; `None` without `--tls`.
+    pub fn from_args(args: &TlsArgs, min_days: Option<u64>) -> Result<Option<ProbeTls>, Error> {
+        if !args.tls {
+            return Ok(None);
+        }
+        Ok(Some(ProbeTls {
+            client: TlsClient::from_args(args, Policy::Record)?,
+            min_days,
+            names: HashMap::new(),
+        }))
+    }
+
+    /// Remembers how the user named each host: a name is sent as SNI and verified.
+    pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a HostEntry>) {
+        for host in hosts.into_iter().filter(|host| host.is_name) {
+            for ip in &host.ips {
+                self.names.entry(*ip).or_insert_with(|| host.name.clone());
+            }
+        }
+    }
+
+    /// Starts the handshake with `peer`.
+    pub fn begin(&self, peer: SocketAddr) -> Result<Handshake, TlsFailure> {
+        let ip = peer.ip().to_canonical();
+        let host = self
+            .names
+            .get(&ip)
+            .cloned()
+            .unwrap_or_else(|| ip.to_string());
+        self.client.session(&host).map_err(|err| TlsFailure {
+            reason: err.message,
+            hint: err.hint,
+            cert: None,
+        })
+    }
+
+    /// Judges a finished (or failed) handshake.
+    pub fn judge(&self, result: Result<TlsFacts, TlsFailure>, elapsed: Duration) -> TlsOutcome {
+        let problem = match &result {
+            Err(failure) => Some(failure.reason.clone()),
+            Ok(facts) => self.problem(facts, SystemTime::now()),
+        };
+        TlsOutcome {
+            result,
+            elapsed,
+            problem,
+        }
+    }
+
+    fn problem(&self, facts: &TlsFacts, now: SystemTime) -> Option<String> {
+        if let Some(reason) = &facts.verify_error {
+            let accepted = match self.client.pin() {
+                Some(_) => facts.pinned,
+                None => self.client.insecure(),
+            };
+            if !accepted {
+                return Some(reason.clone());
+            }
+        }
+        let (Some(min), Some(cert)) = (self.min_days, &facts.cert) else {
+            return None;
+        };
+        let left = cert.days_left(now);
+        (left < i64::try_from(min).unwrap_or(i64::MAX)).then(|| {
+            format!(
+                "{left} {} left, fewer than --min-days {min}",
+                if left == 1 { "day" } else { "days" }
+            )
+        })
+    }
+}
+
+impl TlsOutcome {
+    /// The handshake completed and the certificate passes.
+    pub fn passes(&self) -> bool {
+        self.problem.is_none()
+    }
+
+    /// The contract's `tls` object.
+    pub fn json(&self) -> TlsJson {
+        let now = SystemTime::now();
+        match &self.result {
+            Ok(facts) => facts.json(now),
+            Err(failure) => TlsJson::failed(&failure.reason, failure.cert.as_ref(), now),
+        }
+    }
+
+    /// The text line's part: `TLSv1.3 CN=… until DATE (N days) verified|REASON`.
+    pub fn text(&self) -> String {
+        let now = SystemTime::now();
+        let facts = match &self.result {
+            Ok(facts) => facts,
+            Err(failure) => return crate::output::escape::escape_text(&failure.reason),
+        };
+        let verdict = match (&self.problem, &facts.verify_error) {
+            (Some(problem), _) => problem.clone(),
+            (None, None) => "verified".to_string(),
+            (None, Some(_)) if facts.pinned => "pinned".to_string(),
+            (None, Some(reason)) => format!("unverified: {reason}"),
+        };
+        let cert = match &facts.cert {
+            Some(cert) => format!(
+                "{} until {} ({} days)",
+                cert.short_subject(),
+                date(cert.not_after),
+                cert.days_left(now)
+            ),
+            None => "no certificate".to_string(),
+        };
+        crate::output::escape::escape_text(&format!("{} {cert} {verdict}", facts.version))
+    }
+
+    /// `-v`'s two lines (or the failure).
+    pub fn verbose_lines(&self) -> Vec<String> {
+        let now = SystemTime::now();
+        match &self.result {
+            Ok(facts) => vec![facts.session_line(), facts.certificate_line(now)],
+            Err(failure) => {
+                let mut lines = vec![format!(
+                    "tls: handshake failed: {}",
+                    crate::output::escape::escape_text(&failure.reason)
+                )];
+                if let Some(hint) = &failure.hint {
+                    lines.push(format!("hint: {hint}"));
+                }
+                lines
+            }
+        }
+    }
+}
+
+/// Connected with `--tls`: start the handshake on the probe's own socket.
+pub fn start(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    rtt: Duration,
+    tls: &Arc<ProbeTls>,
+    registry: &Registry,
+    token: Token,
+) -> Step {
+    let began = Instant::now();
+    let handshake = match tls.begin(peer) {
+        Ok(handshake) => Box::new(handshake),
+        Err(failure) => return done(rtt, tls, Err(failure), began),
+    };
+    if let Err(err) =
+        registry.reregister(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+    {
+        let failure = TlsFailure {
+            reason: err.to_string(),
+            hint: None,
+            cert: None,
+        };
+        return done(rtt, tls, Err(failure), began);
+    }
+    match step(stream, rtt, handshake, began, tls.clone(), registry, token) {
+        // A new phase with its own deadline: the handshake gets a whole timeout.
+        Step::Waiting(flight) => Step::Rearmed(flight),
+        other => other,
+    }
+}
+
+/// Moves a handshake on after its socket reported readiness.
+pub fn step(
+    mut stream: TcpStream,
+    rtt: Duration,
+    mut handshake: Box<Handshake>,
+    began: Instant,
+    tls: Arc<ProbeTls>,
+    registry: &Registry,
+    token: Token,
+) -> Step {
+    match handshake.step(&mut stream) {
+        Progress::Done(result) => {
+            if result.is_ok() {
+                handshake.close(&mut stream);
+            }
+            done(rtt, &tls, result, began)
+        }
+        Progress::Pending { write } => {
+            let interest = if write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if let Err(err) = registry.reregister(&mut stream, token, interest) {
+                let failure = TlsFailure {
+                    reason: err.to_string(),
+                    hint: None,
+                    cert: None,
+                };
+                return done(rtt, &tls, Err(failure), began);
+            }
+            Step::Waiting(Flight::Handshaking {
+                stream,
+                rtt,
+                handshake,
+                began,
+                tls,
+            })
+        }
+    }
+}
+
+/// The outcome of a handshake whose deadline passed.
+pub fn timed_out(rtt: Duration, handshake: &Handshake, began: Instant, tls: &ProbeTls) -> Outcome {
+    match done(rtt, tls, Err(handshake.timed_out()), began) {
+        Step::Done(outcome) => outcome,
+        _ => Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)),
+    }
+}
+
+fn done(
+    rtt: Duration,
+    tls: &ProbeTls,
+    result: Result<TlsFacts, TlsFailure>,
+    began: Instant,
+) -> Step {
+    Step::Done(Outcome {
+        tls: Some(tls.judge(result, began.elapsed())),
+        ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
+    })
+}
+
+/// `-v`: the contract's two lines for every port that had a handshake (after `HOST:PORT`
+/// when there are several).
+pub fn print_verbose(records: &[super::plan::Record]) {
+    let with_tls: Vec<_> = records
+        .iter()
+        .filter_map(|record| {
+            let (_, outcome) = record.result.as_ref()?;
+            Some((record.endpoint(), outcome.tls.as_ref()?))
+        })
+        .collect();
+    let several = with_tls.len() > 1;
+    for (endpoint, tls) in with_tls {
+        for line in tls.verbose_lines() {
+            if several {
+                notes::verbose(format_args!("{endpoint}: {line}"));
+            } else {
+                notes::verbose(format_args!("{line}"));
+            }
+        }
+    }
+}
