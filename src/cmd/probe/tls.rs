@@ -158,7 +158,13 @@ impl TlsOutcome {
     pub fn verbose_lines(&self) -> Vec<String> {
         let now = SystemTime::now();
         match &self.result {
-            Ok(facts) => vec![facts.session_line(), facts.certificate_line(now)],
+            Ok(facts) => {
+                let mut lines = vec![facts.session_line(), facts.certificate_line(now)];
+                if let (Some(_), Some(hint)) = (&self.problem, &facts.verify_hint) {
+                    lines.push(format!("hint: {hint}"));
+                }
+                lines
+            }
             Err(failure) => {
                 let mut lines = vec![format!(
                     "tls: handshake failed: {}",

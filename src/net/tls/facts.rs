@@ -143,6 +143,8 @@ pub struct TlsFacts {
     pub chain_len: usize,
     /// Why verification failed; `None` when the certificate verified.
     pub verify_error: Option<String>,
+    /// What would help when it failed (`--pin`, `--ca`, `--sni`).
+    pub verify_hint: Option<String>,
     /// `--pin` was given and the certificate matched it.
     pub pinned: bool,
 }
@@ -169,6 +171,7 @@ impl TlsFacts {
             cert: None,
             chain_len: 0,
             verify_error: None,
+            verify_hint: None,
             pinned: false,
         }
     }

@@ -56,6 +56,25 @@ pub fn certificate_problem(
     let Error::InvalidCertificate(cert_err) = err else {
         return (describe_error(err), None);
     };
+    // A self-signed certificate (made by `openssl req -x509`, a CA certificate) fails as an
+    // unknown issuer or as a CA used as an end entity: either way, say what it is.
+    if let Some(cert) = cert.filter(|cert| cert.is_self_signed())
+        && matches!(
+            cert_err,
+            CertificateError::UnknownIssuer | CertificateError::Other(_)
+        )
+    {
+        return (
+            format!(
+                "self-signed certificate ({}): unknown issuer",
+                cert.short_subject()
+            ),
+            Some(format!(
+                "to trust this certificate, pass --pin {} (or --insecure)",
+                cert.sha256
+            )),
+        );
+    }
     match cert_err {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
             let when = match (cert_err, cert) {
@@ -233,6 +252,11 @@ fn plaintext(first_bytes: &[u8]) -> TlsFailure {
         hint: Some("this port speaks plaintext; drop --tls (or try the service's TLS port)".into()),
         cert: None,
     }
+}
+
+/// The peer's first bytes are not a TLS record.
+pub fn is_plaintext(first_bytes: &[u8]) -> bool {
+    !first_bytes.is_empty() && !looks_like_tls(first_bytes)
 }
 
 /// A TLS record starts with a content type (20–24) and major version 3.

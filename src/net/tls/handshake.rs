@@ -22,6 +22,8 @@ pub struct Handshake {
     conn: ClientConnection,
     verifier: Arc<RecordingVerifier>,
     first_bytes: Vec<u8>,
+    /// The peer answered in plaintext: read the rest of its first line, to quote it.
+    plaintext: bool,
 }
 
 /// Where a handshake stands after [`Handshake::step`].
@@ -42,6 +44,7 @@ impl Handshake {
             conn,
             verifier,
             first_bytes: Vec::new(),
+            plaintext: false,
         }
     }
 
@@ -49,7 +52,7 @@ impl Handshake {
     pub fn step(&mut self, io: &mut (impl Read + Write)) -> Progress {
         let mut buf = [0u8; 16 * 1024];
         loop {
-            while self.conn.wants_write() {
+            while !self.plaintext && self.conn.wants_write() {
                 match self.conn.write_tls(io) {
                     Ok(_) => {}
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
@@ -61,7 +64,7 @@ impl Handshake {
                     }
                 }
             }
-            if !self.conn.is_handshaking() {
+            if !self.plaintext && !self.conn.is_handshaking() {
                 return Progress::Done(Ok(self.facts()));
             }
             let n = match io.read(&mut buf) {
@@ -77,6 +80,12 @@ impl Handshake {
             };
             let keep = n.min(FIRST_BYTES.saturating_sub(self.first_bytes.len()));
             self.first_bytes.extend_from_slice(&buf[..keep]);
+            if self.plaintext {
+                if self.first_bytes.len() >= FIRST_BYTES || self.first_bytes.contains(&b'\n') {
+                    return Progress::Done(Err(failure::closed_early(&self.first_bytes)));
+                }
+                continue;
+            }
             let mut unread = &buf[..n];
             while !unread.is_empty() {
                 let processed = self
@@ -92,6 +101,14 @@ impl Handshake {
                             )
                         })
                     });
+                if processed.is_err() && failure::is_plaintext(&self.first_bytes) {
+                    // Quote the whole first line, which may still be on its way.
+                    self.plaintext = true;
+                    if self.first_bytes.contains(&b'\n') {
+                        return Progress::Done(Err(failure::closed_early(&self.first_bytes)));
+                    }
+                    break;
+                }
                 if let Err(failure) = processed {
                     // Tell the peer why (the alert rustls queued), best effort.
                     let _ = self.conn.write_tls(io);
@@ -144,20 +161,30 @@ impl Handshake {
         let cert = CertFacts::parse(&seen.leaf);
         facts.chain_len = seen.chain_len;
         facts.pinned = seen.pin_matches == Some(true);
-        facts.verify_error = match (&seen.webpki, seen.pin_matches) {
-            (Ok(()), Some(false)) => Some(
-                certificate_problem(
-                    &rustls::Error::InvalidCertificate(
-                        rustls::CertificateError::ApplicationVerificationFailure,
-                    ),
-                    cert.as_ref(),
-                    Some(false),
-                )
-                .0,
-            ),
-            (Ok(()), _) => None,
-            (Err(err), _) => Some(certificate_problem(err, cert.as_ref(), seen.pin_matches).0),
+        let mismatch = || {
+            certificate_problem(
+                &rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::ApplicationVerificationFailure,
+                ),
+                cert.as_ref(),
+                Some(false),
+            )
         };
+        let problem = match (&seen.webpki, seen.pin_matches) {
+            (Ok(()), Some(false)) => Some(mismatch()),
+            (Ok(()), _) => None,
+            // The pin decides: say that first, and what verification found too.
+            (Err(err), Some(false)) => {
+                let (verdict, _) = certificate_problem(err, cert.as_ref(), None);
+                let (reason, hint) = mismatch();
+                Some((format!("{reason} (and {verdict})"), hint))
+            }
+            (Err(err), _) => Some(certificate_problem(err, cert.as_ref(), seen.pin_matches)),
+        };
+        if let Some((reason, hint)) = problem {
+            facts.verify_error = Some(reason);
+            facts.verify_hint = hint;
+        }
         facts.cert = cert;
         facts
     }
