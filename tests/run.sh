@@ -14,6 +14,8 @@ needed=(
   python3
   dante-server
   tinyproxy
+  openssl
+  socat
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

@@ -112,7 +112,7 @@ pub struct Outcome {
     /// The first bytes the service sent (`--banner`), escaped for display.
     pub banner: Option<String>,
     /// The TLS handshake's result (`--tls`, open TCP ports).
-    pub tls: Option<super::tls::TlsOutcome>,
+    pub tls: Option<Box<super::tls::TlsOutcome>>,
 }
 
 impl Outcome {

@@ -106,7 +106,7 @@ pub fn run(
     }
     print_reports(&reports, config.json, context.colors)?;
     if context.verbose() {
-        super::tls::print_verbose(&records);
+        super::tls::print_verbose(&records, config.spec.tls.as_deref());
     }
     if context.verbose() && engine::self_connects() > 0 {
         note(&format!(

@@ -17,7 +17,7 @@ use super::plan::HostEntry;
 use crate::cli::TlsArgs;
 use crate::error::Error;
 use crate::net::tls::{
-    Handshake, Policy, Progress, TlsClient, TlsFacts, TlsFailure, TlsJson, date,
+    Handshake, Policy, Progress, TlsClient, TlsFacts, TlsFailure, TlsJson, TrustSource, date,
 };
 use crate::output::notes;
 
@@ -125,7 +125,7 @@ impl TlsOutcome {
         let now = SystemTime::now();
         match &self.result {
             Ok(facts) => facts.json(now),
-            Err(failure) => TlsJson::failed(&failure.reason, failure.cert.as_ref(), now),
+            Err(failure) => TlsJson::failed(&failure.reason, failure.cert.as_deref(), now),
         }
     }
 
@@ -267,14 +267,23 @@ fn done(
     began: Instant,
 ) -> Step {
     Step::Done(Outcome {
-        tls: Some(tls.judge(result, began.elapsed())),
+        tls: Some(Box::new(tls.judge(result, began.elapsed()))),
         ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
     })
 }
 
 /// `-v`: the contract's two lines for every port that had a handshake (after `HOST:PORT`
 /// when there are several).
-pub fn print_verbose(records: &[super::plan::Record]) {
+pub fn print_verbose(records: &[super::plan::Record], tls: Option<&ProbeTls>) {
+    let Some(tls) = tls else {
+        return;
+    };
+    let trust = match tls.client.trust {
+        TrustSource::CaFile => "the certificates of --ca",
+        TrustSource::System => "the system's certificate store",
+        TrustSource::Mozilla => "the built-in Mozilla roots (the system has none)",
+    };
+    notes::verbose(format_args!("tls: trusting {trust}"));
     let with_tls: Vec<_> = records
         .iter()
         .filter_map(|record| {

@@ -138,7 +138,7 @@ pub struct TlsFacts {
     /// The protocol ALPN settled on.
     pub alpn: Option<String>,
     /// The leaf certificate.
-    pub cert: Option<CertFacts>,
+    pub cert: Option<Box<CertFacts>>,
     /// Certificates the server sent.
     pub chain_len: usize,
     /// Why verification failed; `None` when the certificate verified.
@@ -183,7 +183,7 @@ impl TlsFacts {
 
     /// The contract's `tls` object, with days counted from `now`.
     pub fn json(&self, now: SystemTime) -> TlsJson {
-        let cert = self.cert.as_ref();
+        let cert = self.cert.as_deref();
         TlsJson {
             version: Some(self.version.clone()),
             cipher: Some(self.cipher.clone()),

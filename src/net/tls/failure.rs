@@ -18,7 +18,7 @@ pub struct TlsFailure {
     /// What to try, when something would help.
     pub hint: Option<String>,
     /// The server's certificate, when it was seen.
-    pub cert: Option<CertFacts>,
+    pub cert: Option<Box<CertFacts>>,
 }
 
 impl TlsFailure {
@@ -31,6 +31,8 @@ impl TlsFailure {
     }
 
     /// The error the CLI reports: `TLS handshake with HOST:PORT failed: REASON` (exit 1).
+    // Used by `connect --tls` (the probe reports per port instead).
+    #[allow(dead_code)]
     pub fn into_error(self, peer: &str) -> crate::error::Error {
         let error = crate::error::Error::failure(format!(
             "TLS handshake with {peer} failed: {}",
@@ -185,9 +187,11 @@ pub fn classify(err: &Error, seen: Option<&Seen>, first_bytes: &[u8]) -> TlsFail
         return plaintext(first_bytes);
     }
     if let Error::InvalidCertificate(_) = err {
-        let cert = seen.and_then(|seen| CertFacts::parse(&seen.leaf));
+        let cert = seen
+            .and_then(|seen| CertFacts::parse(&seen.leaf))
+            .map(Box::new);
         let (reason, hint) =
-            certificate_problem(err, cert.as_ref(), seen.and_then(|seen| seen.pin_matches));
+            certificate_problem(err, cert.as_deref(), seen.and_then(|seen| seen.pin_matches));
         return TlsFailure { reason, hint, cert };
     }
     let mut failure = TlsFailure::new(describe_error(err));

@@ -5,7 +5,6 @@
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use rustls::{ClientConnection, StreamOwned};
 
@@ -135,20 +134,19 @@ impl Handshake {
     }
 
     /// Runs the handshake to its end on a blocking stream and keeps the session on it: the
-    /// stream the relay (`connect --tls`) reads and writes.
+    /// stream the relay (`connect --tls`) reads and writes. A read timeout set on the socket
+    /// bounds it.
+    // Used by `connect --tls` once the stream layer (issue 8) takes a TLS stream.
+    #[allow(dead_code)]
     pub fn complete<S: Read + Write>(
         mut self,
         mut stream: S,
     ) -> Result<(StreamOwned<ClientConnection, S>, TlsFacts), TlsFailure> {
-        loop {
-            match self.step(&mut stream) {
-                Progress::Done(Ok(facts)) => {
-                    return Ok((StreamOwned::new(self.conn, stream), facts));
-                }
-                Progress::Done(Err(failure)) => return Err(failure),
-                // A read timeout on a blocking socket (SO_RCVTIMEO) surfaces as WouldBlock.
-                Progress::Pending { .. } => return Err(self.timed_out()),
-            }
+        match self.step(&mut stream) {
+            Progress::Done(Ok(facts)) => Ok((StreamOwned::new(self.conn, stream), facts)),
+            Progress::Done(Err(failure)) => Err(failure),
+            // On a blocking socket only a read timeout (SO_RCVTIMEO) stops a step early.
+            Progress::Pending { .. } => Err(self.timed_out()),
         }
     }
 
@@ -185,12 +183,50 @@ impl Handshake {
             facts.verify_error = Some(reason);
             facts.verify_hint = hint;
         }
-        facts.cert = cert;
+        facts.cert = cert.map(Box::new);
         facts
     }
 }
 
-/// Now, for days left.
-pub fn now() -> SystemTime {
-    SystemTime::now()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::TlsArgs;
+    use crate::net::tls::{Policy, TlsClient};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    #[test]
+    fn a_blocking_handshake_with_a_plaintext_server_names_it() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut peer, _) = listener.accept().unwrap();
+            peer.write_all(b"220 mail.example ESMTP ready\r\n").unwrap();
+            let mut sink = [0u8; 4096];
+            let _ = peer.read(&mut sink);
+        });
+        let args = TlsArgs {
+            tls: true,
+            ..TlsArgs::default()
+        };
+        let client = TlsClient::from_args(&args, Policy::Enforce).unwrap();
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let failure = client
+            .session("127.0.0.1")
+            .unwrap()
+            .complete(stream)
+            .unwrap_err();
+        server.join().unwrap();
+        let error = failure.into_error(&addr.to_string());
+        assert_eq!(
+            error.message,
+            format!(
+                "TLS handshake with {addr} failed: peer offered no TLS: it answered \"220 mail.example ESMTP ready…\""
+            )
+        );
+    }
 }

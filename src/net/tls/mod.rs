@@ -12,8 +12,7 @@ mod pin;
 mod verify;
 
 pub use client::{TlsClient, TrustSource};
-pub use facts::{CertFacts, TlsFacts, TlsJson, date, rfc3339};
+pub use facts::{TlsFacts, TlsJson, date};
 pub use failure::TlsFailure;
-pub use handshake::{Handshake, Progress, now};
-pub use pin::Fingerprint;
+pub use handshake::{Handshake, Progress};
 pub use verify::Policy;

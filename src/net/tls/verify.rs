@@ -15,7 +15,8 @@ use super::pin::Fingerprint;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     /// The connection goes on only with a verified certificate (or `--insecure`, or a
-    /// matching `--pin`).
+    /// matching `--pin`): `connect --tls`.
+    #[allow(dead_code)]
     Enforce,
     /// Every certificate is accepted and judged afterwards (`probe`, which reports the facts
     /// of a certificate that does not verify).
