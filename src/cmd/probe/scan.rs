@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::interrupt::Interrupt;
-use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_reports};
@@ -28,7 +27,8 @@ pub fn run(
         jobs,
         hosts,
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine.spec.learn_hosts(records.iter().map(|record| &*record.host));
     if context.verbose() {
         let mut named: Vec<&str> = Vec::new();
         for record in records.iter().filter(|r| r.host.is_name) {
@@ -82,6 +82,10 @@ pub fn run(
     }
 
     let probed = records.len();
+    let passing = records
+        .iter()
+        .filter(|record| record.result.as_ref().is_some_and(|(_, outcome)| outcome.passes()))
+        .count();
     let mut tally = Tally::default();
     let mut reports = Vec::new();
     for record in &records {
@@ -96,7 +100,8 @@ pub fn run(
                 outcome,
                 config.spec.proto,
                 config.spec.banner,
-            ));
+            )
+            .with_check(config.spec.check.as_deref(), outcome));
         }
     }
     print_reports(&reports, config.json, context.colors)?;
@@ -109,10 +114,9 @@ pub fn run(
     if context.chatty() {
         note(&tally.summary(hosts, started.elapsed()));
     }
-    let open = tally.count(PortState::Open);
     Ok(Status::from_answer(if config.any {
-        open > 0
+        passing > 0
     } else {
-        open == probed
+        passing == probed
     }))
 }
