@@ -11,6 +11,12 @@ needed=(
   nftables
   lsof
   psmisc
+  nginx-light
+  redis-server
+  dnsmasq
+  chrony
+  snmpd
+  memcached
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

@@ -207,7 +207,9 @@ fn start_udp(
     registry.register(&mut socket, token, Interest::READABLE)?;
     let sent = match &spec.payload {
         Some(payload) => socket.send(payload),
-        None => socket.send(&udp_payloads::for_port(addr.port()).map_or_else(Vec::new, |p| (p.build)())),
+        None => {
+            socket.send(&udp_payloads::for_port(addr.port()).map_or_else(Vec::new, |p| (p.build)()))
+        }
     };
     if let Err(err) = sent {
         return Ok(classify(&err, Proto::Udp, started));

@@ -266,11 +266,9 @@ impl Conversation {
                     );
                     Some(self.result(Some(cause), Some(info), elapsed))
                 }
-                Head::Invalid => Some(self.result(
-                    Some("not an HTTP response".to_string()),
-                    None,
-                    elapsed,
-                )),
+                Head::Invalid => {
+                    Some(self.result(Some("not an HTTP response".to_string()), None, elapsed))
+                }
             },
         }
     }
@@ -278,7 +276,9 @@ impl Conversation {
     /// The failed verdict when reading stopped before a decision.
     fn give_up(&self, check: &Check, end: End, elapsed: Duration) -> CheckResult {
         let wanted = match &check.kind {
-            CheckKind::Expect { expect: Some(_), .. } => "no match",
+            CheckKind::Expect {
+                expect: Some(_), ..
+            } => "no match",
             CheckKind::Expect { expect: None, .. } => "no reply",
             CheckKind::Http { .. } => "no complete HTTP response head",
         };
@@ -346,9 +346,13 @@ mod tests {
     impl Read for Script {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             match self.reads.pop_front() {
-                Some(chunk) => {
-                    buf[..chunk.len()].copy_from_slice(&chunk);
-                    Ok(chunk.len())
+                Some(mut chunk) => {
+                    let n = chunk.len().min(buf.len());
+                    buf[..n].copy_from_slice(&chunk[..n]);
+                    if n < chunk.len() {
+                        self.reads.push_front(chunk.split_off(n));
+                    }
+                    Ok(n)
                 }
                 None if self.then_eof => Ok(0),
                 None => Err(io::ErrorKind::WouldBlock.into()),

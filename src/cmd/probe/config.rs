@@ -173,7 +173,11 @@ impl ProbeConfig {
 /// The application check the arguments ask for, if any.
 fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
     if let Some(path) = &args.http {
-        if !path.starts_with('/') || path.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if !path.starts_with('/')
+            || path
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(Error::usage(format!(
                 "--http: '{}' is not a request path (it starts with / and has no spaces)",
                 crate::output::escape::quote_arg(path)
@@ -199,9 +203,10 @@ fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
         None => Vec::new(),
     };
     let expect = match &args.expect {
-        Some(pattern) => Some(regex::bytes::Regex::new(pattern).map_err(|err| {
-            Error::usage(format!("--expect: invalid regex: {err}"))
-        })?),
+        Some(pattern) => Some(
+            regex::bytes::Regex::new(pattern)
+                .map_err(|err| Error::usage(format!("--expect: invalid regex: {err}")))?,
+        ),
         None => None,
     };
     Ok(Some(Check::new(CheckKind::Expect { send, expect })))

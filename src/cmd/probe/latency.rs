@@ -43,7 +43,9 @@ pub fn run(
         mut records, jobs, ..
     } = Plan::build(&config.targets, context.family)?;
     let mut engine = engine_config(config, jobs.len(), config.timeout);
-    engine.spec.learn_hosts(records.iter().map(|record| &*record.host));
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     let mut samples = vec![Samples::default(); records.len()];
     let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
     let widths = [

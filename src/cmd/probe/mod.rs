@@ -62,7 +62,11 @@ fn describe_requests(config: &ProbeConfig) {
         note(&format!("udp payload: {} bytes (--payload)", payload.len()));
         return;
     }
-    let mut ports: Vec<u16> = config.targets.iter().flat_map(|t| t.ports.iter().copied()).collect();
+    let mut ports: Vec<u16> = config
+        .targets
+        .iter()
+        .flat_map(|t| t.ports.iter().copied())
+        .collect();
     ports.sort_unstable();
     ports.dedup();
     let mut others = 0;

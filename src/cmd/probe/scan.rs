@@ -28,7 +28,9 @@ pub fn run(
         hosts,
     } = Plan::build(&config.targets, context.family)?;
     let mut engine = engine_config(config, jobs.len(), config.timeout);
-    engine.spec.learn_hosts(records.iter().map(|record| &*record.host));
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     if context.verbose() {
         let mut named: Vec<&str> = Vec::new();
         for record in records.iter().filter(|r| r.host.is_name) {
@@ -84,7 +86,12 @@ pub fn run(
     let probed = records.len();
     let passing = records
         .iter()
-        .filter(|record| record.result.as_ref().is_some_and(|(_, outcome)| outcome.passes()))
+        .filter(|record| {
+            record
+                .result
+                .as_ref()
+                .is_some_and(|(_, outcome)| outcome.passes())
+        })
         .count();
     let mut tally = Tally::default();
     let mut reports = Vec::new();
@@ -94,14 +101,16 @@ pub fn run(
         };
         tally.add(outcome.state);
         if config.filter.shows(outcome.state, probed) {
-            reports.push(PortReport::new(
-                record,
-                *addr,
-                outcome,
-                config.spec.proto,
-                config.spec.banner,
-            )
-            .with_check(config.spec.check.as_deref(), outcome));
+            reports.push(
+                PortReport::new(
+                    record,
+                    *addr,
+                    outcome,
+                    config.spec.proto,
+                    config.spec.banner,
+                )
+                .with_check(config.spec.check.as_deref(), outcome),
+            );
         }
     }
     print_reports(&reports, config.json, context.colors)?;

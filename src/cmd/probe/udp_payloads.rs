@@ -15,7 +15,7 @@ pub struct UdpPayload {
 }
 
 /// Every service with a request of its own, by port.
-pub const PAYLOADS: &[UdpPayload] = &[
+pub static PAYLOADS: &[UdpPayload] = &[
     UdpPayload {
         port: 53,
         name: "DNS version.bind CH TXT query",
@@ -199,7 +199,11 @@ mod tests {
         assert_eq!((qtype, qclass), (16, 3));
 
         let (id, flags, labels, qtype, qclass) = parse_dns(&mdns_services());
-        assert_eq!((id, flags), (0, 0), "RFC 6762 18.1: multicast queries use id 0");
+        assert_eq!(
+            (id, flags),
+            (0, 0),
+            "RFC 6762 18.1: multicast queries use id 0"
+        );
         assert_eq!(names(&labels), ["_services", "_dns-sd", "_udp", "local"]);
         assert_eq!((qtype, qclass), (12, 0x8001));
     }

@@ -149,7 +149,9 @@ fn probe_round(
         return Ok(Finish::Completed);
     }
     let mut engine = engine_config(config, plan.jobs.len(), timeout);
-    engine.spec.learn_hosts(plan.records.iter().map(|record| &*record.host));
+    engine
+        .spec
+        .learn_hosts(plan.records.iter().map(|record| &*record.host));
     let records = &mut plan.records;
     let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
         records[job.id].merge(job.addr, outcome);
@@ -200,7 +202,10 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    match pending.iter().find_map(|item| item.last_error.clone().or_else(|| failed_check(item))) {
+    match pending
+        .iter()
+        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
+    {
         Some(cause) => error.with_hint(cause),
         None => error,
     }
@@ -231,14 +236,16 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
                     port: item.port,
                     result: None,
                 };
-                reports.push(PortReport::new(
-                    &record,
-                    *addr,
-                    outcome,
-                    config.spec.proto,
-                    config.spec.banner,
-                )
-                .with_check(config.spec.check.as_deref(), outcome));
+                reports.push(
+                    PortReport::new(
+                        &record,
+                        *addr,
+                        outcome,
+                        config.spec.proto,
+                        config.spec.banner,
+                    )
+                    .with_check(config.spec.check.as_deref(), outcome),
+                );
             }
         }
     }
