@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::interrupt::Interrupt;
+use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_reports};
@@ -121,7 +122,12 @@ pub fn run(
         ));
     }
     if context.chatty() {
-        note(&tally.summary(hosts, started.elapsed()));
+        let mut summary = tally.summary(hosts, started.elapsed());
+        let failing = tally.count(PortState::Open).saturating_sub(passing);
+        if failing > 0 {
+            summary.push_str(&format!(" ({failing} failing the check)"));
+        }
+        note(&summary);
     }
     Ok(Status::from_answer(if config.any {
         passing > 0
