@@ -150,11 +150,11 @@ if [ -n "$UDP_TOOLS_OK" ]; then
   UDP_PIDS=()
   printf 'allow 127.0.0.1\nport 123\ncmdport 0\nbindcmdaddress /\nlocal stratum 10\npidfile %s/chronyd.pid\n' "$WORK" >"$WORK/chrony.conf"
   printf 'rocommunity public 127.0.0.1\n' >"$WORK/snmpd.conf"
-  in_ns "$NS_UDP" dnsmasq --no-daemon --port=53 --listen-address=127.0.0.1 --bind-interfaces \
+  ip netns exec "$NS_UDP" dnsmasq --no-daemon --port=53 --listen-address=127.0.0.1 --bind-interfaces \
     --no-resolv --no-hosts -C /dev/null --pid-file="$WORK/dnsmasq.pid" >/dev/null 2>&1 & UDP_PIDS+=($!)
-  in_ns "$NS_UDP" chronyd -d -x -f "$WORK/chrony.conf" >/dev/null 2>&1 & UDP_PIDS+=($!)
-  in_ns "$NS_UDP" snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/snmpd.pid" udp:127.0.0.1:161 >/dev/null 2>&1 & UDP_PIDS+=($!)
-  in_ns "$NS_UDP" memcached -U 11211 -p 0 -l 127.0.0.1 -u root >/dev/null 2>&1 & UDP_PIDS+=($!)
+  ip netns exec "$NS_UDP" chronyd -d -x -f "$WORK/chrony.conf" >/dev/null 2>&1 & UDP_PIDS+=($!)
+  ip netns exec "$NS_UDP" snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/snmpd.pid" udp:127.0.0.1:161 >/dev/null 2>&1 & UDP_PIDS+=($!)
+  ip netns exec "$NS_UDP" memcached -U 11211 -p 0 -l 127.0.0.1 -u root >/dev/null 2>&1 & UDP_PIDS+=($!)
   UDP_PORTS=53,123,161,11211
   in_ns "$NS_UDP" "$SOCKX" probe -q -u "127.0.0.1:$UDP_PORTS" --wait 30s --interval 200ms >/dev/null || true
   echo "  sockx states:"; in_ns "$NS_UDP" "$SOCKX" probe -q -u "127.0.0.1:$UDP_PORTS" | sed 's/^/    /' || true
@@ -166,7 +166,8 @@ if [ -n "$UDP_TOOLS_OK" ]; then
   done
   s=$(median <"$WORK/sockx-udp.t"); n=$(median <"$WORK/nmap-udp.t")
   echo "udp-services: sockx $s s, nmap -sU $n s (median of $ROUNDS), sockx/nmap = $(printf '%.2f' "$(echo "$s / $n" | bc -l)")"
-  kill "${UDP_PIDS[@]}" 2>/dev/null || true
+  # Every process left in the namespace is one of the daemons this script started.
+  kill "${UDP_PIDS[@]}" $(ip netns pids "$NS_UDP") 2>/dev/null || true
   wait "${UDP_PIDS[@]}" 2>/dev/null || true
   ip netns delete "$NS_UDP"
 fi
