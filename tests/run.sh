@@ -11,6 +11,9 @@ needed=(
   nftables
   lsof
   psmisc
+  python3
+  dante-server
+  tinyproxy
   nginx-light
   redis-server
   dnsmasq
