@@ -243,7 +243,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --state 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]'
             cand --wait 'Re-probe until every target is open or DUR has passed'
             cand --interval 'Time between rounds [default: 250ms with --wait, 1s with --count]'
-            cand --count 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary'
+            cand --count 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply'
             cand --payload 'UDP datagram to send (escapes \r \n \t \0 \\ \xHH) [default: a request for the port''s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]'
             cand --send 'Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply (with --expect: until it matches; without: any reply passes)'
             cand --expect 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout'

@@ -58,7 +58,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub interval: Option<Duration>,
 
-    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary
+    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with
+    /// a check, each attempt is timed to its passing reply
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
