@@ -26,6 +26,7 @@ use std::time::Duration;
 use crate::cli::ProbeArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::output::notes;
 use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
 use engine::EngineConfig;
 use interrupt::Interrupt;
@@ -33,9 +34,7 @@ use interrupt::Interrupt;
 /// Runs `sockx probe`.
 pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
-    if context.verbose() {
-        describe_requests(&config);
-    }
+    describe_requests(&config);
     let interrupt = Interrupt::catch();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
@@ -53,13 +52,16 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
 /// With `-v`: the check, or the UDP request each probed port with a service gets.
 fn describe_requests(config: &ProbeConfig) {
     if let Some(check) = &config.spec.check {
-        note(&check.describe());
+        notes::verbose(format_args!("{}", check.describe()));
     }
     if config.spec.proto != crate::net::socket::Proto::Udp {
         return;
     }
     if let Some(payload) = &config.spec.payload {
-        note(&format!("udp payload: {} bytes (--payload)", payload.len()));
+        notes::verbose(format_args!(
+            "udp payload: {} bytes (--payload)",
+            payload.len()
+        ));
         return;
     }
     let mut ports: Vec<u16> = config
@@ -72,7 +74,7 @@ fn describe_requests(config: &ProbeConfig) {
     let mut others = 0;
     for port in ports {
         match udp_payloads::for_port(port) {
-            Some(payload) => note(&format!(
+            Some(payload) => notes::verbose(format_args!(
                 "udp port {port}: {} ({} bytes)",
                 payload.name,
                 (payload.build)().len()
@@ -81,7 +83,7 @@ fn describe_requests(config: &ProbeConfig) {
         }
     }
     if others > 0 {
-        note(&format!(
+        notes::verbose(format_args!(
             "udp: an empty datagram to the {others} other {}",
             report::plural(others, "port", "ports")
         ));
