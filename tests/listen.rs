@@ -679,6 +679,10 @@ fn ctrl_c_prints_every_open_connections_summary_with_v() {
     });
     kill(Pid::from_raw(server.pid() as i32), Signal::SIGINT).unwrap();
     assert_eq!(server.wait_exit(), Some(130));
+    // The reader thread may still be taking the last lines after the exit.
+    server.wait_stderr("both summaries", |log| {
+        log.matches(" interrupted: ").count() >= 2
+    });
     let log = server.stderr();
     assert_eq!(log.matches(" interrupted: ").count(), 2, "{log}");
     assert!(log.contains("received 3 B"), "{log}");
@@ -690,6 +694,7 @@ fn ctrl_c_prints_every_open_connections_summary_with_v() {
     client.read_exact(&mut back).unwrap();
     kill(Pid::from_raw(echo.pid() as i32), Signal::SIGINT).unwrap();
     assert_eq!(echo.wait_exit(), Some(130));
+    echo.wait_stderr("the summary", |log| log.contains(" interrupted: "));
     let log = echo.stderr();
     assert!(log.contains(" interrupted: "), "{log}");
     assert!(log.contains("received 4 B"), "{log}");
