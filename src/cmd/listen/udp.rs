@@ -279,3 +279,28 @@ fn send_stdin(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_datagrams_bytes_and_what_echo_left_unanswered() {
+        let counters = Counters::new();
+        Counters::count(&counters.received, &counters.received_bytes, 4);
+        Counters::count(&counters.received, &counters.received_bytes, 6);
+        Counters::count(&counters.sent, &counters.sent_bytes, 6);
+        counters.unanswered.fetch_add(1, Ordering::Relaxed);
+        let plain = counters.summary(false);
+        assert!(
+            plain.starts_with("received 2 datagrams (10 B), sent 1 datagram (6 B) in "),
+            "{plain}"
+        );
+        assert!(!plain.contains("not answered"));
+        assert!(
+            counters
+                .summary(true)
+                .ends_with("; 1 not answered (from our own address or a reflector port)")
+        );
+    }
+}
