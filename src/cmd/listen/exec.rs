@@ -180,7 +180,6 @@ pub fn run(
 ) -> anyhow::Result<Status> {
     program.check()?;
     let gate = Gate::new(args, context).one_start_at_a_time();
-    let verbose = context.verbose();
     let keep_open = args.keep_open;
     let idle = args.idle_timeout;
     let hex = args.hex;
@@ -196,7 +195,7 @@ pub fn run(
                 if hex {
                     exec_piped::serve(program, stream, peer, slot, idle).await
                 } else {
-                    serve(program, stream, peer, slot, idle, verbose).await
+                    serve(program, stream, peer, slot, idle).await
                 }
             }
         },
@@ -211,7 +210,6 @@ async fn serve(
     peer: Peer,
     mut slot: Slot,
     idle: Option<Duration>,
-    verbose: bool,
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
     let socket = stream.into_std()?;
@@ -233,11 +231,9 @@ async fn serve(
         program.name()
     ));
     let (status, idled) = wait(&mut child, pid, idle).await?;
+    report(&program, &peer, pid, status, idled, started);
     close_gracefully(socket).await;
     drop(slot);
-    if verbose {
-        report(&program, &peer, pid, status, idled, started);
-    }
     Ok(outcome(status, idled))
 }
 
@@ -257,7 +253,7 @@ pub async fn wait(
     }
 }
 
-/// The `-v` line at the end of an `--exec` connection.
+/// The `-v` line at the end of an `--exec` connection's command.
 pub fn report(
     program: &Program,
     peer: &Peer,

@@ -71,6 +71,7 @@ pub async fn serve(
     };
     let (ended, delivered) = tokio::join!(waiting, relaying);
     let (status, idled) = ended?;
+    exec::report(&program, &peer, pid, status, idled, started);
     if let Err(err) = delivered {
         notes::verbose(format_args!(
             "{}: cannot deliver the output: {}",
@@ -80,7 +81,6 @@ pub async fn serve(
     }
     close(&stream).await;
     drop(slot);
-    exec::report(&program, &peer, pid, status, idled, started);
     Ok(exec::outcome(status, idled))
 }
 

@@ -99,7 +99,7 @@ pub struct Gate {
 /// A shortage is over when the listener has caught up: an accept succeeded and no other
 /// connection is waiting in the backlog. (Not merely when one accept succeeds: under steady
 /// pressure accepts fail and succeed in turn, and that is one shortage.)
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Resources {
     shortage: notes::Once,
     short: AtomicBool,
@@ -409,7 +409,7 @@ mod tests {
             max_conns: Some(2),
             open: Arc::new(AtomicUsize::new(0)),
             verbose: false,
-            resources: Arc::default(),
+            resources: Arc::new(Resources::new()),
             starting: None,
         };
         let peer = Peer {
@@ -430,7 +430,7 @@ mod tests {
             max_conns: None,
             open: Arc::new(AtomicUsize::new(0)),
             verbose: false,
-            resources: Arc::default(),
+            resources: Arc::new(Resources::new()),
             starting: None,
         };
         let mapped = Peer {
