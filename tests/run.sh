@@ -11,6 +11,9 @@ needed=(
   nftables
   lsof
   psmisc
+  python3
+  dante-server
+  tinyproxy
   curl
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -31,6 +31,7 @@ use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe as describe_error;
+use crate::output::escape::quote_arg;
 use crate::output::notes;
 
 /// How long a connection whose child has exited reads (and discards) what the peer still
@@ -49,8 +50,11 @@ impl Program {
     pub fn from_args(args: &ListenArgs) -> Result<Option<Program>, Error> {
         if let Some(line) = &args.exec {
             let argv = shlex::split(line).ok_or_else(|| {
-                Error::usage(format!("cannot split --exec '{line}' into words"))
-                    .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
+                Error::usage(format!(
+                    "cannot split --exec '{}' into words",
+                    quote_arg(line)
+                ))
+                .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
             })?;
             if argv.is_empty() {
                 return Err(Error::usage("--exec needs a command"));
@@ -88,10 +92,11 @@ impl Program {
         if found {
             Ok(())
         } else {
-            Err(
-                Error::failure(format!("cannot run '{name}': command not found"))
-                    .with_hint("give the full path, or use --sh-exec for shell syntax"),
-            )
+            Err(Error::failure(format!(
+                "cannot run '{}': command not found",
+                quote_arg(name)
+            ))
+            .with_hint("give the full path, or use --sh-exec for shell syntax"))
         }
     }
 
@@ -142,18 +147,21 @@ impl Program {
             match start() {
                 Ok(child) => return Ok(Some(child)),
                 Err(err) if is_shortage(&err) => {
-                    let what = format!("cannot run '{}': {}", self.name(), describe_error(&err));
+                    let what = format!(
+                        "cannot run '{}': {}",
+                        quote_arg(self.name()),
+                        describe_error(&err)
+                    );
                     slot.wait_for_resources(&what).await;
                 }
                 Err(err) if is_permanent(&err) => {
-                    return Err(
-                        Error::failure(format!("cannot run '{}': {err}", self.name())).into(),
-                    );
+                    let name = quote_arg(self.name());
+                    return Err(Error::failure(format!("cannot run '{name}': {err}")).into());
                 }
                 Err(err) => {
                     notes::warn(format_args!(
                         "cannot run '{}' for {}: {}",
-                        self.name(),
+                        quote_arg(self.name()),
                         peer.remote,
                         describe_error(&err)
                     ));
@@ -228,7 +236,7 @@ async fn serve(
     notes::verbose(format_args!(
         "{}: started {} (pid {pid})",
         peer.remote,
-        program.name()
+        quote_arg(program.name())
     ));
     let (status, idled) = wait(&mut child, pid, idle).await?;
     report(&program, &peer, pid, status, idled, started);
@@ -270,7 +278,7 @@ pub fn report(
     notes::verbose(format_args!(
         "{} closed: {} (pid {pid}) {outcome} after {:.3}s",
         peer.remote,
-        program.name(),
+        quote_arg(program.name()),
         started.elapsed().as_secs_f64()
     ));
 }

@@ -50,7 +50,7 @@ pub async fn serve(
     notes::verbose(format_args!(
         "{}: started {} (pid {pid})",
         peer.remote,
-        program.name()
+        crate::output::escape::quote_arg(program.name())
     ));
     let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(anyhow::anyhow!("the child's pipes are missing"));
