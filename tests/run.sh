@@ -14,6 +14,7 @@ needed=(
   python3
   dante-server
   tinyproxy
+  curl
   nginx-light
   redis-server
   dnsmasq
