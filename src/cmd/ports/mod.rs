@@ -4,12 +4,14 @@
 //! filter, applies the cheap socket filters before looking for owners (so the `/proc` scan
 //! only looks for the sockets that can still match), then renders the rows.
 
+mod info;
 mod kill;
 mod rows;
+mod watch;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -40,6 +42,10 @@ struct Config {
     exposed: bool,
     format: Format,
     kill: Option<KillPlan>,
+    /// `-i`: TCP internals too.
+    info: bool,
+    /// `--watch`, with its interval.
+    watch: Option<Duration>,
 }
 
 impl Config {
@@ -73,6 +79,8 @@ impl Config {
             exposed: args.exposed,
             format: Format::choose(args.json),
             kill,
+            info: args.info,
+            watch: args.watch.then_some(args.interval),
         })
     }
 
@@ -117,9 +125,13 @@ impl Config {
 /// Runs `sockx ports`.
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let config = Config::new(args, context)?;
+    if let Some(interval) = config.watch {
+        return watch::run(&config, interval, context);
+    }
     let started = Instant::now();
 
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
+    let infos = info::load(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
     sockets.sort_by_key(sort_key);
@@ -149,7 +161,10 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let mut users = UserNames::default();
     let rows: Vec<PortRow> = sockets
         .iter()
-        .map(|socket| PortRow::new(socket, &details, &mut users, config.all))
+        .map(|socket| {
+            let row = PortRow::new(socket, &details, &mut users, config.all);
+            info::with_info(row, socket, infos.as_ref())
+        })
         .filter(|row| config.keeps_row(row))
         .collect();
 
@@ -185,12 +200,12 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         }
         return kill::run(&rows, plan, config.format, context.chatty());
     }
-    let headers = if config.all { HEADERS_ALL } else { HEADERS };
+    let headers = info::headers(if config.all { HEADERS_ALL } else { HEADERS }, config.info);
     if !rows.is_empty() {
         let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         config
             .format
-            .write_rows(&mut out, headers, &rows, context.colors)?;
+            .write_rows(&mut out, &headers, &rows, context.colors)?;
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
