@@ -352,7 +352,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -y -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --json --kill --signal --yes --verbose --quiet --color --help --version"
+            opts="-t -u -a -y -i -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +375,10 @@ _sockx() {
                     return 0
                     ;;
                 --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
