@@ -210,7 +210,8 @@ fn info_agrees_with_ss_field_by_field() {
 #[test]
 fn a_full_accept_backlog_shows_as_the_listeners_queues() {
     use socket2::{Domain, Socket, Type};
-    // A listener with room for 3 that never accepts, and 3 clients: the queue is full.
+    // A listener with a backlog of 3 that never accepts, and 3 clients: the queue is at its
+    // limit (the kernel drops connections past it).
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     socket
         .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())

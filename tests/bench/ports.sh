@@ -117,3 +117,59 @@ for args in "" "10050"; do
     awk -F': ' '/Maximum resident set size/ {print $2}')
   printf 'sockx ports %-6s peak RSS %s KiB (%.1f MiB)\n' "$args" "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
 done
+
+# == -i: TCP internals of established connections (issue 11) ==
+# Adds to the namespace 50 python3 processes that each connect to their own listener (ports
+# 20000-20049) and accept, SOCKX_BENCH_CONNS connections in all (default 10000, so 20,000
+# established sockets), then compares `sockx ports -a -i` (every socket, as the issue asks)
+# and `sockx ports -t -i --state established` (the same sockets as ss) with `ss -tni` and
+# `ss -tnpi`, and prints sockx's peak RSS with -a -i.
+info_bench() {
+  local conns=${SOCKX_BENCH_CONNS:-10000} talkers=50 i
+  local talker='
+import resource, signal, socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2 * count + 64), hard))
+listener = socket.socket()
+listener.bind(("127.0.0.1", port))
+listener.listen(count)
+held = []
+for _ in range(count):
+    held.append(socket.create_connection(("127.0.0.1", port)))
+    held.append(listener.accept()[0])
+signal.pause()
+'
+  for ((i = 0; i < talkers; i++)); do
+    ip netns exec "$netns" python3 -c "$talker" $((20000 + i)) $(((conns + talkers - 1) / talkers)) &
+    pids+=($!)
+  done
+  local established=0
+  for _ in $(seq 1 600); do
+    established=$(ip netns exec "$netns" ss -Htn state established | wc -l)
+    if [ "$established" -ge $((2 * conns)) ]; then break; fi
+    sleep 0.1
+  done
+  echo
+  echo "== -i on $established established sockets ($talkers processes) =="
+  ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/info.json" \
+    -n "sockx ports -a -i" "$sockx ports -a -i" \
+    -n "sockx ports -t -i --state established" "$sockx ports -t -i --state established" \
+    -n "ss -tni" "ss -tni" \
+    -n "ss -tnpi" "ss -tnpi"
+  python3 - "$work/info.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+ours = [r for r in results if r["command"].startswith("sockx")]
+anchors = [r for r in results if not r["command"].startswith("sockx")]
+for mine in ours:
+    for anchor in anchors:
+        print(f"{mine['command']:<40} {mine['median']*1000:8.1f} ms   vs {anchor['command']:<10} "
+              f"{anchor['median']*1000:8.1f} ms   ratio {mine['median'] / anchor['median']:.2f}x")
+PY
+  local rss
+  rss=$(ip netns exec "$netns" /usr/bin/time -v "$sockx" ports -a -i 2>&1 >/dev/null |
+    awk -F': ' '/Maximum resident set size/ {print $2}')
+  printf 'sockx ports -a -i peak RSS %s KiB (%.1f MiB)\n' "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
+}
+info_bench
