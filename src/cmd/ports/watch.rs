@@ -16,7 +16,7 @@ use anyhow::Context as _;
 
 use super::info::{self, Infos};
 use super::rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
-use super::{Config, attach_all_owners, sort_key};
+use super::{Config, sort_key};
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::os::processes::{self, UserNames};
@@ -158,7 +158,8 @@ impl Watch<'_> {
             }
             sockets.retain(|socket| socket.pids.contains(&pid));
         }
-        attach_all_owners(&mut sockets);
+        // Every holder, also of a socket `--pid` holds: it may be shared with other processes.
+        sockets::attach_owners(&mut sockets, None);
         let details: HashMap<u32, ProcessView> =
             processes::describe(&sockets::owner_pids(&sockets))
                 .into_iter()
