@@ -511,3 +511,57 @@ fn watch_flags_are_checked() {
         assert!(stderr.starts_with("sockx: error:"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn watch_ends_quietly_when_its_reader_goes_away() {
+    // As `sockx ports --watch | head -1`: nothing changes after the first line, yet it ends.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut child = StdCommand::new(sockx_path())
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .args(["ports", "--watch", "--json", &port])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["local_port"].to_string(), port);
+    drop(stdout);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the watcher did not end");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(listener);
+}
+
+#[test]
+fn info_keeps_every_filter() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port().to_string();
+    let _client = TcpStream::connect(addr).unwrap();
+    let (_server, _) = listener.accept().unwrap();
+    let pid = me().to_string();
+
+    let established = ports_json(&["-i", "--state", "established", "--pid", &pid, &port]);
+    assert_eq!(established.len(), 1, "{established:?}");
+    assert_eq!(established[0]["state"], "ESTABLISHED");
+    assert!(established[0]["tcp_info"]["cwnd"].as_u64() > Some(0));
+    let listening = ports_json(&["-i", "-t", "-4", &port]);
+    assert_eq!(listening.len(), 1, "{listening:?}");
+    assert_eq!(listening[0]["state"], "LISTEN");
+    assert!(ports_json(&["-i", "-u", &port]).is_empty());
+    assert!(ports_json(&["-i", "-6", &port]).is_empty());
+}

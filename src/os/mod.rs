@@ -12,4 +12,5 @@ pub mod socket_key;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+pub mod stdout_gone;
 pub mod tcp_info;

@@ -22,10 +22,11 @@ use crate::error::Status;
 use crate::os::processes::{self, UserNames};
 use crate::os::socket_key::SocketKey;
 use crate::os::sockets::{self, SocketEntry};
+use crate::os::stdout_gone;
 use crate::output::color::paint;
 use crate::output::{Colors, Format, notes};
 
-/// Runs the watch until Ctrl-C (exit 130) or until stdout goes away.
+/// Runs the watch until Ctrl-C (exit 130) or until stdout goes away (exit 0).
 pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Result<Status> {
     // No action registered: Ctrl-C ends the process with 130. Every line is flushed as it is
     // written, so nothing is lost then.
@@ -49,7 +50,10 @@ pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Re
 
     let mut next = Instant::now() + interval;
     loop {
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        if stdout_gone::sleep_unless_stdout_gone(next.saturating_duration_since(Instant::now())) {
+            // The reader went away (`| head`): a quiet, successful end, as a broken pipe is.
+            return Ok(Status::Success);
+        }
         // A tick that ran late (a loaded machine) is not caught up on: the next one is an
         // interval away from now.
         next = (next + interval).max(Instant::now());
