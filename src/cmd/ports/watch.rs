@@ -56,13 +56,16 @@ pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Re
         }
         // A tick that ran late (a loaded machine) is not caught up on: the next one is an
         // interval away from now.
-        next = (next + interval).max(Instant::now());
+        next += interval;
+        if next < Instant::now() {
+            next = Instant::now() + interval;
+        }
         let started = Instant::now();
         let sockets = matching_sockets(config)?;
-        let listed = sockets.len();
+        let kept = sockets.len();
         let (gone, added) = watch.tick(sockets, &mut out)?;
         notes::verbose(format_args!(
-            "tick: {listed} sockets in {} ms, {added} added, {gone} removed",
+            "tick: {} ms, {kept} sockets pass the filters, {added} added, {gone} removed",
             started.elapsed().as_millis()
         ));
     }
