@@ -565,3 +565,33 @@ fn info_keeps_every_filter() {
     assert!(ports_json(&["-i", "-u", &port]).is_empty());
     assert!(ports_json(&["-i", "-6", &port]).is_empty());
 }
+
+#[test]
+fn watch_with_all_and_state_reports_a_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = listener.local_addr().unwrap();
+    // The client's port is known before it connects; bound, it is not ESTABLISHED yet.
+    let (client, client_port) = bound_socket();
+    let watcher = Watcher::start(&[
+        "-a",
+        "--state",
+        "established",
+        "--json",
+        "--interval",
+        "200ms",
+        &client_port.to_string(),
+    ]);
+    client.connect(&server.into()).unwrap();
+    let added: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(added["event"], "added", "{added}");
+    assert_eq!(added["state"], "ESTABLISHED");
+    assert_eq!(added["local_port"], client_port);
+    assert_eq!(remote_of(&added), Some(server));
+    assert_eq!(pids_of(&added), [me()]);
+
+    drop(client);
+    let removed: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(removed["event"], "removed", "{removed}");
+    assert_eq!(removed["local_port"], client_port);
+    assert_eq!(watcher.interrupt(), Some(130));
+}
