@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{Host, parse_duration, parse_port};
+use crate::net::{Host, parse_duration, parse_port, parse_timeout};
 
 /// Connect to a peer and relay stdin to it and its replies to stdout.
 #[derive(Debug, Args)]
@@ -17,11 +17,11 @@ pub struct ConnectArgs {
     pub peer: Vec<String>,
 
     /// Connect timeout per attempt
-    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
+    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_timeout, default_value = "10s")]
     pub timeout: Duration,
 
     /// Exit after DUR without traffic (UDP default: 2s)
-    #[arg(short, long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DUR", value_parser = parse_timeout)]
     pub idle_timeout: Option<Duration>,
 
     /// Keep retrying a refused or timed-out connect until DUR has passed

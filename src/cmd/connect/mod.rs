@@ -13,6 +13,7 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
+use crate::net::duration::deadline_after;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::socket::SocketOptions;
 use crate::net::{Endpoint, Family, format_duration, resolve};
@@ -143,7 +144,9 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
 /// Resolves and connects; with `--retry`, tries again after refusals and timeouts (and
 /// failed lookups, for a name that is not registered yet) until the retry time has passed.
 fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Result<Dialed> {
-    let deadline = config.retry.map(|retry| Instant::now() + retry);
+    let deadline = config
+        .retry
+        .map(|retry| deadline_after(Instant::now(), retry));
     let mut backoff = Duration::from_millis(100);
     let mut announced = false;
     loop {

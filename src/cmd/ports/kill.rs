@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::rows::PortRow;
 use crate::error::{Error, Status};
+use crate::output::escape::quote_arg;
 use crate::output::{Format, json};
 
 /// What `--kill` does.
@@ -42,7 +43,7 @@ impl Signal {
             name.parse::<Nix>().ok()
         };
         parsed.map(|inner| Signal { inner }).ok_or_else(|| {
-            Error::usage(format!("unknown signal '{text}'"))
+            Error::usage(format!("unknown signal '{}'", quote_arg(text)))
                 .with_hint("use a name such as TERM, KILL, HUP, INT or a number such as 9")
         })
     }

@@ -24,6 +24,7 @@ use crate::os::processes::{self, UserNames};
 use crate::os::sockets::{self, SocketEntry, SocketQuery};
 use crate::output::Format;
 
+use crate::output::escape::quote_arg;
 use kill::{KillPlan, Signal};
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
@@ -52,7 +53,7 @@ impl Config {
     fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
         let uid = match &args.user {
             Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
-                Error::usage(format!("unknown user '{user}'"))
+                Error::usage(format!("unknown user '{}'", quote_arg(user)))
                     .with_hint("give a user name or a numeric UID")
             })?),
             None => None,
