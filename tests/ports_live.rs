@@ -504,6 +504,8 @@ fn watch_flags_are_checked() {
         &["ports", "--interval", "1s"][..],
         &["ports", "--watch", "--kill", "--yes"],
         &["ports", "--watch", "--interval", "soon"],
+        &["ports", "--watch", "--interval", "0"],
+        &["ports", "--watch", "--interval", "1ms"],
     ] {
         let output = sockx().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");

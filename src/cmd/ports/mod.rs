@@ -81,7 +81,10 @@ impl Config {
             format: Format::choose(args.json),
             kill,
             info: args.info,
-            watch: args.watch.then_some(args.interval),
+            watch: args
+                .watch
+                .then(|| watch::checked_interval(args.interval))
+                .transpose()?,
         })
     }
 

@@ -18,13 +18,28 @@ use super::info::{self, Infos};
 use super::rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 use super::{Config, sort_key};
 use crate::cmd::Context;
-use crate::error::Status;
+use crate::error::{Error, Status};
 use crate::os::processes::{self, UserNames};
 use crate::os::socket_key::SocketKey;
 use crate::os::sockets::{self, SocketEntry};
 use crate::os::stdout_gone;
 use crate::output::color::paint;
 use crate::output::{Colors, Format, notes};
+
+/// The shortest `--interval`: below it the watch would only spin.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// `interval` if the watch can keep it.
+pub fn checked_interval(interval: Duration) -> Result<Duration, Error> {
+    if interval < MIN_INTERVAL {
+        return Err(Error::usage(format!(
+            "--interval {} is too short",
+            crate::net::format_duration(interval)
+        ))
+        .with_hint("give 10ms or more, e.g. --interval 200ms"));
+    }
+    Ok(interval)
+}
 
 /// Runs the watch until Ctrl-C (exit 130) or until stdout goes away (exit 0).
 pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Result<Status> {
@@ -45,7 +60,7 @@ pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Re
     let shown = watch.add(first, &mut out, None)?;
     notes::verbose(format_args!(
         "watching every {}: {shown} sockets now",
-        crate::net::duration::format_duration(interval)
+        crate::net::format_duration(interval)
     ));
 
     let mut next = Instant::now() + interval;
