@@ -49,6 +49,12 @@ fn pids_of(row: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Whether this test process is among the holders. Not "the only one": another test of this
+/// binary that starts a child at that moment shares every descriptor with it until it execs.
+fn held_by_me(row: &Value) -> bool {
+    pids_of(row).contains(&me())
+}
+
 fn me() -> u64 {
     u64::from(std::process::id())
 }
@@ -206,7 +212,7 @@ fn info_agrees_with_ss_field_by_field() {
         .unwrap();
     assert_eq!(client_row["tcp_info"]["recv_q"], 300);
     assert_eq!(client_row["tcp_info"]["bytes_received"], 300);
-    assert_eq!(pids_of(client_row), [me()]);
+    assert!(held_by_me(client_row), "{client_row}");
     drop((client, server));
 }
 
@@ -241,7 +247,8 @@ fn a_full_accept_backlog_shows_as_the_listeners_queues() {
     let column = |name: &str| headers.iter().position(|h| *h == name).unwrap();
     assert_eq!(cells[column("SEND-Q")], "3", "{text}");
     assert_eq!(cells[column("RECV-Q")], "3", "{text}");
-    assert_eq!(cells[column("PID")], me().to_string(), "{text}");
+    let pids: Vec<&str> = cells[column("PID")].split(',').collect();
+    assert!(pids.contains(&me().to_string().as_str()), "{text}");
 }
 
 #[test]
@@ -432,7 +439,7 @@ fn watch_json_reports_a_listener_coming_and_going() {
     assert_eq!(added["event"], "added", "{added}");
     assert_eq!(added["local_port"], later_port);
     assert_eq!(added["state"], "LISTEN");
-    assert_eq!(pids_of(&added), [me()]);
+    assert!(held_by_me(&added), "{added}");
     let time = added["time"].as_str().unwrap();
     assert!(humantime::parse_rfc3339(time).is_ok(), "{time}");
 
@@ -440,7 +447,10 @@ fn watch_json_reports_a_listener_coming_and_going() {
     let removed: Value = serde_json::from_str(&watcher.next_line()).unwrap();
     assert_eq!(removed["event"], "removed", "{removed}");
     assert_eq!(removed["local_port"], later_port);
-    assert_eq!(pids_of(&removed), [me()], "the - line says whose it was");
+    assert!(
+        held_by_me(&removed),
+        "the - line says whose it was: {removed}"
+    );
 
     assert_eq!(watcher.interrupt(), Some(130));
     drop(before);
@@ -467,7 +477,10 @@ fn watch_lines_carry_the_time_the_sign_and_the_owner() {
             ["tcp", "127.0.0.1", &port.to_string()],
             "{line}"
         );
-        assert_eq!(words[5], me().to_string(), "{line}");
+        assert!(
+            words[5].split(',').any(|pid| pid == me().to_string()),
+            "{line}"
+        );
         assert!(!line.contains('\x1b'), "no colour under NO_COLOR: {line}");
     }
     assert_eq!(watcher.interrupt(), Some(130));
@@ -503,6 +516,8 @@ fn watch_flags_are_checked() {
     for args in [
         &["ports", "--interval", "1s"][..],
         &["ports", "--watch", "--kill", "--yes"],
+        &["ports", "--watch", "--by", "port"],
+        &["ports", "-i", "--by", "remote"],
         &["ports", "--watch", "--interval", "soon"],
         &["ports", "--watch", "--interval", "0"],
         &["ports", "--watch", "--interval", "1ms"],
@@ -589,11 +604,31 @@ fn watch_with_all_and_state_reports_a_connection() {
     assert_eq!(added["state"], "ESTABLISHED");
     assert_eq!(added["local_port"], client_port);
     assert_eq!(remote_of(&added), Some(server));
-    assert_eq!(pids_of(&added), [me()]);
+    assert!(held_by_me(&added), "{added}");
 
     drop(client);
     let removed: Value = serde_json::from_str(&watcher.next_line()).unwrap();
     assert_eq!(removed["event"], "removed", "{removed}");
     assert_eq!(removed["local_port"], client_port);
+    assert_eq!(watcher.interrupt(), Some(130));
+}
+
+#[test]
+fn watch_with_remote_reports_who_connects_there() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = listener.local_addr().unwrap();
+    let watcher = Watcher::start(&[
+        "--json",
+        "--interval",
+        "200ms",
+        "-r",
+        &server.port().to_string(),
+    ]);
+    let client = TcpStream::connect(server).unwrap();
+    let added: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(added["event"], "added", "{added}");
+    assert_eq!(local_of(&added), client.local_addr().unwrap());
+    assert_eq!(remote_of(&added), Some(server));
+    assert!(held_by_me(&added), "{added}");
     assert_eq!(watcher.interrupt(), Some(130));
 }

@@ -12,6 +12,8 @@ needed=(
   lsof
   psmisc
   python3
+  dante-server
+  tinyproxy
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

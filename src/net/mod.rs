@@ -6,6 +6,7 @@ pub mod dial;
 pub mod duration;
 pub mod escape;
 pub mod port;
+pub mod proxy;
 pub mod relay;
 pub mod resolve;
 pub mod socket;
