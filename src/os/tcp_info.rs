@@ -6,6 +6,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::net::SocketState;
 use crate::os::socket_key::SocketKey;
 
 /// A TCP socket's internals. The JSON fields are the contract's `tcp_info` object.
@@ -30,14 +31,23 @@ pub struct TcpInfo {
     pub recv_q: u32,
 }
 
-/// The internals of every TCP socket of the given families that has them.
+/// The internals of every TCP socket of the given families in one of `states` (every state
+/// when empty) that has them.
 #[cfg(target_os = "linux")]
-pub fn tcp_info_by_socket(ipv4: bool, ipv6: bool) -> io::Result<HashMap<SocketKey, TcpInfo>> {
-    crate::os::linux::tcp_info::tcp_info_by_socket(ipv4, ipv6)
+pub fn tcp_info_by_socket(
+    ipv4: bool,
+    ipv6: bool,
+    states: &[SocketState],
+) -> io::Result<HashMap<SocketKey, TcpInfo>> {
+    crate::os::linux::tcp_info::tcp_info_by_socket(ipv4, ipv6, states)
 }
 
 /// The internals of every TCP socket: none known on this platform.
 #[cfg(not(target_os = "linux"))]
-pub fn tcp_info_by_socket(_ipv4: bool, _ipv6: bool) -> io::Result<HashMap<SocketKey, TcpInfo>> {
+pub fn tcp_info_by_socket(
+    _ipv4: bool,
+    _ipv6: bool,
+    _states: &[SocketState],
+) -> io::Result<HashMap<SocketKey, TcpInfo>> {
     Ok(HashMap::new())
 }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use super::Config;
 use super::rows::PortRow;
+use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::socket_key::SocketKey;
 use crate::os::sockets::SocketEntry;
@@ -28,7 +29,15 @@ pub fn load(config: &Config) -> anyhow::Result<Option<Infos>> {
     if !query.tcp {
         return Ok(Some(Infos::new()));
     }
-    tcp_info::tcp_info_by_socket(query.ipv4, query.ipv6)
+    // Only the states that can match: listeners unless -a, the --state ones if given.
+    let states: &[SocketState] = if !config.states.is_empty() {
+        &config.states
+    } else if config.all {
+        &[]
+    } else {
+        &[SocketState::Listen]
+    };
+    tcp_info::tcp_info_by_socket(query.ipv4, query.ipv6, states)
         .context("cannot read TCP socket details")
         .map(Some)
 }

@@ -14,13 +14,24 @@ use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, TCP_LI
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetResponse, StateFlags, nlas::Nla};
 
 use super::sock_diag::{self, DumpRequest};
+use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::socket_key::SocketKey;
 use crate::os::tcp_info::TcpInfo;
 
-/// The TCP internals of every TCP socket of the given families that has them (a TIME_WAIT
-/// socket has none), by socket identity.
-pub fn tcp_info_by_socket(ipv4: bool, ipv6: bool) -> io::Result<HashMap<SocketKey, TcpInfo>> {
+/// The TCP internals of every TCP socket of the given families in one of `states` (all of
+/// them when empty) that has them (a TIME_WAIT socket has none), by socket identity. The
+/// kernel filters on the states, so asking for listeners only is cheap on a busy host.
+pub fn tcp_info_by_socket(
+    ipv4: bool,
+    ipv6: bool,
+    states: &[SocketState],
+) -> io::Result<HashMap<SocketKey, TcpInfo>> {
+    let states = if states.is_empty() {
+        StateFlags::all()
+    } else {
+        states.iter().copied().map(state_flag).collect()
+    };
     let mut infos = HashMap::new();
     for (wanted, family) in [(ipv4, AF_INET), (ipv6, AF_INET6)] {
         if !wanted {
@@ -29,7 +40,7 @@ pub fn tcp_info_by_socket(ipv4: bool, ipv6: bool) -> io::Result<HashMap<SocketKe
         let request = DumpRequest {
             family,
             protocol: IPPROTO_TCP,
-            states: StateFlags::all(),
+            states,
             extensions: ExtensionFlags::INFO,
         };
         sock_diag::dump(request, |response| {
@@ -39,6 +50,24 @@ pub fn tcp_info_by_socket(ipv4: bool, ipv6: bool) -> io::Result<HashMap<SocketKe
         })?;
     }
     Ok(infos)
+}
+
+/// The kernel's bit for `state` (none for the UDP-only and unnamed states).
+fn state_flag(state: SocketState) -> StateFlags {
+    match state {
+        SocketState::Listen => StateFlags::LISTEN,
+        SocketState::Established => StateFlags::ESTABLISHED,
+        SocketState::SynSent => StateFlags::SYN_SENT,
+        SocketState::SynRecv => StateFlags::SYN_RECV,
+        SocketState::FinWait1 => StateFlags::FIN_WAIT1,
+        SocketState::FinWait2 => StateFlags::FIN_WAIT2,
+        SocketState::TimeWait => StateFlags::TIME_WAIT,
+        SocketState::Close => StateFlags::CLOSE,
+        SocketState::CloseWait => StateFlags::CLOSE_WAIT,
+        SocketState::LastAck => StateFlags::LAST_ACK,
+        SocketState::Closing => StateFlags::CLOSING,
+        SocketState::Unconn | SocketState::Unknown => StateFlags::empty(),
+    }
 }
 
 /// One socket's identity and internals, when the kernel sent its `tcp_info`.
@@ -152,7 +181,7 @@ mod tests {
         server.read_exact(&mut got).unwrap();
         server.write_all(&[9; 300]).unwrap();
 
-        let infos = tcp_info_by_socket(true, false).unwrap();
+        let infos = tcp_info_by_socket(true, false, &[]).unwrap();
         let find = |local: SocketAddr| {
             infos
                 .iter()
@@ -174,5 +203,13 @@ mod tests {
             .unwrap();
         assert_eq!(listening.recv_q, 0);
         assert!(listening.send_q > 0, "the backlog limit: {listening:?}");
+
+        let listeners = tcp_info_by_socket(true, false, &[SocketState::Listen]).unwrap();
+        assert!(listeners.keys().all(|key| key.remote.is_none()));
+        assert!(
+            listeners
+                .keys()
+                .any(|key| key.local == listener.local_addr().unwrap())
+        );
     }
 }
