@@ -632,3 +632,49 @@ fn watch_with_remote_reports_who_connects_there() {
     assert!(held_by_me(&added), "{added}");
     assert_eq!(watcher.interrupt(), Some(130));
 }
+
+#[test]
+fn watch_without_privileges_counts_the_hidden_owners() {
+    let test = "watch_without_privileges_counts_the_hidden_owners";
+    let as_nobody = || {
+        let mut command = StdCommand::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(sockx_path())
+            .env_clear()
+            .env("NO_COLOR", "1");
+        command
+    };
+    let runs = as_nobody()
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !common::is_root() || !runs {
+        return common::skip(test, "needs root and setpriv to run sockx as another user");
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut child = as_nobody()
+        .args(["ports", "--watch", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (send, first) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(stderr.lines().next().and_then(Result::ok));
+    });
+    let line = first
+        .recv_timeout(DEADLINE)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(
+        line.contains("1 socket has no known owner: its process belongs to another user"),
+        "{line}"
+    );
+}

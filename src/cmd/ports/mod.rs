@@ -183,14 +183,6 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .map(|(pid, info)| (pid, ProcessView::new(info)))
         .collect();
 
-    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
-        sockets
-            .iter()
-            .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
-            .count()
-    } else {
-        0
-    };
     let mut users = UserNames::default();
     let rows: Vec<PortRow> = sockets
         .iter()
@@ -212,20 +204,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 {
-        let (noun, owner, them) = if hidden == 1 {
-            ("socket has", "its process belongs to another user", "it")
-        } else {
-            (
-                "sockets have",
-                "their processes belong to other users",
-                "them",
-            )
-        };
-        notes::warn(format_args!(
-            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-        ));
-    }
+    warn_hidden_owners(&sockets, lookup);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
@@ -253,6 +232,33 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
+}
+
+/// Says how many of `sockets` have no known owner because their processes belong to other
+/// users (never as root, who sees every process).
+fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
+    if lookup.denied_processes == 0 || processes::is_privileged() {
+        return;
+    }
+    let hidden = sockets
+        .iter()
+        .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
+        .count();
+    if hidden == 0 {
+        return;
+    }
+    let (noun, owner, them) = if hidden == 1 {
+        ("socket has", "its process belongs to another user", "it")
+    } else {
+        (
+            "sockets have",
+            "their processes belong to other users",
+            "them",
+        )
+    };
+    notes::warn(format_args!(
+        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+    ));
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).

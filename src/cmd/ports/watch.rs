@@ -16,7 +16,7 @@ use anyhow::Context as _;
 
 use super::info::{self, Infos};
 use super::rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
-use super::{Config, sort_key};
+use super::{Config, sort_key, warn_hidden_owners};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::os::processes::{self, UserNames};
@@ -181,7 +181,7 @@ impl Watch<'_> {
             sockets.retain(|socket| socket.pids.contains(&pid));
         }
         // Every holder, also of a socket `--pid` holds: it may be shared with other processes.
-        sockets::attach_owners(&mut sockets, None);
+        let lookup = sockets::attach_owners(&mut sockets, None);
         let details: HashMap<u32, ProcessView> =
             processes::describe(&sockets::owner_pids(&sockets))
                 .into_iter()
@@ -213,6 +213,10 @@ impl Watch<'_> {
                 .write_rows(out, &headers, &rows, self.colors)?;
         }
         out.flush()?;
+        if time.is_none() {
+            // Said once, for the first listing; later lines show `-` for such owners too.
+            warn_hidden_owners(&sockets, lookup);
+        }
         Ok(rows.len())
     }
 
