@@ -356,7 +356,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -r -y -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --verbose --quiet --color --help --version"
+            opts="-t -u -a -r -y -i -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +391,10 @@ _sockx() {
                     return 0
                     ;;
                 --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
