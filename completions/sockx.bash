@@ -356,7 +356,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -r -y -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --verbose --quiet --color --help --version"
+            opts="-t -u -a -r -y -i -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +394,10 @@ _sockx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -406,7 +410,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__probe)
-            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
+            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --send --expect --http --http-status --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,6 +461,22 @@ _sockx() {
                     return 0
                     ;;
                 --payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --send)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

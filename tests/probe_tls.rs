@@ -617,6 +617,10 @@ fn tls_flags_are_checked_before_probing() {
         ),
         (&["--sni", "x", "127.0.0.1:1"], "--tls"),
         (&["--min-days", "3", "127.0.0.1:1"], "--tls"),
+        (
+            &["--tls", "--http", "127.0.0.1:1"],
+            "not run over --tls yet",
+        ),
     ] {
         let output = probe(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");

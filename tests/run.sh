@@ -14,6 +14,13 @@ needed=(
   python3
   dante-server
   tinyproxy
+  curl
+  nginx-light
+  redis-server
+  dnsmasq
+  chrony
+  snmpd
+  memcached
   openssl
   socat
 )

@@ -79,7 +79,7 @@ pub enum Command {
     Ports(PortsArgs),
 
     /// Is it open? Scan, wait for, or time TCP and UDP ports
-    Probe(ProbeArgs),
+    Probe(Box<ProbeArgs>),
 
     /// Print the completion script for a shell
     #[command(

@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
+use super::check::{self, Check};
 use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+use super::plan::HostEntry;
 use super::tls::ProbeTls;
+use super::udp_payloads;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use socket2::{Domain, Protocol, Type};
 use socket2::{SockRef, Socket};
@@ -28,19 +31,27 @@ pub const BANNER_MAX: usize = 1024;
 pub struct AttemptSpec {
     /// TCP or UDP.
     pub proto: Proto,
-    /// What to send in each UDP datagram.
-    pub payload: Vec<u8>,
+    /// What to send in each UDP datagram (`--payload`); without it, the port's service
+    /// request from [`udp_payloads`], or an empty datagram.
+    pub payload: Option<Vec<u8>>,
     /// Read a banner after a TCP connect.
     pub banner: bool,
+    /// The application check run on every open TCP port.
+    pub check: Option<Arc<Check>>,
     /// `--tls`: a handshake on every open TCP port.
     pub tls: Option<Arc<ProbeTls>>,
 }
 
 impl AttemptSpec {
-    /// Tells the TLS probe how the user named each host (SNI and the name verified).
-    pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a super::plan::HostEntry>) {
+    /// Tells the check how the user named each host (the HTTP `Host` header).
+    pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a HostEntry>) {
+        let hosts: Vec<&HostEntry> = hosts.into_iter().collect();
+        if let Some(check) = &mut self.check {
+            Arc::make_mut(check).learn_hosts(hosts.iter().copied());
+        }
+        // The TLS probe sends a name as SNI and verifies it.
         if let Some(tls) = &mut self.tls {
-            Arc::make_mut(tls).learn_hosts(hosts);
+            Arc::make_mut(tls).learn_hosts(hosts.iter().copied());
         }
     }
 }
@@ -73,6 +84,16 @@ pub enum Flight {
         began: Instant,
         /// The run's TLS settings.
         tls: Arc<ProbeTls>,
+    },
+    /// Connected; the application check is talking to the service.
+    Checking {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The check and how far it is.
+        check: Arc<Check>,
+        talk: check::Conversation,
     },
 }
 
@@ -205,7 +226,13 @@ fn start_udp(
     socket.connect(&addr.into())?;
     let mut socket = UdpSocket::from_std(socket.into());
     registry.register(&mut socket, token, Interest::READABLE)?;
-    if let Err(err) = socket.send(&spec.payload) {
+    let sent = match &spec.payload {
+        Some(payload) => socket.send(payload),
+        None => {
+            socket.send(&udp_payloads::for_port(addr.port()).map_or_else(Vec::new, |p| (p.build)()))
+        }
+    };
+    if let Err(err) = sent {
         return Ok(classify(&err, Proto::Udp, started));
     }
     Ok(Step::Waiting(Flight::Datagram(socket)))
@@ -265,6 +292,20 @@ pub fn advance(
             began,
             tls,
         } => super::tls::step(stream, rtt, handshake, began, tls, registry, token),
+        Flight::Checking {
+            mut stream,
+            rtt,
+            check,
+            mut talk,
+        } => match talk.step(&mut stream, &check, started.elapsed()) {
+            check::Turn::More => Step::Waiting(Flight::Checking {
+                stream,
+                rtt,
+                check,
+                talk,
+            }),
+            check::Turn::Done(result) => Step::Done(Outcome::checked(rtt, result, spec.banner)),
+        },
         Flight::Datagram(socket) => {
             let mut buf = [0u8; 1];
             match socket.recv(&mut buf) {
@@ -314,6 +355,9 @@ fn connected(
     if let Some(tls) = &spec.tls {
         return super::tls::start(stream, peer, rtt, tls, registry, token);
     }
+    if let Some(check) = &spec.check {
+        return start_check(stream, peer, rtt, check, spec, registry, token, started);
+    }
     if !spec.banner {
         return Step::Done(Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)));
     }
@@ -330,6 +374,38 @@ fn connected(
             stream,
             rtt,
             received,
+        }),
+    }
+}
+
+/// Connected with a check to run: send its request and read the reply as it comes.
+#[allow(clippy::too_many_arguments)]
+fn start_check(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    rtt: Duration,
+    check: &Arc<Check>,
+    spec: &AttemptSpec,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+) -> Step {
+    let mut talk = check.begin(peer);
+    let interest = if talk.wants_write() {
+        Interest::READABLE | Interest::WRITABLE
+    } else {
+        Interest::READABLE
+    };
+    if let Err(err) = registry.reregister(&mut stream, token, interest) {
+        return classify(&err, Proto::Tcp, started);
+    }
+    match talk.step(&mut stream, check, started.elapsed()) {
+        check::Turn::Done(result) => Step::Done(Outcome::checked(rtt, result, spec.banner)),
+        check::Turn::More => Step::Rearmed(Flight::Checking {
+            stream,
+            rtt,
+            check: check.clone(),
+            talk,
         }),
     }
 }
@@ -364,8 +440,8 @@ fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
     }
 }
 
-/// The outcome of an attempt whose banner phase ended (possibly by its deadline).
-pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
+/// The outcome of an attempt whose banner or check phase ended by its deadline.
+pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Option<Outcome> {
     match flight {
         Flight::ReadingBanner { rtt, received, .. } => Some(open_with_banner(*rtt, received)),
         Flight::Handshaking {
@@ -375,6 +451,13 @@ pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
             tls,
             ..
         } => Some(super::tls::timed_out(*rtt, handshake, *began, tls)),
+        Flight::Checking {
+            rtt, check, talk, ..
+        } => Some(Outcome::checked(
+            *rtt,
+            talk.timed_out(check, started.elapsed()),
+            banner,
+        )),
         _ => None,
     }
 }
@@ -411,8 +494,9 @@ mod tests {
     fn tcp() -> AttemptSpec {
         AttemptSpec {
             proto: Proto::Tcp,
-            payload: Vec::new(),
+            payload: None,
             banner: false,
+            check: None,
             tls: None,
         }
     }

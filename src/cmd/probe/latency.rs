@@ -129,11 +129,13 @@ pub fn run(
     }
 }
 
-/// What latency mode times: the connect, or with `--tls` the handshake.
-fn time_to_answer(outcome: &Outcome) -> Option<std::time::Duration> {
-    match &outcome.tls {
-        Some(tls) => Some(tls.elapsed),
-        None => outcome.rtt,
+/// What latency mode times: the connect, with `--tls` the handshake, or with a check the
+/// time to its verdict.
+fn time_to_answer(outcome: &Outcome) -> Option<Duration> {
+    match (&outcome.check, &outcome.tls) {
+        (Some(check), _) => Some(check.elapsed),
+        (None, Some(tls)) => Some(tls.elapsed),
+        (None, None) => outcome.rtt,
     }
 }
 
@@ -165,11 +167,10 @@ fn write_attempt(
     widths: [usize; 3],
 ) -> std::io::Result<()> {
     let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
+        .with_check(config.spec.check.as_deref(), outcome)
         .with_tls(config.spec.tls.is_some(), outcome);
     report.seq = Some(seq);
-    if outcome.tls.is_some() {
-        report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
-    }
+    report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
     if config.json {
         crate::output::json::write_line(out, &report)
     } else {

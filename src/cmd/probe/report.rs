@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::{Check, CheckJson, CheckKind};
+use super::http::HttpInfo;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::Record;
 use crate::net::format_duration;
@@ -33,6 +35,12 @@ pub struct PortReport {
     /// The service's first bytes, escaped; only with `--banner` (null when it said nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<Option<String>>,
+    /// The application check's verdict; only with a check (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Option<CheckJson>>,
+    /// The HTTP response head; only with `--http` (null when none came back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Option<HttpInfo>>,
     /// The TLS handshake's facts; only with `--tls` (null when the port is not open).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Option<crate::net::tls::TlsJson>>,
@@ -42,6 +50,9 @@ pub struct PortReport {
     /// `HOST:PORT` for people (not serialised).
     #[serde(skip)]
     pub endpoint: String,
+    /// The check's part of the text line (not serialised).
+    #[serde(skip)]
+    pub check_text: Option<String>,
     /// The TLS part of the text line (not serialised).
     #[serde(skip)]
     pub tls_text: Option<String>,
@@ -69,9 +80,12 @@ impl PortReport {
             reason: outcome.reason,
             rtt_ms: outcome.rtt.map(millis),
             banner: with_banner.then(|| outcome.banner.clone()),
-            tls: None,
+            check: None,
+            http: None,
             seq: None,
             endpoint,
+            check_text: None,
+            tls: None,
             tls_text: None,
         }
     }
@@ -82,6 +96,20 @@ impl PortReport {
             self.tls = Some(outcome.tls.as_ref().map(|tls| tls.json()));
             self.tls_text = outcome.tls.as_ref().map(|tls| tls.text());
         }
+        self
+    }
+
+    /// Adds the verdict of `check` (the run's check, if any) from `outcome`.
+    pub fn with_check(mut self, check: Option<&Check>, outcome: &Outcome) -> PortReport {
+        let Some(check) = check else {
+            return self;
+        };
+        let result = outcome.check.as_ref();
+        self.check = Some(result.map(|result| result.json()));
+        if matches!(check.kind, CheckKind::Http { .. }) {
+            self.http = Some(result.and_then(|result| result.http.clone()));
+        }
+        self.check_text = result.map(|result| result.text(crate::output::notes::is_verbose()));
         self
     }
 }
@@ -160,6 +188,10 @@ pub fn write_line(
     if let Some(tls) = &report.tls_text {
         line.push_str("  ");
         line.push_str(tls);
+    }
+    if let Some(check) = &report.check_text {
+        line.push_str("  ");
+        line.push_str(check);
     }
     if let Some(Some(banner)) = &report.banner {
         line.push_str("  ");

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::interrupt::Interrupt;
+use super::outcome::PortState;
 use super::plan::Plan;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_reports};
@@ -84,6 +85,15 @@ pub fn run(
     }
 
     let probed = records.len();
+    let passing = records
+        .iter()
+        .filter(|record| {
+            record
+                .result
+                .as_ref()
+                .is_some_and(|(_, outcome)| outcome.passes())
+        })
+        .count();
     let mut tally = Tally::default();
     let mut reports = Vec::new();
     for record in &records {
@@ -100,6 +110,7 @@ pub fn run(
                     config.spec.proto,
                     config.spec.banner,
                 )
+                .with_check(config.spec.check.as_deref(), outcome)
                 .with_tls(config.spec.tls.is_some(), outcome),
             );
         }
@@ -115,17 +126,13 @@ pub fn run(
         ));
     }
     if context.chatty() {
-        note(&tally.summary(hosts, started.elapsed()));
+        let mut summary = tally.summary(hosts, started.elapsed());
+        let failing = tally.count(PortState::Open).saturating_sub(passing);
+        if failing > 0 {
+            summary.push_str(&format!(" ({failing} failing the check)"));
+        }
+        note(&summary);
     }
-    let passing = records
-        .iter()
-        .filter(|record| {
-            record
-                .result
-                .as_ref()
-                .is_some_and(|(_, outcome)| outcome.passes())
-        })
-        .count();
     Ok(Status::from_answer(if config.any {
         passing > 0
     } else {

@@ -45,6 +45,7 @@ impl Awaited {
     }
 }
 
+/// Open, and its check (if any) holds.
 fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
     result.is_some_and(|(_, outcome)| outcome.passes())
 }
@@ -203,20 +204,33 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    let tls_problem = pending.iter().find_map(|item| {
-        item.resolved.iter().flatten().find_map(|(_, result)| {
-            let (_, outcome) = result.as_ref()?;
-            outcome.tls.as_ref()?.problem.clone()
-        })
-    });
     match pending
         .iter()
-        .find_map(|item| item.last_error.clone())
-        .or(tls_problem.map(|problem| format!("TLS: {problem}")))
+        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
     {
         Some(cause) => error.with_hint(cause),
         None => error,
     }
+}
+
+/// `HOST:PORT is open, but its check failed: DETAIL`, for an open port that was not ready.
+fn failed_check(item: &Awaited) -> Option<String> {
+    item.resolved.iter().flatten().find_map(|(host, result)| {
+        let (_, outcome) = result.as_ref()?;
+        if let Some(problem) = outcome.tls.as_ref().and_then(|tls| tls.problem.as_deref()) {
+            return Some(format!(
+                "{}:{} is open, but its TLS check failed: {problem}",
+                host.shown, item.port
+            ));
+        }
+        let check = outcome.check.as_ref().filter(|check| !check.ok)?;
+        Some(format!(
+            "{}:{} is open, but its check failed: {}",
+            host.shown,
+            item.port,
+            check.detail.as_deref().unwrap_or("?")
+        ))
+    })
 }
 
 /// Without a command, the open ports are the answer: print them as a scan would.
@@ -238,6 +252,7 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
                         config.spec.proto,
                         config.spec.banner,
                     )
+                    .with_check(config.spec.check.as_deref(), outcome)
                     .with_tls(config.spec.tls.is_some(), outcome),
                 );
             }
