@@ -618,7 +618,7 @@ fn tls_flags_are_checked_before_probing() {
         (&["--sni", "x", "127.0.0.1:1"], "--tls"),
         (&["--min-days", "3", "127.0.0.1:1"], "--tls"),
         (
-            &["--tls", "--http", "127.0.0.1:1"],
+            &["--tls", "127.0.0.1:1", "--http"],
             "not run over --tls yet",
         ),
     ] {
@@ -627,4 +627,35 @@ fn tls_flags_are_checked_before_probing() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
+    let Some(pki) = setup("wait_gives_up_on_a_certificate_that_never_verifies_and_says_why") else {
+        return;
+    };
+    let server = Server::start(&pki, "expired", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--wait",
+        "1s",
+        "--interval",
+        "200ms",
+        &server.addr(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("timed out after 1s waiting for"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is open, but its TLS check failed: certificate expired on 2021-01-01"),
+        "{stderr}"
+    );
+    // The same server passes as soon as the certificate is good enough.
+    let output = probe(&["--tls", "--insecure", "--wait", "5s", &server.addr()]);
+    assert!(output.status.success(), "{output:?}");
 }

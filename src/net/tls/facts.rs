@@ -61,10 +61,11 @@ impl CertFacts {
         })
     }
 
-    /// Whole days from `now` to the end of validity (negative once expired).
+    /// Whole days from `now` to the end of validity, counted toward zero: 29.9 days left is
+    /// 29, expired 1.5 days ago is -1.
     pub fn days_left(&self, now: SystemTime) -> i64 {
         let now = unix_seconds(now);
-        (self.not_after - now).div_euclid(86_400)
+        (self.not_after - now) / 86_400
     }
 
     /// Issued by itself (subject and issuer are the same name).
