@@ -659,3 +659,145 @@ fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
     let output = probe(&["--tls", "--insecure", "--wait", "5s", &server.addr()]);
     assert!(output.status.success(), "{output:?}");
 }
+
+/// A client certificate signed by the test CA, with its key in `form`: `pkcs8`, `pkcs1` (RSA)
+/// or `sec1` (EC). Returns the certificate's and the key's paths.
+fn client_cert(pki: &Pki, form: &str) -> (String, String) {
+    let d = pki.dir.path();
+    let key = format!("client-{form}.key");
+    match form {
+        "pkcs8" => openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                &key,
+            ],
+        ),
+        "pkcs1" => openssl(d, &["genrsa", "-traditional", "-out", &key, "2048"]),
+        _ => openssl(
+            d,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &key,
+            ],
+        ),
+    }
+    let first_line = std::fs::read_to_string(d.join(&key)).unwrap();
+    let expected = match form {
+        "pkcs8" => "-----BEGIN PRIVATE KEY-----",
+        "pkcs1" => "-----BEGIN RSA PRIVATE KEY-----",
+        _ => "-----BEGIN EC PRIVATE KEY-----",
+    };
+    assert!(first_line.starts_with(expected), "{form}: {first_line:.40}");
+    let csr = format!("client-{form}.csr");
+    let pem = format!("client-{form}.pem");
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=client",
+        ],
+    );
+    std::fs::write(d.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "30",
+            "-extfile",
+            "client.ext",
+        ],
+    );
+    (
+        pki.path(&pem).display().to_string(),
+        pki.path(&key).display().to_string(),
+    )
+}
+
+#[test]
+fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
+    let Some(pki) = setup("a_server_that_demands_a_client_certificate_gets_one_in_every_key_form")
+    else {
+        return;
+    };
+    for version in ["-tls1_3", "-tls1_2"] {
+        let server = Server::start(
+            &pki,
+            "leaf",
+            &[
+                version,
+                "-Verify",
+                "1",
+                "-verify_return_error",
+                "-CAfile",
+                &pki.ca(),
+            ],
+        );
+        for form in ["pkcs8", "pkcs1", "sec1"] {
+            let (cert, key) = client_cert(&pki, form);
+            let output = probe(&[
+                "--tls",
+                "--ca",
+                &pki.ca(),
+                "--cert",
+                &cert,
+                "--key",
+                &key,
+                &server.addr(),
+            ]);
+            assert!(output.status.success(), "{version} {form}: {output:?}");
+        }
+        // Without one, the probe says what the server wants.
+        let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr()]);
+        assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("the server requires a client certificate (alert "),
+            "{version}: {stdout}"
+        );
+        // One the server's CA did not sign is refused.
+        let output = probe(&[
+            "--tls",
+            "--ca",
+            &pki.ca(),
+            "--cert",
+            &pki.path("self.pem").display().to_string(),
+            "--key",
+            &pki.path("self.key").display().to_string(),
+            &server.addr(),
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("the server refused our client certificate (alert unknown_ca)"),
+            "{version}: {stdout}"
+        );
+    }
+}

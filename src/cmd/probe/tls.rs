@@ -254,7 +254,7 @@ pub fn step(
 
 /// The outcome of a handshake whose deadline passed.
 pub fn timed_out(rtt: Duration, handshake: &Handshake, began: Instant, tls: &ProbeTls) -> Outcome {
-    match done(rtt, tls, Err(handshake.timed_out()), began) {
+    match done(rtt, tls, handshake.deadline(), began) {
         Step::Done(outcome) => outcome,
         _ => Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)),
     }

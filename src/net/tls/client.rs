@@ -5,13 +5,15 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
 
 use super::handshake::Handshake;
 use super::pin::Fingerprint;
@@ -36,7 +38,7 @@ pub enum TrustSource {
 pub struct TlsClient {
     provider: Arc<CryptoProvider>,
     webpki: Arc<WebPkiServerVerifier>,
-    client_auth: Option<(Vec<CertificateDer<'static>>, Arc<PrivateKeyDer<'static>>)>,
+    client_key: Option<Arc<CertifiedKey>>,
     alpn: Vec<Vec<u8>>,
     sni: Option<ServerName<'static>>,
     insecure: bool,
@@ -72,11 +74,26 @@ impl TlsClient {
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|err| Error::usage(format!("cannot use the trusted roots: {err}")))?;
-        let client_auth = match (&args.cert, &args.key) {
-            (Some(cert), Some(key)) => Some((
-                certs_from_file(cert, "--cert")?,
-                Arc::new(key_from_file(key)?),
-            )),
+        let client_key = match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => {
+                let certs = certs_from_file(cert, "--cert")?;
+                let key = key_from_file(key)?;
+                let signing = provider
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|err| Error::usage(format!("--key: cannot use this key: {err}")))?;
+                let certified = CertifiedKey::new(certs, signing);
+                // Only a proven mismatch is refused: a certificate rustls cannot parse for
+                // the comparison (an X.509 v1 one, say) is still the server's to judge.
+                if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+                    certified.keys_match()
+                {
+                    return Err(Error::usage(
+                        "--key does not go with --cert: their public keys differ",
+                    ));
+                }
+                Some(Arc::new(certified))
+            }
             _ => None,
         };
         let sni = match &args.sni {
@@ -105,7 +122,7 @@ impl TlsClient {
         let client = TlsClient {
             provider,
             webpki,
-            client_auth,
+            client_key,
             alpn,
             sni,
             insecure: args.insecure,
@@ -113,9 +130,6 @@ impl TlsClient {
             policy,
             trust,
         };
-        // Refuse a client certificate and key that do not belong together now, not at the
-        // first connection.
-        client.config(Policy::Record)?;
         Ok(client)
     }
 
@@ -154,39 +168,67 @@ impl TlsClient {
             self.insecure,
             self.pin,
         ));
-        let mut config = self.config_with(verifier.clone())?;
+        let client_cert = Arc::new(ClientCert {
+            key: self.client_key.clone(),
+            asked: AtomicBool::new(false),
+        });
+        let mut config = self.config_with(verifier.clone(), client_cert.clone())?;
         config.alpn_protocols = self.alpn.clone();
         let conn = ClientConnection::new(Arc::new(config), name)
             .map_err(|err| Error::failure(format!("cannot start a TLS session: {err}")))?;
-        Ok(Handshake::new(conn, verifier))
-    }
-
-    fn config(&self, policy: Policy) -> Result<ClientConfig, Error> {
-        let verifier = Arc::new(RecordingVerifier::new(
-            self.webpki.clone(),
-            policy,
-            self.insecure,
-            self.pin,
-        ));
-        self.config_with(verifier)
+        // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
+        // after the handshake); a connection learns it from its first read.
+        let await_verdict = self.policy == Policy::Record;
+        Ok(Handshake::new(conn, verifier, client_cert, await_verdict))
     }
 
     /// A config per connection: the verifier records that connection's certificate, and no
     /// session is resumed (every probe is a full handshake, as `--count` means to time).
-    fn config_with(&self, verifier: Arc<RecordingVerifier>) -> Result<ClientConfig, Error> {
-        let builder = ClientConfig::builder_with_provider(self.provider.clone())
+    fn config_with(
+        &self,
+        verifier: Arc<RecordingVerifier>,
+        client_cert: Arc<ClientCert>,
+    ) -> Result<ClientConfig, Error> {
+        Ok(ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?
             .dangerous()
-            .with_custom_certificate_verifier(verifier);
-        match &self.client_auth {
-            Some((certs, key)) => builder
-                .with_client_auth_cert(certs.clone(), key.clone_key())
-                .map_err(|err| {
-                    Error::usage(format!("--cert/--key cannot be used together: {err}"))
-                }),
-            None => Ok(builder.with_no_client_auth()),
-        }
+            .with_custom_certificate_verifier(verifier)
+            .with_client_cert_resolver(client_cert))
+    }
+}
+
+/// The client certificate of one connection (if any), and whether the server asked for one.
+#[derive(Debug)]
+pub struct ClientCert {
+    key: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl ClientCert {
+    /// The server sent a CertificateRequest.
+    pub fn asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    /// A client certificate was there to send.
+    pub fn present(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+impl ResolvesClientCert for ClientCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
     }
 }
 

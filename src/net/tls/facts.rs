@@ -319,7 +319,7 @@ mod tests {
         };
         assert_eq!(cert.days_left(UNIX_EPOCH), 10);
         assert_eq!(
-            cert.days_left(UNIX_EPOCH + Duration::from_secs(11 * 86_400)),
+            cert.days_left(UNIX_EPOCH + Duration::from_secs(12 * 86_400)),
             -1
         );
         assert!(cert.is_self_signed());

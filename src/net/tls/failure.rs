@@ -327,13 +327,17 @@ fn alert_name(alert: AlertDescription) -> String {
         return format!("{alert:?}");
     };
     let mut snake = String::new();
-    for (index, ch) in name.chars().enumerate() {
+    let mut previous_upper = true;
+    for ch in name.chars() {
         if ch.is_ascii_uppercase() {
-            if index > 0 {
+            // `UnknownCA` is `unknown_ca`: a run of capitals is one word.
+            if !previous_upper {
                 snake.push('_');
             }
+            previous_upper = true;
             snake.push(ch.to_ascii_lowercase());
         } else {
+            previous_upper = false;
             snake.push(ch);
         }
     }
@@ -373,6 +377,7 @@ mod tests {
             alert_name(AlertDescription::HandshakeFailure),
             "handshake_failure"
         );
+        assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
         let failure = classify(
             &Error::AlertReceived(AlertDescription::ProtocolVersion),
             None,

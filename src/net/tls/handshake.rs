@@ -8,9 +8,29 @@ use std::sync::Arc;
 
 use rustls::{ClientConnection, StreamOwned};
 
+use super::client::ClientCert;
 use super::facts::{CertFacts, TlsFacts};
 use super::failure::{self, TlsFailure, certificate_problem};
 use super::verify::RecordingVerifier;
+
+/// An alert a server sends about the client's certificate (or its absence).
+fn is_client_cert_alert(failure: &TlsFailure) -> bool {
+    [
+        "alert certificate_required",
+        "alert bad_certificate",
+        "alert unknown_ca",
+        "alert certificate_unknown",
+        "alert unsupported_certificate",
+        "alert certificate_expired",
+        "alert certificate_revoked",
+        "alert access_denied",
+        "alert illegal_parameter",
+        "alert decrypt_error",
+        "alert handshake_failure",
+    ]
+    .iter()
+    .any(|alert| failure.reason.contains(alert))
+}
 
 /// How many of the peer's first bytes are kept to recognise a plaintext answer.
 const FIRST_BYTES: usize = 256;
@@ -23,6 +43,12 @@ pub struct Handshake {
     first_bytes: Vec<u8>,
     /// The peer answered in plaintext: read the rest of its first line, to quote it.
     plaintext: bool,
+    client_cert: Arc<ClientCert>,
+    /// After a TLS 1.3 handshake in which the server asked for a client certificate, wait for
+    /// its next record: a session ticket (accepted) or an alert (refused).
+    await_verdict: bool,
+    /// The handshake is done; waiting for that record.
+    settling: bool,
 }
 
 /// Where a handshake stands after [`Handshake::step`].
@@ -38,12 +64,20 @@ pub enum Progress {
 }
 
 impl Handshake {
-    pub(super) fn new(conn: ClientConnection, verifier: Arc<RecordingVerifier>) -> Handshake {
+    pub(super) fn new(
+        conn: ClientConnection,
+        verifier: Arc<RecordingVerifier>,
+        client_cert: Arc<ClientCert>,
+        await_verdict: bool,
+    ) -> Handshake {
         Handshake {
             conn,
             verifier,
             first_bytes: Vec::new(),
             plaintext: false,
+            client_cert,
+            await_verdict,
+            settling: false,
         }
     }
 
@@ -63,10 +97,19 @@ impl Handshake {
                     }
                 }
             }
-            if !self.plaintext && !self.conn.is_handshaking() {
-                return Progress::Done(Ok(self.facts()));
+            if !self.plaintext && !self.settling && !self.conn.is_handshaking() {
+                let tls13 = self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+                if !(self.await_verdict && tls13 && self.client_cert.asked()) {
+                    return Progress::Done(Ok(self.facts()));
+                }
+                self.settling = true;
             }
             let n = match io.read(&mut buf) {
+                Ok(0) if self.settling => {
+                    return Progress::Done(Err(
+                        self.refused_client_cert("it closed the connection after the handshake")
+                    ));
+                }
                 Ok(0) => return Progress::Done(Err(failure::closed_early(&self.first_bytes))),
                 Ok(n) => n,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
@@ -108,11 +151,20 @@ impl Handshake {
                     }
                     break;
                 }
-                if let Err(failure) = processed {
+                if let Err(mut failure) = processed {
+                    if self.client_cert.asked() && is_client_cert_alert(&failure) {
+                        let alert = failure.reason.split("alert ").nth(1).unwrap_or_default();
+                        let alert = alert.split(')').next().unwrap_or_default();
+                        failure = self.refused_client_cert(&format!("alert {alert}"));
+                    }
                     // Tell the peer why (the alert rustls queued), best effort.
                     let _ = self.conn.write_tls(io);
                     return Progress::Done(Err(failure));
                 }
+            }
+            if self.settling {
+                // The server's next record after the handshake, and no alert: accepted.
+                return Progress::Done(Ok(self.facts()));
             }
         }
     }
@@ -128,9 +180,38 @@ impl Handshake {
         }
     }
 
+    /// What a handshake whose deadline passed comes to: a failure, unless it was complete
+    /// and only the server's word on the client certificate was awaited (silence: accepted).
+    pub fn deadline(&self) -> Result<TlsFacts, TlsFailure> {
+        if self.settling {
+            return Ok(self.facts());
+        }
+        Err(self.timed_out())
+    }
+
     /// The failure to report when the handshake's deadline passed.
     pub fn timed_out(&self) -> TlsFailure {
         failure::timed_out(&self.first_bytes)
+    }
+
+    /// The server asked for a client certificate and then ended the connection (`cause`).
+    fn refused_client_cert(&self, cause: &str) -> TlsFailure {
+        let (reason, hint) = if self.client_cert.present() {
+            (
+                format!("the server refused our client certificate ({cause})"),
+                Some("check that --cert is signed by a CA the server trusts".to_string()),
+            )
+        } else {
+            (
+                format!("the server requires a client certificate ({cause})"),
+                Some("pass --cert FILE --key FILE".to_string()),
+            )
+        };
+        TlsFailure {
+            reason,
+            hint,
+            cert: None,
+        }
     }
 
     /// Runs the handshake to its end on a blocking stream and keeps the session on it: the
