@@ -211,7 +211,9 @@ fn socket_fds(pid: u32) -> Vec<String> {
 
 #[test]
 fn keep_open_serves_200_concurrent_clients_without_interleaving() {
-    let server = Server::start(&["-k", "127.0.0.1:0"]);
+    let mut server = Server::start(&["-k", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     const CLIENTS: usize = 200;
     let barrier = Arc::new(Barrier::new(CLIENTS));
     let message = |i: usize| -> Vec<u8> {
@@ -278,6 +280,8 @@ fn keep_open_broadcasts_stdin_and_half_closes_at_its_end() {
 #[test]
 fn a_client_that_resets_does_not_take_the_listener_down() {
     let mut server = Server::start(&["-k", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     let rude = server.connect();
     let mut rude_writer = &rude;
     rude_writer.write_all(b"partial ").unwrap();
@@ -495,7 +499,9 @@ fn exec_that_cannot_start_is_one_error_line() {
 
 #[test]
 fn max_conns_closes_the_rest_at_once() {
-    let server = Server::start(&["-k", "-v", "-m", "1", "127.0.0.1:0"]);
+    let mut server = Server::start(&["-k", "-v", "-m", "1", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     let mut first = server.connect();
     server.wait_stderr("the first connection", |log| {
         log.contains("connection from")

@@ -11,6 +11,8 @@ needed=(
   nftables
   lsof
   psmisc
+  netcat-openbsd
+  socat
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

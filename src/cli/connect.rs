@@ -37,6 +37,10 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub no_shutdown: bool,
 
+    /// Never read stdin: only print what the peer sends; the session ends when the peer is done
+    #[arg(long, conflicts_with = "send")]
+    pub recv_only: bool,
+
     /// UDP instead of TCP
     #[arg(short, long)]
     pub udp: bool,

@@ -20,6 +20,10 @@ pub struct ListenArgs {
     #[arg(short, long)]
     pub keep_open: bool,
 
+    /// Never read stdin: only print what the peer sends; the session ends when the peer is done
+    #[arg(long)]
+    pub recv_only: bool,
+
     /// Send every byte back to its sender
     #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]
     pub echo: bool,

@@ -8,6 +8,10 @@ pub mod linux;
 pub mod processes;
 #[cfg(unix)]
 pub mod rlimit;
+#[cfg(unix)]
+pub mod send_queue;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+#[cfg(unix)]
+pub mod stdio;

@@ -13,6 +13,7 @@ mod hub;
 mod keep_open;
 mod server;
 mod single;
+mod stall;
 mod traffic;
 mod udp;
 
