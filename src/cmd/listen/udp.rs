@@ -58,7 +58,7 @@ impl LastPeer {
 pub fn run(socket: UdpSocket, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
     let socket = Arc::new(socket);
     let last_peer = Arc::new(LastPeer::default());
-    if !args.echo {
+    if !args.echo && !args.recv_only {
         let socket = Arc::clone(&socket);
         let last_peer = Arc::clone(&last_peer);
         let (crlf, hex) = (args.crlf, args.hex);
