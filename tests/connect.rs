@@ -504,6 +504,28 @@ fn idle_timeout_ends_a_silent_session() {
 }
 
 #[test]
+fn idle_timeout_ends_a_session_that_waits_for_stdin() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"done\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    // The peer's direction is over and stdin stays open and silent: -i still ends it.
+    let mut sockx = connect(&["-v", "-i", "300ms", &addr]);
+    let stdin = sockx.stdin.take();
+    let done = sockx.finish(LIMIT);
+    drop(stdin);
+    peer.join().unwrap();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(done.stdout, b"done\n");
+    assert!(done.stderr.contains(" idle timeout: "), "{}", done.stderr);
+}
+
+#[test]
 fn verbose_reports_on_stderr_only() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
