@@ -13,6 +13,9 @@ needed=(
   psmisc
   netcat-openbsd
   socat
+  python3
+  dante-server
+  tinyproxy
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

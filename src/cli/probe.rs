@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{PortSpec, parse_duration};
+use crate::net::{PortSpec, parse_duration, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
@@ -21,7 +21,7 @@ pub struct ProbeArgs {
     pub ports: Option<PortSpec>,
 
     /// Timeout per attempt
-    #[arg(short, long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    #[arg(short, long, value_name = "DUR", value_parser = parse_timeout, default_value = "1s")]
     pub timeout: Duration,
 
     /// Extra attempts after a timeout (a refusal is final). Within one attempt the kernel
@@ -55,7 +55,7 @@ pub struct ProbeArgs {
     pub wait: Option<Duration>,
 
     /// Time between rounds [default: 250ms with --wait, 1s with --count]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub interval: Option<Duration>,
 
     /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary

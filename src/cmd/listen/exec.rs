@@ -23,6 +23,7 @@ use super::server::{self, Gate, Peer, Slot, say};
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::output::escape::quote_arg;
 
 /// The command to run for each connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,11 @@ impl Program {
     pub fn from_args(args: &ListenArgs) -> Result<Option<Program>, Error> {
         if let Some(line) = &args.exec {
             let argv = shlex::split(line).ok_or_else(|| {
-                Error::usage(format!("cannot split --exec '{line}' into words"))
-                    .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
+                Error::usage(format!(
+                    "cannot split --exec '{}' into words",
+                    quote_arg(line)
+                ))
+                .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
             })?;
             if argv.is_empty() {
                 return Err(Error::usage("--exec needs a command"));
@@ -75,10 +79,11 @@ impl Program {
         if found {
             Ok(())
         } else {
-            Err(
-                Error::failure(format!("cannot run '{name}': command not found"))
-                    .with_hint("give the full path, or use --sh-exec for shell syntax"),
-            )
+            Err(Error::failure(format!(
+                "cannot run '{}': command not found",
+                quote_arg(name)
+            ))
+            .with_hint("give the full path, or use --sh-exec for shell syntax"))
         }
     }
 
@@ -149,12 +154,13 @@ async fn serve(
     let mut child = match program.spawn(stream, &peer) {
         Ok(child) => child,
         Err(err) if is_permanent(&err) => {
-            return Err(Error::failure(format!("cannot run '{}': {err}", program.name())).into());
+            let name = quote_arg(program.name());
+            return Err(Error::failure(format!("cannot run '{name}': {err}")).into());
         }
         Err(err) => {
             crate::output::notes::warn(format_args!(
                 "cannot run '{}' for {}: {err}",
-                program.name(),
+                quote_arg(program.name()),
                 peer.remote
             ));
             return Ok(Status::Negative);

@@ -18,7 +18,9 @@ use super::plan::{HostEntry, Plan, Record, resolve_hosts};
 use super::report::{PortReport, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
+use crate::output::escape::quote_arg;
 
 /// A resolved host and its last outcome.
 type HostResult = (Arc<HostEntry>, Option<(SocketAddr, Outcome)>);
@@ -57,7 +59,7 @@ pub fn run(
     command: &[String],
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let deadline = started + limit;
+    let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
         .targets
         .iter()
@@ -245,7 +247,7 @@ fn run_command(command: &[String]) -> anyhow::Result<Status> {
             };
             Err(Error {
                 status: Status::Child(code),
-                message: format!("cannot run '{program}': {err}"),
+                message: format!("cannot run '{}': {err}", quote_arg(program)),
                 hint: None,
             }
             .into())
