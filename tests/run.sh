@@ -16,6 +16,7 @@ needed=(
   python3
   dante-server
   tinyproxy
+  curl
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
