@@ -19,7 +19,7 @@ use crate::os::send_queue::unsent_bytes;
 pub use super::hub::SLOW_CLIENT_GRACE;
 
 /// How often a client's progress is looked at.
-const CHECK_EVERY: Duration = Duration::from_millis(250);
+const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 /// What one client's write side has done so far (atomics, so the task stays `Send`).
 #[derive(Debug, Default)]
@@ -46,10 +46,16 @@ impl SendProgress {
         let mut since = Instant::now();
         loop {
             tokio::time::sleep(CHECK_EVERY).await;
-            // An unreadable queue counts as empty: only sockx's own pending chunk is judged.
-            let unsent = unsent_bytes(socket).unwrap_or(0) as u64;
+            let written = self.written.load(Ordering::Relaxed);
+            // Nothing written yet (most clients of a quiet stdin): no system call. An
+            // unreadable queue counts as empty: only sockx's own pending chunk is judged.
+            let unsent = if written == 0 {
+                0
+            } else {
+                unsent_bytes(socket).unwrap_or(0) as u64
+            };
             let pending = unsent > 0 || self.writing.load(Ordering::Relaxed);
-            let taken = self.written.load(Ordering::Relaxed).saturating_sub(unsent);
+            let taken = written.saturating_sub(unsent);
             if !pending || taken != last_taken {
                 last_taken = taken;
                 since = Instant::now();
