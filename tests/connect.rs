@@ -240,17 +240,28 @@ fn nc_listener_gets_every_chunk_of_a_slow_pipe() {
             "nc is not installed",
         );
     }
-    // OpenBSD nc with stdin /dev/null and -N sends its FIN at once, then prints what it gets.
-    let port = free_port();
-    let nc = std::process::Command::new("nc")
-        .args(["-N", "-l", "127.0.0.1", &port.to_string()])
+    // OpenBSD nc with stdin /dev/null and -N sends its FIN at once, then prints what it gets;
+    // with -v it names the port it picked: `Listening on localhost PORT`.
+    let mut nc = std::process::Command::new("nc")
+        .args(["-v", "-N", "-l", "127.0.0.1", "0"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut announce = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(nc.stderr.take().unwrap()),
+        &mut announce,
+    )
+    .unwrap();
     let mut nc = Peer { child: nc };
-    let mut sockx = connect(&["--retry", "20s", &format!("127.0.0.1:{port}")]);
+    let port: u16 = announce
+        .split_whitespace()
+        .last()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("nc said {announce:?}"));
+    let mut sockx = connect(&[&format!("127.0.0.1:{port}")]);
     let feeder = feed_slowly(sockx.stdin.take().unwrap(), 5, Duration::from_millis(200));
     let done = sockx.finish(LIMIT);
     feeder.join().unwrap();
