@@ -17,6 +17,12 @@ needed=(
   dante-server
   tinyproxy
   curl
+  nginx-light
+  redis-server
+  dnsmasq
+  chrony
+  snmpd
+  memcached
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
