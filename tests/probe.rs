@@ -141,8 +141,29 @@ fn banner_is_read_and_escaped() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // The JSON string holds the text itself (the encoder escapes it once), not the
+    // terminal's escaped form.
     let rows = json_lines(&output);
-    assert_eq!(rows[0]["banner"], "SSH-2.0-test\\r\\n\\x00");
+    assert_eq!(rows[0]["banner"], "SSH-2.0-test\r\n\0");
+    assert!(
+        text(&output.stdout).contains(r#""banner":"SSH-2.0-test\r\n\u0000""#),
+        "{}",
+        text(&output.stdout)
+    );
+    server.join().unwrap();
+
+    // The text line shows it escaped.
+    let (second, port) = crate::listener();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = second.accept().unwrap();
+        stream.write_all(b"SSH-2.0-test\r\n\x1b").unwrap();
+        thread::sleep(Duration::from_millis(500));
+    });
+    sockx()
+        .args(["probe", "--banner", &format!("127.0.0.1:{port}")])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("SSH-2.0-test\\r\\n\\x1b\n"));
     server.join().unwrap();
 }
 
@@ -290,9 +311,49 @@ fn wait_deadline_names_the_target() {
         ));
 }
 
+/// `/etc/netns/NAME/resolv.conf` for a test's namespace (`ip netns exec` bind-mounts it over
+/// `/etc/resolv.conf`), removed when dropped.
+struct NetnsResolver {
+    dir: std::path::PathBuf,
+}
+
+impl NetnsResolver {
+    /// Points the namespace's resolver at 127.0.0.1 inside it, where nothing answers: a name
+    /// lookup fails at once and no query leaves the machine.
+    fn loopback_only(netns: &Netns) -> std::io::Result<NetnsResolver> {
+        let dir = std::path::Path::new("/etc/netns").join(&netns.name);
+        std::fs::create_dir_all(&dir)?;
+        let resolver = NetnsResolver { dir };
+        std::fs::write(
+            resolver.dir.join("resolv.conf"),
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+        )?;
+        Ok(resolver)
+    }
+}
+
+impl Drop for NetnsResolver {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        // The parent goes too when no other test's namespace uses it.
+        let _ = std::fs::remove_dir("/etc/netns");
+    }
+}
+
 #[test]
 fn wait_retries_names_that_do_not_resolve() {
-    sockx()
+    const NAME: &str = "wait_retries_names_that_do_not_resolve";
+    // The lookup runs in a namespace whose resolver is its own loopback: never the system's.
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(reason) => return skip(NAME, &reason),
+    };
+    let _resolver = match NetnsResolver::loopback_only(&netns) {
+        Ok(resolver) => resolver,
+        Err(err) => return skip(NAME, &format!("cannot write /etc/netns: {err}")),
+    };
+    netns
+        .sockx()
         .args(["probe", "--wait", "600ms", "no-such-host.invalid:80"])
         .timeout(Duration::from_secs(30))
         .assert()
@@ -301,6 +362,58 @@ fn wait_retries_names_that_do_not_resolve() {
             "timed out after 600ms waiting for no-such-host.invalid:80",
         ))
         .stderr(predicate::str::contains("hint: cannot resolve"));
+}
+
+#[test]
+fn verbose_wait_says_what_each_round_found() {
+    let port = closed_port();
+    let output = sockx()
+        .args([
+            "probe",
+            "-v",
+            "--wait",
+            "500ms",
+            "--interval",
+            "100ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let rounds: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("round "))
+        .collect();
+    assert!(rounds.len() >= 2, "{stderr}");
+    assert!(
+        rounds[0].starts_with("round 1 after ")
+            && rounds[0].ends_with(&format!(": 127.0.0.1:{port} closed (conn-refused)")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_command_is_said_before_waiting() {
+    // The old behaviour waited the whole 60 s first, then failed with the OS's text.
+    let port = closed_port();
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "60s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "sockx-no-such-program",
+        ])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(127)
+        .stderr(
+            "sockx: error: cannot run 'sockx-no-such-program': command not found\n\
+             hint: give the full path, or use -- sh -c '…' for shell syntax\n",
+        );
 }
 
 #[test]
@@ -443,6 +556,45 @@ fn ctrl_c_ends_count_zero_with_a_summary() {
     );
     assert!(stdout.contains(" sent, "), "{stdout}");
     assert!(stdout.contains("0% loss"), "{stdout}");
+}
+
+/// Ctrl-C on a scan prints the open ports found so far and the summary, then exits 130.
+#[test]
+fn ctrl_c_on_a_scan_keeps_what_was_found() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let (listener, port) = listener();
+    // One probe at a time: the open port first, then every port of eight loopback addresses.
+    let child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "-c",
+            "1",
+            &format!("127.0.0.1:{port}"),
+            "127.0.0.0/29",
+            "-p",
+            "all",
+        ])
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The probe of the open port has connected once the listener accepts it.
+    let _ = listener.accept().unwrap();
+    thread::sleep(Duration::from_millis(300));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with(&format!("127.0.0.1:{port}  open  syn-ack")),
+        "{stdout}"
+    );
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains(" on 9 hosts in "), "{stderr}");
+    assert!(last.contains("; interrupted, "), "{stderr}");
 }
 
 #[test]
@@ -595,6 +747,113 @@ fn malformed_input_exits_two() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
     }
+}
+
+/// A probe of a one-shot `sockx listen` closes with a FIN: the listener sees an ordinary end
+/// and exits 0 (a reset made it fail with "reset by peer"). Scan, `--wait` and `--count`.
+#[test]
+fn small_probes_close_with_a_fin() {
+    for mode in [&[][..], &["--wait", "5s"], &["--count", "1"]] {
+        let mut listen = common::relay::start_listen(&["127.0.0.1:0"]);
+        drop(listen.running.stdin.take());
+        sockx()
+            .arg("probe")
+            .args(mode)
+            .arg(format!("127.0.0.1:{}", listen.port))
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success();
+        let finished = listen.running.finish(Duration::from_secs(10));
+        assert_eq!(finished.code(), 0, "{mode:?}: {}", finished.stderr);
+    }
+}
+
+#[test]
+fn a_udp_payload_over_65507_bytes_is_invalid_input() {
+    let port = closed_port();
+    let target = format!("127.0.0.1:{port}");
+    sockx()
+        .args(["probe", "-u", &target, "--payload", &"x".repeat(65_508)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "sockx: error: --payload is 65508 bytes",
+        ));
+    // The largest datagram is sent (and the closed port says so).
+    sockx()
+        .args(["probe", "-u", &target, "--payload", &"x".repeat(65_507)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("closed"));
+}
+
+/// With no free local port (`ip_local_port_range` used up in a namespace), a probe says so
+/// (`no-local-port`) within its timeout, and `--wait` and `--count` keep their pace; before,
+/// every probe spent 5 s backing off, then said `filtered error`.
+#[test]
+fn no_free_local_port_is_said_within_every_deadline() {
+    const NAME: &str = "no_free_local_port_is_said_within_every_deadline";
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(reason) => return skip(NAME, &reason),
+    };
+    let range = netns
+        .command("sysctl")
+        .args(["-qw", "net.ipv4.ip_local_port_range=40000 40001"])
+        .status();
+    if !range.is_ok_and(|status| status.success()) {
+        return skip(NAME, "cannot set ip_local_port_range in the namespace");
+    }
+    // Two listeners hold both local ports; the probed port is one of them (open).
+    let Some(mut holder) = listeners_in(&netns, &[40000, 40001]) else {
+        return skip(NAME, "python3 listeners failed");
+    };
+    let target = "127.0.0.1:40000";
+    let timed = |args: &[&str]| {
+        let begun = std::time::Instant::now();
+        let output = netns
+            .sockx()
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (output, begun.elapsed())
+    };
+    let (scan, took) = timed(&["probe", "--json", "-t", "300ms", target]);
+    assert_eq!(scan.status.code(), Some(1), "{}", text(&scan.stderr));
+    let rows = json_lines(&scan);
+    assert_eq!(rows[0]["reason"], "no-local-port", "{rows:?}");
+    assert!(took < Duration::from_secs(4), "a 300ms probe took {took:?}");
+
+    let (wait, took) = timed(&["probe", "--wait", "1s", "-t", "200ms", target]);
+    assert_eq!(wait.status.code(), Some(1));
+    assert!(
+        text(&wait.stderr).contains("hint: no free local port"),
+        "{}",
+        text(&wait.stderr)
+    );
+    assert!(took < Duration::from_secs(4), "--wait 1s took {took:?}");
+
+    let (count, took) = timed(&[
+        "probe",
+        "--count",
+        "3",
+        "-t",
+        "300ms",
+        "--interval",
+        "300ms",
+        target,
+    ]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(count.status.code(), Some(1));
+    assert_eq!(
+        text(&count.stdout).matches("no-local-port").count(),
+        3,
+        "{}",
+        text(&count.stdout)
+    );
+    assert!(took < Duration::from_secs(5), "--count 3 took {took:?}");
 }
 
 /// Starts a python listener holding `ports` inside `netns`; returns the child once ready.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
-use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+use super::outcome::{Outcome, PortState, Reason, is_self_connect, shortage_reason};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use socket2::{Domain, Protocol, Type};
 use socket2::{SockRef, Socket};
@@ -30,6 +30,9 @@ pub struct AttemptSpec {
     pub payload: Vec<u8>,
     /// Read a banner after a TCP connect.
     pub banner: bool,
+    /// Close connections with a reset (SO_LINGER 0) rather than a FIN: for large scans,
+    /// which must leave no TIME_WAIT behind; a handful of probes closes politely.
+    pub reset_on_close: bool,
 }
 
 /// A socket with an attempt in progress.
@@ -61,8 +64,9 @@ pub enum Step {
     Done(Outcome),
     /// The socket connected to itself (loopback, ephemeral port): probe again.
     SelfConnect,
-    /// This host ran out of sockets, buffers or ports: back off and probe again.
-    Shortage,
+    /// This host ran out of sockets, buffers or ports (which one: the reason): back off and
+    /// probe again.
+    Shortage(Reason),
 }
 
 /// Starts an attempt on `addr`, registering its socket under `token`.
@@ -270,8 +274,12 @@ fn connected(
         }
         Err(err) => return classify(&err, Proto::Tcp, started),
     };
-    // SO_LINGER 0: closing sends a reset, so a scan leaves no TIME_WAIT behind.
-    let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    // SO_LINGER 0: closing sends a reset, so a large scan leaves no TIME_WAIT behind. A few
+    // probes close with a FIN, so that the service sees an ordinary end (a one-shot
+    // `sockx listen` exits 0, a daemon logs no reset).
+    if spec.reset_on_close {
+        let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    }
     if stream
         .local_addr()
         .is_ok_and(|local| is_self_connect(local, peer))
@@ -338,7 +346,7 @@ pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
 
 fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
     Outcome {
-        banner: (!received.is_empty()).then(|| crate::output::escape::escape_bytes(received)),
+        banner: (!received.is_empty()).then(|| received.to_vec()),
         ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
     }
 }
@@ -346,7 +354,7 @@ fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
 fn classify(err: &io::Error, proto: Proto, started: Instant) -> Step {
     match Outcome::from_error(err, proto == Proto::Udp, started.elapsed()) {
         Some(outcome) => Step::Done(outcome),
-        None => Step::Shortage,
+        None => Step::Shortage(shortage_reason(err).unwrap_or(Reason::Error)),
     }
 }
 
@@ -370,6 +378,7 @@ mod tests {
             proto: Proto::Tcp,
             payload: Vec::new(),
             banner: false,
+            reset_on_close: true,
         }
     }
 

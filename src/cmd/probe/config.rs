@@ -15,6 +15,9 @@ use crate::net::{Host, HostSpec, PortSpec, Target};
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
 pub const MAX_PROBES: u64 = 1 << 20;
 
+/// The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers).
+pub const MAX_UDP_PAYLOAD: usize = 65_507;
+
 /// Most probes in flight at once by default, however high the open-file limit.
 pub const MAX_DEFAULT_CONCURRENCY: usize = 5000;
 
@@ -127,6 +130,12 @@ impl ProbeConfig {
             }
             None => Vec::new(),
         };
+        if payload.len() > MAX_UDP_PAYLOAD {
+            return Err(Error::usage(format!(
+                "--payload is {} bytes; a UDP datagram holds at most {MAX_UDP_PAYLOAD}",
+                payload.len()
+            )));
+        }
         let filter = match &args.state {
             Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
             None => StateFilter::Auto,
@@ -150,6 +159,7 @@ impl ProbeConfig {
                 proto,
                 payload,
                 banner: args.banner,
+                reset_on_close: false,
             },
             timeout: args.timeout,
             retries: args.retries,

@@ -1,13 +1,15 @@
 //! The probing engine: a sliding window of non-blocking attempts over one poller (epoll on
 //! Linux, through mio). As soon as one attempt ends, the next one starts, so the window stays
-//! full; an attempt that finds this host short of sockets is retried later with a smaller
-//! window, never reported as a port state.
+//! full; an attempt that finds this host short of sockets, descriptors or local ports is
+//! retried later with a smaller window. When nothing of ours is in flight to free one, the
+//! shortage has its own deadline (the attempt's timeout), and then it is the reason reported
+//! (`no-local-port`, …), never a guess at the port's state.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
@@ -52,10 +54,10 @@ pub enum Finish {
 
 /// A self-connect is retried this many times before the port is reported closed.
 const SELF_CONNECT_TRIES: u8 = 3;
-/// A job that keeps meeting a resource shortage gives up after this many tries.
-const SHORTAGE_TRIES: u16 = 500;
-/// Pause after a shortage with nothing in flight (nothing will free a socket by itself).
+/// Pause after a shortage with nothing in flight (nothing of ours will free a socket).
 const SHORTAGE_PAUSE: Duration = Duration::from_millis(10);
+/// How often an engine tells a [`Watch`] where it stands.
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Most attempts started between two looks at the poller, so that answers are read (and
 /// timed) promptly while a long run of instantly refused ports is being launched.
 const LAUNCH_BURST: usize = 64;
@@ -68,7 +70,8 @@ struct Queued {
     job: usize,
     attempt: u32,
     self_connects: u8,
-    shortages: u16,
+    /// Since when the host has been short with nothing of ours in flight.
+    short_since: Option<Instant>,
 }
 
 /// A job with an attempt in flight.
@@ -76,6 +79,7 @@ struct Queued {
 struct Slot {
     queued: Queued,
     started: Instant,
+    deadline: Instant,
     seq: u64,
     flight: Flight,
 }
@@ -104,16 +108,79 @@ const SPLIT_FROM: usize = 4096;
 /// Most threads a split run uses.
 const MAX_THREADS: usize = 4;
 
+/// Where a run stands, for a progress bar: shared between the probing threads and the one
+/// that draws.
+#[derive(Debug)]
+pub struct Watch {
+    base: Instant,
+    done: AtomicUsize,
+    gauges: Vec<Gauge>,
+}
+
+/// One engine's part of a [`Watch`].
+#[derive(Debug, Default)]
+struct Gauge {
+    /// Jobs not started yet.
+    unstarted: AtomicUsize,
+    /// When its last attempt in flight gives up, in ms after `base` (0: none in flight).
+    drain_ms: AtomicU64,
+}
+
+/// A [`Watch`] read at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Jobs finished.
+    pub done: usize,
+    /// Jobs not started yet.
+    pub unstarted: usize,
+    /// How long until every attempt now in flight has answered or timed out, at the latest.
+    pub drain: Duration,
+}
+
+impl Watch {
+    fn new(engines: usize, jobs: usize) -> Watch {
+        let gauges: Vec<Gauge> = (0..engines).map(|_| Gauge::default()).collect();
+        if let Some(first) = gauges.first() {
+            first.unstarted.store(jobs, Ordering::Relaxed);
+        }
+        Watch {
+            base: Instant::now(),
+            done: AtomicUsize::new(0),
+            gauges,
+        }
+    }
+
+    /// Reads every engine's gauge.
+    pub fn snapshot(&self) -> Snapshot {
+        let now_ms = self.base.elapsed().as_millis() as u64;
+        let mut snapshot = Snapshot {
+            done: self.done.load(Ordering::Relaxed),
+            unstarted: 0,
+            drain: Duration::ZERO,
+        };
+        for gauge in &self.gauges {
+            snapshot.unstarted += gauge.unstarted.load(Ordering::Relaxed);
+            let drain_ms = gauge
+                .drain_ms
+                .load(Ordering::Relaxed)
+                .saturating_sub(now_ms);
+            snapshot.drain = snapshot.drain.max(Duration::from_millis(drain_ms));
+        }
+        snapshot
+    }
+}
+
 /// Like [`run`], but a large run is split across up to one thread per core, each with its own
 /// poller and an equal share of the window; jobs are dealt round-robin so that a filtered
 /// range spreads over every thread. Connect, reset and close are kernel work that then runs
-/// on several cores at once. `progress` gets the number of finished jobs now and then;
-/// `report` gets every outcome (at the end when split).
+/// on several cores at once. With `progress`, the run is watched from this thread, which
+/// calls it now and then with where the run stands (also when not split). `report` gets
+/// every outcome (at the end when split or watched).
 pub fn run_split(
     jobs: &[Job],
     config: &EngineConfig,
     interrupt: &Interrupt,
-    mut progress: impl FnMut(usize),
+    mut progress: Option<&mut dyn FnMut(&Snapshot)>,
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
     // Small runs (a single check above all) skip the core count: it reads cgroup files.
@@ -124,28 +191,25 @@ pub fn run_split(
             .map_or(1, usize::from)
             .min(MAX_THREADS)
     };
-    if threads < 2 {
-        let mut done = 0;
-        return run(jobs, config, interrupt, |job, outcome| {
-            done += 1;
-            progress(done);
-            report(job, outcome);
-        });
+    if threads < 2 && progress.is_none() {
+        return run(jobs, config, interrupt, report);
     }
     let share = EngineConfig {
         concurrency: config.concurrency.div_ceil(threads),
         ..config.clone()
     };
-    let done = AtomicUsize::new(0);
+    let watch = Watch::new(threads, jobs.len());
     let results = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|index| {
-                let (share, done) = (&share, &done);
+                let (share, watch) = (&share, &watch);
                 let dealt: Vec<Job> = jobs.iter().skip(index).step_by(threads).copied().collect();
                 scope.spawn(move || {
                     let mut found = Vec::with_capacity(dealt.len());
-                    let finish = run(&dealt, share, interrupt, |job, outcome| {
-                        done.fetch_add(1, Ordering::Relaxed);
+                    let mut engine = Engine::new(&dealt, share)?;
+                    engine.watch = Some((watch, index));
+                    let finish = engine.run(interrupt, &mut |job, outcome| {
+                        watch.done.fetch_add(1, Ordering::Relaxed);
                         found.push((*job, outcome));
                     });
                     finish.map(|finish| (finish, found))
@@ -153,7 +217,9 @@ pub fn run_split(
             })
             .collect();
         while !workers.iter().all(|worker| worker.is_finished()) {
-            progress(done.load(Ordering::Relaxed));
+            if let Some(progress) = progress.as_mut() {
+                progress(&watch.snapshot());
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
         workers
@@ -165,7 +231,9 @@ pub fn run_split(
             })
             .collect::<io::Result<Vec<_>>>()
     })?;
-    progress(done.load(Ordering::Relaxed));
+    if let Some(progress) = progress.as_mut() {
+        progress(&watch.snapshot());
+    }
     let mut finish = Finish::Completed;
     for (worker_finish, found) in results {
         if worker_finish == Finish::Interrupted {
@@ -192,6 +260,9 @@ struct Engine<'a> {
     paused_until: Option<Instant>,
     seq: u64,
     spares: Spares,
+    /// Where to say how far this engine is, and its gauge's index.
+    watch: Option<(&'a Watch, usize)>,
+    published: Instant,
 }
 
 impl<'a> Engine<'a> {
@@ -211,6 +282,8 @@ impl<'a> Engine<'a> {
             paused_until: None,
             seq: 0,
             spares: Spares::default(),
+            watch: None,
+            published: Instant::now(),
         })
     }
 
@@ -225,6 +298,7 @@ impl<'a> Engine<'a> {
                 return Ok(Finish::Interrupted);
             }
             self.launch(report);
+            self.publish();
             if self.in_flight == 0 && !self.has_queued() {
                 return Ok(Finish::Completed);
             }
@@ -239,6 +313,27 @@ impl<'a> Engine<'a> {
             }
             self.expire(report);
         }
+    }
+
+    /// Tells the watch, if any, how many jobs wait and when the last attempt in flight ends.
+    /// Every [`PUBLISH_EVERY`] at most: it walks the slots.
+    fn publish(&mut self) {
+        let Some((watch, index)) = self.watch else {
+            return;
+        };
+        let finished = self.in_flight == 0 && !self.has_queued();
+        if !finished && self.published.elapsed() < PUBLISH_EVERY {
+            return;
+        }
+        self.published = Instant::now();
+        let gauge = &watch.gauges[index];
+        let unstarted = self.jobs.len() - self.next_job + self.retry_queue.len();
+        gauge.unstarted.store(unstarted, Ordering::Relaxed);
+        let last = self.slots.iter().flatten().map(|slot| slot.deadline).max();
+        let drain_ms = last.map_or(0, |deadline| {
+            deadline.saturating_duration_since(watch.base).as_millis() as u64
+        });
+        gauge.drain_ms.store(drain_ms, Ordering::Relaxed);
     }
 
     fn has_queued(&self) -> bool {
@@ -265,7 +360,7 @@ impl<'a> Engine<'a> {
                         job: self.next_job - 1,
                         attempt: 0,
                         self_connects: 0,
-                        shortages: 0,
+                        short_since: None,
                     }
                 }
                 None => return,
@@ -327,21 +422,31 @@ impl<'a> Engine<'a> {
                     });
                 }
             }
-            Step::Shortage => {
+            Step::Shortage(reason) => {
                 self.free.push(slot);
-                if queued.shortages >= SHORTAGE_TRIES {
-                    let outcome = Outcome::new(PortState::Filtered, Reason::Error, None);
+                self.window = self.in_flight.max(1);
+                if self.in_flight > 0 {
+                    // Our own attempts hold what is short; each frees it by its deadline.
+                    self.retry_queue.push_front(Queued {
+                        short_since: None,
+                        ..queued
+                    });
+                    return false;
+                }
+                // Nothing of ours will free anything: the shortage gets the attempt's timeout.
+                let now = Instant::now();
+                let since = queued.short_since.unwrap_or(now);
+                let deadline = since + self.config.timeout;
+                if now >= deadline {
+                    let outcome = Outcome::new(PortState::Filtered, reason, None);
                     self.finish(queued, outcome, report);
                     return true;
                 }
                 self.retry_queue.push_front(Queued {
-                    shortages: queued.shortages + 1,
+                    short_since: Some(since),
                     ..queued
                 });
-                self.window = self.in_flight.max(1);
-                if self.in_flight == 0 {
-                    self.paused_until = Some(Instant::now() + SHORTAGE_PAUSE);
-                }
+                self.paused_until = Some((now + SHORTAGE_PAUSE).min(deadline));
                 return false;
             }
         }
@@ -360,6 +465,7 @@ impl<'a> Engine<'a> {
         self.slots[slot] = Some(Slot {
             queued,
             started,
+            deadline,
             seq: self.seq,
             flight,
         });
@@ -401,6 +507,7 @@ impl<'a> Engine<'a> {
                     flight,
                     queued: entry.queued,
                     started: entry.started,
+                    deadline: entry.deadline,
                     seq: entry.seq,
                 });
                 self.in_flight += 1;

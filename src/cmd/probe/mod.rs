@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::cli::ProbeArgs;
 use crate::cmd::Context;
 use crate::error::Status;
-use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
+use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig, StateFilter};
 use engine::EngineConfig;
 use interrupt::Interrupt;
 
@@ -46,12 +46,16 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
 
 /// The engine's settings for a run of `jobs` probes with `timeout` per attempt.
 fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> EngineConfig {
+    let mut spec = config.spec.clone();
+    // The contract: a handful of probes (`--wait`, `--count`, up to 32 ports) closes with a
+    // FIN; only a larger scan resets, so as to leave no TIME_WAIT behind.
+    spec.reset_on_close = matches!(config.mode, Mode::Scan) && jobs > StateFilter::AUTO_LIMIT;
     EngineConfig {
         timeout,
         banner_wait: config.timeout,
         retries: config.retries,
         concurrency: concurrency(config.concurrency, jobs),
-        spec: config.spec.clone(),
+        spec,
     }
 }
 

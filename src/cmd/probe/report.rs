@@ -12,6 +12,7 @@ use crate::net::format_duration;
 use crate::net::socket::Proto;
 use crate::output::Colors;
 use crate::output::color::paint;
+use crate::output::escape::escape_bytes;
 
 /// One reported port, as the JSON contract names its fields.
 #[derive(Debug, Clone, Serialize)]
@@ -30,9 +31,13 @@ pub struct PortReport {
     pub reason: Reason,
     /// Round-trip time in milliseconds; null when nothing answered.
     pub rtt_ms: Option<f64>,
-    /// The service's first bytes, escaped; only with `--banner` (null when it said nothing).
+    /// The service's first bytes as text (the JSON encoder escapes them); only with
+    /// `--banner` (null when it said nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<Option<String>>,
+    /// The banner escaped for a terminal (not serialised).
+    #[serde(skip)]
+    pub banner_shown: Option<String>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
@@ -62,7 +67,13 @@ impl PortReport {
             state: outcome.state,
             reason: outcome.reason,
             rtt_ms: outcome.rtt.map(millis),
-            banner: with_banner.then(|| outcome.banner.clone()),
+            banner: with_banner.then(|| {
+                outcome
+                    .banner
+                    .as_deref()
+                    .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            }),
+            banner_shown: outcome.banner.as_deref().map(escape_bytes),
             seq: None,
             endpoint,
         }
@@ -140,7 +151,7 @@ pub fn write_line(
         line.push_str(&format!("seq={seq}  "));
     }
     line.push_str(&rtt);
-    if let Some(Some(banner)) = &report.banner {
+    if let Some(banner) = &report.banner_shown {
         line.push_str("  ");
         line.push_str(banner);
     }
@@ -278,6 +289,26 @@ mod tests {
         assert!(value["rtt_ms"].is_null());
         let with_banner = PortReport::new(&record(22), addr, &timeout, Proto::Tcp, true);
         assert!(serde_json::to_value(&with_banner).unwrap()["banner"].is_null());
+    }
+
+    #[test]
+    fn banners_are_raw_in_json_and_escaped_in_text() {
+        let addr: SocketAddr = "127.0.0.1:22".parse().unwrap();
+        let open = Outcome {
+            banner: Some(b"SSH-2.0-x\r\n\x1b".to_vec()),
+            ..Outcome::new(PortState::Open, Reason::SynAck, None)
+        };
+        let report = PortReport::new(&record(22), addr, &open, Proto::Tcp, true);
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains(r#""banner":"SSH-2.0-x\r\n\u001b""#), "{json}");
+        let mut out = Vec::new();
+        write_reports(&mut out, &[report], false, Colors::default()).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .ends_with("SSH-2.0-x\\r\\n\\x1b\n"),
+            "escaped in text"
+        );
     }
 
     #[test]

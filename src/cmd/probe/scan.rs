@@ -56,31 +56,20 @@ pub fn run(
         ));
     }
     let mut progress = Progress::new(jobs.len(), context);
-    let finish = engine::run_split(
-        &jobs,
-        &engine,
-        interrupt,
-        |done| progress.set(done),
-        |job, outcome| records[job.id].merge(job.addr, outcome),
-    )
+    let progress_wanted = progress.is_active();
+    let mut draw = |snapshot: &engine::Snapshot| progress.set(snapshot);
+    let watched: Option<&mut dyn FnMut(&engine::Snapshot)> = if progress_wanted {
+        Some(&mut draw)
+    } else {
+        None
+    };
+    let finish = engine::run_split(&jobs, &engine, interrupt, watched, |job, outcome| {
+        records[job.id].merge(job.addr, outcome)
+    })
     .context("cannot start probing")?;
     progress.clear();
-    if finish == Finish::Interrupted {
-        if context.verbose() {
-            // The contract: a -v session prints its summary before it stops.
-            let mut tally = Tally::default();
-            for (_, outcome) in records.iter().filter_map(|r| r.result.as_ref()) {
-                tally.add(outcome.state);
-            }
-            note(&format!(
-                "{}; interrupted, {} not probed",
-                tally.summary(hosts, started.elapsed()),
-                records.len() - tally.total()
-            ));
-        }
-        return Ok(Status::Interrupted);
-    }
 
+    // Interrupted or not, what was found is printed: Ctrl-C throws nothing away.
     let probed = records.len();
     let mut tally = Tally::default();
     let mut reports = Vec::new();
@@ -100,6 +89,16 @@ pub fn run(
         }
     }
     print_reports(&reports, config.json, context.colors)?;
+    if finish == Finish::Interrupted {
+        if context.chatty() {
+            note(&format!(
+                "{}; interrupted, {} not probed",
+                tally.summary(hosts, started.elapsed()),
+                probed - tally.total()
+            ));
+        }
+        return Ok(Status::Interrupted);
+    }
     if context.verbose() && engine::self_connects() > 0 {
         note(&format!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
