@@ -1071,3 +1071,186 @@ fn a_bare_ipv6_address_without_ports_points_at_brackets() {
         .code(2)
         .stderr(predicate::str::contains("write [IPv6]:PORTS"));
 }
+
+/// `--targets-file` (a file, or `-` for stdin) with comments, `--exclude` and
+/// `--exclude-ports` take targets in and out.
+#[test]
+fn targets_files_and_excludes() {
+    let (_a, open) = listener();
+    let closed = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets");
+    std::fs::write(
+        &file,
+        format!("# loopback\n127.0.0.1:{open}  # the open one\n\n127.0.0.2 {closed}\n127.0.0.0/30:{closed}\n"),
+    )
+    .unwrap();
+    let ports = |output: &Output| -> Vec<(String, u64)> {
+        json_lines(output)
+            .iter()
+            .map(|row| {
+                (
+                    row["host"].as_str().unwrap().to_string(),
+                    row["port"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let output = sockx()
+        .args(["probe", "--json", "--targets-file"])
+        .arg(&file)
+        .args(["--exclude", "127.0.0.0/31", "--exclude", "127.0.0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(
+        ports(&output),
+        [
+            ("127.0.0.2".to_string(), closed as u64),
+            ("127.0.0.2".to_string(), closed as u64)
+        ],
+        "the excluded 127.0.0.1 and .0, .3 are left out"
+    );
+    // From stdin, with a port excluded: only the open port is left, and it is open.
+    let output = sockx()
+        .args(["probe", "--json", "--targets-file", "-", "--exclude-ports"])
+        .arg(closed.to_string())
+        .write_stdin(std::fs::read(&file).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(ports(&output), [("127.0.0.1".to_string(), open as u64)]);
+    // Everything excluded, or a bad line: invalid input.
+    sockx()
+        .args([
+            "probe",
+            &format!("127.0.0.1:{open}"),
+            "--exclude",
+            "127.0.0.1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to probe"));
+    std::fs::write(&file, "127.0.0.1:0\n").unwrap();
+    sockx()
+        .args(["probe", "--targets-file"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1"));
+}
+
+/// `--random` probes the same ports in another order, and the report is still in order.
+#[test]
+fn random_order_probes_every_port_once() {
+    let (_a, open) = listener();
+    let output = sockx()
+        .args([
+            "probe",
+            "--random",
+            "--json",
+            "--state",
+            "all",
+            "-p",
+            "1-200",
+            "127.0.0.1",
+            &format!("127.0.0.1:{open}"),
+        ])
+        .output()
+        .unwrap();
+    let ports: Vec<u64> = json_lines(&output)
+        .iter()
+        .map(|row| row["port"].as_u64().unwrap())
+        .collect();
+    let mut want: Vec<u64> = (1..=200).collect();
+    want.push(open as u64);
+    assert_eq!(ports, want, "{}", text(&output.stderr));
+}
+
+/// `--rate N` starts at most N probes a second: 21 probes at 20/s take at least a second.
+#[test]
+fn rate_spaces_the_probes() {
+    let begun = std::time::Instant::now();
+    let output = sockx()
+        .args(["probe", "--rate", "20", "127.0.0.1:1-21"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        begun.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        begun.elapsed()
+    );
+    for bad in ["0", "-1", "x", "inf"] {
+        sockx()
+            .args(["probe", "--rate", bad, "127.0.0.1:1"])
+            .assert()
+            .code(2);
+    }
+}
+
+/// A plan above the documented maximum (2^24 probes) is refused before any probe (exit 2).
+#[test]
+fn plans_above_the_maximum_are_refused() {
+    sockx()
+        .args(["probe", "127.0.0.0/8:1,2"])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("too many probes: 33554432"));
+}
+
+/// `--prometheus` is the text exposition format, as promtool checks it.
+#[test]
+fn prometheus_output_passes_promtool() {
+    let (_a, open) = listener();
+    let closed = closed_port();
+    let output = sockx()
+        .args([
+            "probe",
+            "--prometheus",
+            &format!("127.0.0.1:{open},{closed}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let exposition = text(&output.stdout);
+    assert!(
+        exposition.contains(&format!(
+            "sockx_probe_up{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{open}\",proto=\"tcp\"}} 1\n"
+        )),
+        "{exposition}"
+    );
+    assert!(
+        exposition.contains(&format!("port=\"{closed}\",proto=\"tcp\"}} 0\n")),
+        "{exposition}"
+    );
+    assert!(exposition.contains("# TYPE sockx_probe_rtt_seconds gauge\n"));
+    assert!(exposition.contains("\nsockx_probe_duration_seconds "));
+    let Ok(mut promtool) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        return skip(
+            "prometheus_output_passes_promtool",
+            "promtool not installed (Debian package prometheus)",
+        );
+    };
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        text(&checked.stdout),
+        text(&checked.stderr)
+    );
+}

@@ -11,6 +11,7 @@ needed=(
   nftables
   lsof
   psmisc
+  prometheus
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

@@ -13,7 +13,7 @@ use crate::net::{PortSpec, parse_duration};
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
-    #[arg(value_name = "TARGET", required = true)]
+    #[arg(value_name = "TARGET", required_unless_present = "targets_file")]
     pub targets: Vec<String>,
 
     /// Ports for targets named without ports: 22,80,8000-8100, service names, or all
@@ -70,6 +70,31 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DATA", requires = "udp")]
     pub payload: Option<String>,
 
+    /// Read targets from FILE (- for stdin): one TARGET a line, # starts a comment
+    #[arg(long, value_name = "FILE", help_heading = "Scan controls")]
+    pub targets_file: Option<std::path::PathBuf>,
+
+    /// Leave out this host, address or CIDR block (repeatable)
+    #[arg(long, value_name = "HOST|CIDR", help_heading = "Scan controls")]
+    pub exclude: Vec<String>,
+
+    /// Leave out these ports (same syntax as -p)
+    #[arg(long, value_name = "PORTS", value_parser = parse_port_spec, help_heading = "Scan controls")]
+    pub exclude_ports: Option<PortSpec>,
+
+    /// Probe hosts and ports in random order
+    #[arg(long, conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
+    pub random: bool,
+
+    /// Start at most N probes per second, evenly spaced
+    #[arg(long, value_name = "N", value_parser = parse_rate, help_heading = "Scan controls")]
+    pub rate: Option<f64>,
+
+    /// Prometheus text exposition format on stdout (node_exporter textfile collector,
+    /// Pushgateway) instead of lines
+    #[arg(long, conflicts_with_all = ["json", "count"])]
+    pub prometheus: bool,
+
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]
     pub command: Vec<String>,
@@ -77,4 +102,14 @@ pub struct ProbeArgs {
 
 fn parse_port_spec(text: &str) -> Result<PortSpec, String> {
     text.parse()
+}
+
+/// A probe rate: a positive number of probes per second (fractions allowed: `0.5`).
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        _ => Err(format!(
+            "'{text}' is not a rate (probes per second, above 0, at most 10000000)"
+        )),
+    }
 }

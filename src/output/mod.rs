@@ -7,6 +7,7 @@ pub mod escape;
 pub mod json;
 pub mod notes;
 pub mod plain;
+pub mod prometheus;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};

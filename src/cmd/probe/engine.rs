@@ -32,6 +32,30 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// What an attempt does.
     pub spec: AttemptSpec,
+    /// `--rate`: most attempts started per second, evenly spaced.
+    pub rate: Option<f64>,
+}
+
+/// The jobs of a run by position, computed when the engine gets to them (a scan's plan is
+/// never materialised); `None` for a position that is skipped (an excluded address).
+pub trait Source: Sync {
+    /// How many positions there are.
+    fn len(&self) -> u64;
+    /// The job at `position`, if any.
+    fn job(&self, position: u64) -> Option<Job>;
+}
+
+/// A list of jobs as a [`Source`] (wait and latency modes: a few targets, planned up front).
+struct Listed<'a>(&'a [Job]);
+
+impl Source for Listed<'_> {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn job(&self, position: u64) -> Option<Job> {
+        self.0.get(usize::try_from(position).ok()?).copied()
+    }
 }
 
 /// One address and port to probe; `id` lets the caller find its own record again.
@@ -67,7 +91,7 @@ const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
 /// A job waiting to (re)start.
 #[derive(Debug, Clone, Copy)]
 struct Queued {
-    job: usize,
+    job: Job,
     attempt: u32,
     self_connects: u8,
     /// Since when the host has been short with nothing of ours in flight.
@@ -91,7 +115,8 @@ pub fn run(
     interrupt: &Interrupt,
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
-    let mut engine = Engine::new(jobs, config)?;
+    let listed = Listed(jobs);
+    let mut engine = Engine::new(&listed, 0, 1, config)?;
     engine.run(interrupt, &mut report)
 }
 
@@ -121,7 +146,7 @@ pub struct Watch {
 #[derive(Debug, Default)]
 struct Gauge {
     /// Jobs not started yet.
-    unstarted: AtomicUsize,
+    unstarted: AtomicU64,
     /// When its last attempt in flight gives up, in ms after `base` (0: none in flight).
     drain_ms: AtomicU64,
 }
@@ -132,13 +157,13 @@ pub struct Snapshot {
     /// Jobs finished.
     pub done: usize,
     /// Jobs not started yet.
-    pub unstarted: usize,
+    pub unstarted: u64,
     /// How long until every attempt now in flight has answered or timed out, at the latest.
     pub drain: Duration,
 }
 
 impl Watch {
-    fn new(engines: usize, jobs: usize) -> Watch {
+    fn new(engines: usize, jobs: u64) -> Watch {
         let gauges: Vec<Gauge> = (0..engines).map(|_| Gauge::default()).collect();
         if let Some(first) = gauges.first() {
             first.unstarted.store(jobs, Ordering::Relaxed);
@@ -171,20 +196,20 @@ impl Watch {
 }
 
 /// Like [`run`], but a large run is split across up to one thread per core, each with its own
-/// poller and an equal share of the window; jobs are dealt round-robin so that a filtered
-/// range spreads over every thread. Connect, reset and close are kernel work that then runs
-/// on several cores at once. With `progress`, the run is watched from this thread, which
-/// calls it now and then with where the run stands (also when not split). `report` gets
-/// every outcome (at the end when split or watched).
+/// poller and an equal share of the window (and of `--rate`); positions are dealt
+/// round-robin so that a filtered range spreads over every thread. Connect, reset and close
+/// are kernel work that then runs on several cores at once. Outcomes stream back to this
+/// thread, which calls `report` as they come (nothing is collected). With `progress`, the run
+/// is watched from this thread (also when not split), which calls it now and then.
 pub fn run_split(
-    jobs: &[Job],
+    source: &dyn Source,
     config: &EngineConfig,
     interrupt: &Interrupt,
     mut progress: Option<&mut dyn FnMut(&Snapshot)>,
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
     // Small runs (a single check above all) skip the core count: it reads cgroup files.
-    let threads = if jobs.len() < SPLIT_FROM {
+    let threads = if source.len() < SPLIT_FROM as u64 {
         1
     } else {
         std::thread::available_parallelism()
@@ -192,69 +217,69 @@ pub fn run_split(
             .min(MAX_THREADS)
     };
     if threads < 2 && progress.is_none() {
-        return run(jobs, config, interrupt, report);
+        let mut engine = Engine::new(source, 0, 1, config)?;
+        return engine.run(interrupt, &mut report);
     }
     let share = EngineConfig {
         concurrency: config.concurrency.div_ceil(threads),
+        rate: config.rate.map(|rate| rate / threads as f64),
         ..config.clone()
     };
-    let watch = Watch::new(threads, jobs.len());
-    let results = std::thread::scope(|scope| {
+    let watch = Watch::new(threads, source.len());
+    let (sender, outcomes) = std::sync::mpsc::sync_channel::<(Job, Outcome)>(4096);
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|index| {
-                let (share, watch) = (&share, &watch);
-                let dealt: Vec<Job> = jobs.iter().skip(index).step_by(threads).copied().collect();
+                let (share, watch, sender) = (&share, &watch, sender.clone());
                 scope.spawn(move || {
-                    let mut found = Vec::with_capacity(dealt.len());
-                    let mut engine = Engine::new(&dealt, share)?;
+                    let mut engine = Engine::new(source, index as u64, threads as u64, share)?;
                     engine.watch = Some((watch, index));
-                    let finish = engine.run(interrupt, &mut |job, outcome| {
+                    engine.run(interrupt, &mut |job, outcome| {
                         watch.done.fetch_add(1, Ordering::Relaxed);
-                        found.push((*job, outcome));
-                    });
-                    finish.map(|finish| (finish, found))
+                        // The receiver outlives every worker.
+                        let _ = sender.send((*job, outcome));
+                    })
                 })
             })
             .collect();
-        while !workers.iter().all(|worker| worker.is_finished()) {
+        drop(sender);
+        loop {
+            match outcomes.recv_timeout(Duration::from_millis(20)) {
+                Ok((job, outcome)) => report(&job, outcome),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
             if let Some(progress) = progress.as_mut() {
                 progress(&watch.snapshot());
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
-        workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a probing thread failed")))
-            })
-            .collect::<io::Result<Vec<_>>>()
-    })?;
-    if let Some(progress) = progress.as_mut() {
-        progress(&watch.snapshot());
-    }
-    let mut finish = Finish::Completed;
-    for (worker_finish, found) in results {
-        if worker_finish == Finish::Interrupted {
-            finish = Finish::Interrupted;
+        let mut finish = Finish::Completed;
+        for worker in workers {
+            let worker_finish = worker
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("a probing thread failed")))?;
+            if worker_finish == Finish::Interrupted {
+                finish = Finish::Interrupted;
+            }
         }
-        for (job, outcome) in found {
-            report(&job, outcome);
+        if let Some(progress) = progress.as_mut() {
+            progress(&watch.snapshot());
         }
-    }
-    Ok(finish)
+        Ok(finish)
+    })
 }
 
 struct Engine<'a> {
-    jobs: &'a [Job],
+    source: &'a dyn Source,
+    /// The next position of the source this engine takes, and its stride (the thread count).
+    next_position: u64,
+    stride: u64,
     config: &'a EngineConfig,
     poll: Poll,
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, usize)>>,
     retry_queue: VecDeque<Queued>,
-    next_job: usize,
     in_flight: usize,
     window: usize,
     paused_until: Option<Instant>,
@@ -263,20 +288,32 @@ struct Engine<'a> {
     /// Where to say how far this engine is, and its gauge's index.
     watch: Option<(&'a Watch, usize)>,
     published: Instant,
+    /// `--rate`: time between two starts, and when the next may start.
+    pace: Option<Duration>,
+    next_start: Instant,
 }
 
 impl<'a> Engine<'a> {
-    fn new(jobs: &'a [Job], config: &'a EngineConfig) -> io::Result<Engine<'a>> {
-        let concurrency = config.concurrency.clamp(1, jobs.len().max(1));
+    fn new(
+        source: &'a dyn Source,
+        first: u64,
+        stride: u64,
+        config: &'a EngineConfig,
+    ) -> io::Result<Engine<'a>> {
+        let jobs = source.len().saturating_sub(first).div_ceil(stride.max(1));
+        let concurrency = config
+            .concurrency
+            .clamp(1, usize::try_from(jobs).unwrap_or(usize::MAX).max(1));
         Ok(Engine {
-            jobs,
+            source,
+            next_position: first,
+            stride: stride.max(1),
             config,
             poll: Poll::new()?,
             slots: Vec::with_capacity(concurrency),
             free: Vec::new(),
             deadlines: BinaryHeap::with_capacity(concurrency),
             retry_queue: VecDeque::new(),
-            next_job: 0,
             in_flight: 0,
             window: concurrency,
             paused_until: None,
@@ -284,6 +321,11 @@ impl<'a> Engine<'a> {
             spares: Spares::default(),
             watch: None,
             published: Instant::now(),
+            pace: config
+                .rate
+                .filter(|rate| *rate > 0.0)
+                .map(|rate| Duration::from_secs_f64(1.0 / rate)),
+            next_start: Instant::now(),
         })
     }
 
@@ -327,7 +369,8 @@ impl<'a> Engine<'a> {
         }
         self.published = Instant::now();
         let gauge = &watch.gauges[index];
-        let unstarted = self.jobs.len() - self.next_job + self.retry_queue.len();
+        let unstarted = self.source.len().saturating_sub(self.next_position) / self.stride
+            + self.retry_queue.len() as u64;
         gauge.unstarted.store(unstarted, Ordering::Relaxed);
         let last = self.slots.iter().flatten().map(|slot| slot.deadline).max();
         let drain_ms = last.map_or(0, |deadline| {
@@ -337,7 +380,7 @@ impl<'a> Engine<'a> {
     }
 
     fn has_queued(&self) -> bool {
-        !self.retry_queue.is_empty() || self.next_job < self.jobs.len()
+        !self.retry_queue.is_empty() || self.next_position < self.source.len()
     }
 
     /// Starts attempts until the window is full or nothing is waiting.
@@ -352,12 +395,19 @@ impl<'a> Engine<'a> {
             if self.in_flight >= self.window {
                 return;
             }
+            if self.pace.is_some() && Instant::now() < self.next_start {
+                return;
+            }
             let queued = match self.retry_queue.pop_front() {
                 Some(queued) => queued,
-                None if self.next_job < self.jobs.len() => {
-                    self.next_job += 1;
+                None if self.next_position < self.source.len() => {
+                    let position = self.next_position;
+                    self.next_position += self.stride;
+                    let Some(job) = self.source.job(position) else {
+                        continue;
+                    };
                     Queued {
-                        job: self.next_job - 1,
+                        job,
                         attempt: 0,
                         self_connects: 0,
                         short_since: None,
@@ -365,9 +415,17 @@ impl<'a> Engine<'a> {
                 }
                 None => return,
             };
+            if let Some(pace) = self.pace {
+                // Evenly spaced starts; after a pause, no burst to catch up.
+                let now = Instant::now();
+                if now.saturating_duration_since(self.next_start) > pace {
+                    self.next_start = now;
+                }
+                self.next_start += pace;
+            }
             let slot = self.alloc();
             let started = Instant::now();
-            let addr = self.jobs[queued.job].addr;
+            let addr = queued.job.addr;
             let step = attempt::start(
                 &self.config.spec,
                 addr,
@@ -485,7 +543,7 @@ impl<'a> Engine<'a> {
         if self.window < self.config.concurrency {
             self.window += 1;
         }
-        report(&self.jobs[queued.job], outcome);
+        report(&queued.job, outcome);
     }
 
     fn on_ready(&mut self, slot: usize, report: &mut dyn FnMut(&Job, Outcome)) {
@@ -552,11 +610,16 @@ impl<'a> Engine<'a> {
     /// How long the poller may sleep: not at all while more can be launched, else until the
     /// next deadline or the end of a pause.
     fn poll_wait(&self) -> Duration {
-        if self.in_flight < self.window && self.has_queued() && self.paused_until.is_none() {
+        let now = Instant::now();
+        let can_launch =
+            self.in_flight < self.window && self.has_queued() && self.paused_until.is_none();
+        if can_launch && self.pace.is_none_or(|_| self.next_start <= now) {
             return Duration::ZERO;
         }
-        let now = Instant::now();
         let mut until = now + MAX_POLL_WAIT;
+        if can_launch {
+            until = until.min(self.next_start);
+        }
         if let Some(Reverse((deadline, _, _))) = self.deadlines.peek() {
             until = until.min(*deadline);
         }

@@ -14,6 +14,7 @@ mod plan;
 mod progress;
 mod report;
 mod scan;
+mod space;
 mod stats;
 mod wait;
 
@@ -56,6 +57,7 @@ fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> Engine
         retries: config.retries,
         concurrency: concurrency(config.concurrency, jobs),
         spec,
+        rate: config.controls.rate,
     }
 }
 

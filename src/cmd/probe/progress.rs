@@ -99,7 +99,7 @@ fn format_eta(left: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn snapshot(done: usize, unstarted: usize, drain_ms: u64) -> Snapshot {
+    fn snapshot(done: usize, unstarted: u64, drain_ms: u64) -> Snapshot {
         Snapshot {
             done,
             unstarted,

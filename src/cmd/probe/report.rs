@@ -103,6 +103,61 @@ pub fn print_reports(reports: &[PortReport], json: bool, colors: Colors) -> io::
     stdout.flush()
 }
 
+/// Writes `reports` to stdout in the Prometheus text format: `sockx_probe_up` and
+/// `sockx_probe_rtt_seconds` per reported port, `sockx_probe_duration_seconds` for the run.
+pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result<()> {
+    use crate::output::prometheus::{Metric, Sample};
+    let labels = |r: &PortReport| {
+        vec![
+            ("host", r.host.clone()),
+            ("addr", r.addr.clone()),
+            ("port", r.port.to_string()),
+            ("proto", r.proto.to_string()),
+        ]
+    };
+    let metrics = [
+        Metric {
+            name: "sockx_probe_up",
+            help: "Whether the port is open (1) or not (0).",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .map(|r| Sample {
+                    labels: labels(r),
+                    value: f64::from(u8::from(r.state == PortState::Open)),
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_probe_rtt_seconds",
+            help: "Time from the connect (or datagram) to the answer.",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .filter_map(|r| {
+                    r.rtt_ms.map(|ms| Sample {
+                        labels: labels(r),
+                        // Whole microseconds over 1e6: the shortest decimal, not 7.1999e-5.
+                        value: (ms * 1000.0).round() / 1e6,
+                    })
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_probe_duration_seconds",
+            help: "How long the whole probe run took.",
+            kind: "gauge",
+            samples: vec![Sample {
+                labels: Vec::new(),
+                value: elapsed.as_secs_f64(),
+            }],
+        },
+    ];
+    let mut stdout = io::stdout().lock();
+    crate::output::prometheus::write(&mut stdout, &metrics)?;
+    stdout.flush()
+}
+
 /// Writes `reports` as JSON lines or as human lines aligned on their widest cells.
 fn write_reports(
     out: &mut dyn Write,

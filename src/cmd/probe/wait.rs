@@ -15,7 +15,7 @@ use super::interrupt::Interrupt;
 use super::note;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::{HostEntry, Plan, Record, resolve_hosts};
-use super::report::{PortReport, print_reports};
+use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::{HostSpec, format_duration};
@@ -112,7 +112,7 @@ pub fn run(
         ));
     }
     if command.is_empty() {
-        print_open(&awaited, config, context)?;
+        print_open(&awaited, config, context, started)?;
         return Ok(Status::Success);
     }
     run_command(command)
@@ -257,7 +257,12 @@ fn local_shortage(reason: Reason) -> Option<&'static str> {
 }
 
 /// Without a command, the open ports are the answer: print them as a scan would.
-fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> anyhow::Result<()> {
+fn print_open(
+    awaited: &[Awaited],
+    config: &ProbeConfig,
+    context: &Context,
+    started: Instant,
+) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     for item in awaited {
         for (host, result) in item.resolved.iter().flatten() {
@@ -277,7 +282,11 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
             }
         }
     }
-    print_reports(&reports, config.json, context.colors)?;
+    if config.prometheus {
+        print_prometheus(&reports, started.elapsed())?;
+    } else {
+        print_reports(&reports, config.json, context.colors)?;
+    }
     Ok(())
 }
 
