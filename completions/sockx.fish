@@ -180,6 +180,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe 
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (default empty; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l targets-file -d 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude -d 'Leave out this host, address or CIDR block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude-ports -d 'Leave out these ports (same syntax as -p)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l rate -d 'Start at most N probes per second, evenly spaced' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -187,6 +191,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON line
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l random -d 'Probe hosts and ports in random order'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l prometheus -d 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s 4 -d 'IPv4 only'
