@@ -9,7 +9,7 @@ use crate::net::{PortSpec, parse_duration};
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
@@ -75,11 +75,11 @@ pub struct ProbeArgs {
     pub targets_file: Option<std::path::PathBuf>,
 
     /// Leave out this host, address or CIDR block (repeatable)
-    #[arg(long, value_name = "HOST|CIDR", help_heading = "Scan controls")]
+    #[arg(long, value_name = "HOST|CIDR", conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
     pub exclude: Vec<String>,
 
     /// Leave out these ports (same syntax as -p)
-    #[arg(long, value_name = "PORTS", value_parser = parse_port_spec, help_heading = "Scan controls")]
+    #[arg(long, value_name = "PORTS", value_parser = parse_port_spec, conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
     pub exclude_ports: Option<PortSpec>,
 
     /// Probe hosts and ports in random order

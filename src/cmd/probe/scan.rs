@@ -142,6 +142,27 @@ impl<'a> Found<'a> {
     }
 
     fn add(&mut self, space: &Space, job: &Job, outcome: Outcome) {
+        if space.is_single_address(job) {
+            // The common case (a block, a literal): nothing to merge, and a host entry is
+            // made only for a port that is listed.
+            self.tally.add(outcome.state);
+            if self.config.filter.shows(outcome.state, self.pairs) {
+                let record = Record {
+                    host: space.host_of(job).0,
+                    port: job.addr.port(),
+                    result: None,
+                };
+                let report = PortReport::new(
+                    &record,
+                    job.addr,
+                    &outcome,
+                    self.config.spec.proto,
+                    self.config.spec.banner,
+                );
+                self.shown.push((job.id, report));
+            }
+            return;
+        }
         let (host, addresses) = space.host_of(job);
         let mut record = Record {
             host,

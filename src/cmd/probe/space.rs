@@ -282,6 +282,15 @@ impl Space {
         }
     }
 
+    /// Whether the job's record has this one address only (a block's, a literal's, a name's
+    /// with one address): its outcome is final as it comes.
+    pub fn is_single_address(&self, job: &Job) -> bool {
+        match &self.segment_of_record(job.id as u64).addrs {
+            Addrs::Block { .. } => true,
+            Addrs::List(_) => self.host_of(job).1 == 1,
+        }
+    }
+
     fn segment_of_record(&self, record: u64) -> &Segment {
         let at = self
             .segments
