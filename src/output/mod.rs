@@ -5,6 +5,7 @@
 pub mod color;
 pub mod escape;
 pub mod json;
+pub mod lines;
 pub mod notes;
 pub mod plain;
 pub mod prometheus;

@@ -18,7 +18,6 @@ mod space;
 mod stats;
 mod wait;
 
-use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::ProbeArgs;
@@ -99,10 +98,10 @@ fn open_file_room(wanted: usize) -> usize {
     wanted
 }
 
-/// Writes a diagnostic or summary line on stderr; a closed stderr is not worth failing for.
+/// A summary line, or a `-v` line its caller already decided to say, on stderr through the
+/// one place for notes (`-q` silences it there too).
 fn note(line: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
+    crate::output::notes::ready(format_args!("{line}"));
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use super::plan::Record;
 use crate::net::format_duration;
 use crate::net::socket::Proto;
 use crate::output::Colors;
-use crate::output::color::paint;
 use crate::output::escape::escape_bytes;
+use crate::output::lines::{self, Cell, Line};
 
 /// One reported port, as the JSON contract names its fields.
 #[derive(Debug, Clone, Serialize)]
@@ -99,7 +99,7 @@ pub fn format_ms(ms: f64) -> String {
 /// Writes `reports` to stdout (JSON lines or aligned human lines) and flushes it.
 pub fn print_reports(reports: &[PortReport], json: bool, colors: Colors) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    write_reports(&mut stdout, reports, json, colors)?;
+    lines::write_all(&mut stdout, reports, json, colors)?;
     stdout.flush()
 }
 
@@ -158,59 +158,28 @@ pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result
     stdout.flush()
 }
 
-/// Writes `reports` as JSON lines or as human lines aligned on their widest cells.
-fn write_reports(
-    out: &mut dyn Write,
-    reports: &[PortReport],
-    json: bool,
-    colors: Colors,
-) -> io::Result<()> {
-    if json {
-        return crate::output::json::write_lines(out, reports);
+/// A human line: `127.0.0.1:22  open  syn-ack  0.12ms  [banner]`; `seq=N` before the time
+/// in latency mode.
+impl Line for PortReport {
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::plain(self.endpoint.clone()),
+            Cell::colored(self.state.as_str(), state_color(self.state)),
+            Cell::plain(self.reason.as_str()),
+        ]
     }
-    let width = |f: fn(&PortReport) -> usize| reports.iter().map(f).max().unwrap_or(0);
-    let endpoint_width = width(|r| r.endpoint.chars().count());
-    let state_width = width(|r| r.state.as_str().len());
-    let reason_width = width(|r| r.reason.as_str().len());
-    for report in reports {
-        write_line(
-            out,
-            report,
-            [endpoint_width, state_width, reason_width],
-            colors,
-        )?;
-    }
-    Ok(())
-}
 
-/// Writes one human line: `127.0.0.1:22  open  syn-ack  0.12ms  [banner]`.
-pub fn write_line(
-    out: &mut dyn Write,
-    report: &PortReport,
-    widths: [usize; 3],
-    colors: Colors,
-) -> io::Result<()> {
-    let state = report.state.as_str();
-    let painted = paint(state, state_color(report.state), colors.stdout);
-    let pad = widths[1].saturating_sub(state.len());
-    let rtt = report.rtt_ms.map_or_else(|| "-".to_string(), format_ms);
-    let mut line = format!(
-        "{:<ew$}  {painted}{:pad$}  {:<rw$}  ",
-        report.endpoint,
-        "",
-        report.reason.as_str(),
-        ew = widths[0],
-        rw = widths[2],
-    );
-    if let Some(seq) = report.seq {
-        line.push_str(&format!("seq={seq}  "));
+    fn tail(&self) -> Vec<String> {
+        let mut tail = Vec::new();
+        if let Some(seq) = self.seq {
+            tail.push(format!("seq={seq}"));
+        }
+        tail.push(self.rtt_ms.map_or_else(|| "-".to_string(), format_ms));
+        if let Some(banner) = &self.banner_shown {
+            tail.push(banner.clone());
+        }
+        tail
     }
-    line.push_str(&rtt);
-    if let Some(banner) = &report.banner_shown {
-        line.push_str("  ");
-        line.push_str(banner);
-    }
-    writeln!(out, "{}", line.trim_end())
 }
 
 fn state_color(state: PortState) -> &'static str {
@@ -317,7 +286,7 @@ mod tests {
             PortReport::new(&record(8080), addr, &closed, Proto::Tcp, false),
         ];
         let mut out = Vec::new();
-        write_reports(&mut out, &reports, false, Colors::default()).unwrap();
+        lines::write_all(&mut out, &reports, false, Colors::default()).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "127.0.0.1:22    open    syn-ack       0.12ms\n127.0.0.1:8080  closed  conn-refused  -\n"
@@ -357,7 +326,7 @@ mod tests {
         let json = serde_json::to_string(&report).unwrap();
         assert!(json.contains(r#""banner":"SSH-2.0-x\r\n\u001b""#), "{json}");
         let mut out = Vec::new();
-        write_reports(&mut out, &[report], false, Colors::default()).unwrap();
+        lines::write_all(&mut out, &[report], false, Colors::default()).unwrap();
         assert!(
             String::from_utf8(out)
                 .unwrap()
