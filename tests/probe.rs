@@ -856,6 +856,29 @@ fn no_free_local_port_is_said_within_every_deadline() {
     assert!(took < Duration::from_secs(5), "--count 3 took {took:?}");
 }
 
+/// With no descriptor left for a socket (and none of ours in flight to free one), a probe says
+/// `no-descriptors` within its timeout; before, it backed off for 5 s and said `filtered error`.
+#[test]
+fn no_descriptor_is_said_within_the_timeout() {
+    let port = closed_port();
+    let begun = std::time::Instant::now();
+    // Four descriptors: stdin, stdout, stderr and the poller; any inherited one closed first.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; ulimit -n 4 && exec \"$0\" probe --json -t 300ms \"$1\"")
+        .arg(common::sockx_path())
+        .arg(format!("127.0.0.1:{port}"))
+        .env_clear()
+        .output()
+        .unwrap();
+    let took = begun.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let rows = json_lines(&output);
+    assert_eq!(rows[0]["reason"], "no-descriptors", "{rows:?}");
+    assert_eq!(rows[0]["state"], "filtered", "{rows:?}");
+    assert!(took < Duration::from_secs(4), "a 300ms probe took {took:?}");
+}
+
 /// Starts a python listener holding `ports` inside `netns`; returns the child once ready.
 fn listeners_in(netns: &Netns, ports: &[u16]) -> Option<std::process::Child> {
     let script = "import socket, sys, time\nheld = []\nfor p in map(int, sys.argv[1:]):\n    s = socket.socket()\n    s.bind(('127.0.0.1', p))\n    s.listen(128)\n    held.append(s)\nprint('ready', flush=True)\ntime.sleep(120)\n";
