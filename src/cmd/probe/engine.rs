@@ -369,7 +369,9 @@ impl<'a> Engine<'a> {
         }
         self.published = Instant::now();
         let gauge = &watch.gauges[index];
-        let unstarted = self.source.len().saturating_sub(self.next_position) / self.stride
+        let unstarted = (self.source.len())
+            .saturating_sub(self.next_position)
+            .div_ceil(self.stride)
             + self.retry_queue.len() as u64;
         gauge.unstarted.store(unstarted, Ordering::Relaxed);
         let last = self.slots.iter().flatten().map(|slot| slot.deadline).max();

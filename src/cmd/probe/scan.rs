@@ -28,7 +28,7 @@ pub fn run(
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
     let controls = &config.controls;
-    let excludes = Excludes::resolve(&controls.exclude, context.family)?;
+    let excludes = Excludes::resolve(&controls.exclude)?;
     let space = Space::build(
         &config.targets,
         context.family,

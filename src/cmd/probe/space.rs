@@ -31,20 +31,15 @@ pub struct Excludes {
 
 impl Excludes {
     /// Resolves every `--exclude` (an address, a block, or a name: all its addresses).
-    pub fn resolve(specs: &[HostSpec], family: Family) -> Result<Excludes, Error> {
+    pub fn resolve(specs: &[HostSpec]) -> Result<Excludes, Error> {
         let mut excludes = Excludes::default();
         for spec in specs {
             match spec {
                 HostSpec::Block(block) => excludes.add_block(block),
                 HostSpec::Host(_) => {
-                    for host in resolve_hosts(spec, Family::Any).or_else(|err| {
-                        // An exclude of the other family than -4/-6 asks for excludes nothing.
-                        if family == Family::Any {
-                            Err(err)
-                        } else {
-                            Ok(Vec::new())
-                        }
-                    })? {
+                    // Every address of a name, whatever -4/-6 says: a name that does not
+                    // resolve fails the run rather than probing what was meant to be left out.
+                    for host in resolve_hosts(spec, Family::Any)? {
                         for ip in host.ips {
                             let n = ip_to_u128(ip.to_canonical());
                             excludes.push(ip.to_canonical().is_ipv4(), (n, n));
@@ -404,7 +399,7 @@ mod tests {
 
     #[test]
     fn blocks_and_hosts_in_order_with_excludes_applied() {
-        let excludes = Excludes::resolve(&["127.0.0.2".parse().unwrap()], Family::Any).unwrap();
+        let excludes = Excludes::resolve(&["127.0.0.2".parse().unwrap()]).unwrap();
         let space = Space::build(
             &[target("127.0.0.0/30", &[80, 443, 22]), target("::1", &[80])],
             Family::Any,
@@ -476,14 +471,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.status, crate::error::Status::Usage);
-        let excludes = Excludes::resolve(
-            &[
-                "10.0.0.0/24".parse().unwrap(),
-                "10.0.0.128/25".parse().unwrap(),
-                "10.0.1.0/24".parse().unwrap(),
-            ],
-            Family::Any,
-        )
+        let excludes = Excludes::resolve(&[
+            "10.0.0.0/24".parse().unwrap(),
+            "10.0.0.128/25".parse().unwrap(),
+            "10.0.1.0/24".parse().unwrap(),
+        ])
         .unwrap();
         assert_eq!(excludes.v4.len(), 1);
         assert!(excludes.contains("10.0.1.255".parse().unwrap()));
