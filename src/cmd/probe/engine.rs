@@ -130,6 +130,8 @@ pub fn self_connects() -> usize {
 
 /// Fewest jobs for which the work is split across threads.
 const SPLIT_FROM: usize = 4096;
+/// Outcomes a probing thread hands over at once.
+const OUTCOME_BATCH: usize = 256;
 /// Most threads a split run uses.
 const MAX_THREADS: usize = 4;
 
@@ -226,7 +228,7 @@ pub fn run_split(
         ..config.clone()
     };
     let watch = Watch::new(threads, source.len());
-    let (sender, outcomes) = std::sync::mpsc::sync_channel::<(Job, Outcome)>(4096);
+    let (sender, outcomes) = std::sync::mpsc::sync_channel::<Vec<(Job, Outcome)>>(64);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|index| {
@@ -234,18 +236,31 @@ pub fn run_split(
                 scope.spawn(move || {
                     let mut engine = Engine::new(source, index as u64, threads as u64, share)?;
                     engine.watch = Some((watch, index));
-                    engine.run(interrupt, &mut |job, outcome| {
+                    // Outcomes go in batches: one wake-up of the reporting thread per
+                    // batch, not per port. (The receiver outlives every worker.)
+                    let mut batch = Vec::with_capacity(OUTCOME_BATCH);
+                    let finish = engine.run(interrupt, &mut |job, outcome| {
                         watch.done.fetch_add(1, Ordering::Relaxed);
-                        // The receiver outlives every worker.
-                        let _ = sender.send((*job, outcome));
-                    })
+                        batch.push((*job, outcome));
+                        if batch.len() == OUTCOME_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(OUTCOME_BATCH));
+                            let _ = sender.send(full);
+                        }
+                    });
+                    let _ = sender.send(batch);
+                    finish
                 })
             })
             .collect();
         drop(sender);
         loop {
             match outcomes.recv_timeout(Duration::from_millis(20)) {
-                Ok((job, outcome)) => report(&job, outcome),
+                Ok(batch) => {
+                    for (job, outcome) in batch {
+                        report(&job, outcome);
+                    }
+                }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             }
