@@ -110,7 +110,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__connect)
-            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --udp --source --source-port --crlf --hex --nodelay --broadcast --verbose --quiet --color --help --version"
+            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,6 +153,10 @@ _sockx() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -352,7 +356,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -y -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --json --kill --signal --yes --verbose --quiet --color --help --version"
+            opts="-t -u -a -r -y -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +376,18 @@ _sockx() {
                     ;;
                 --user)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "process remote port state" -- "${cur}"))
                     return 0
                     ;;
                 --signal)

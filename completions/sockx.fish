@@ -93,6 +93,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l retry -d 'Keep r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -114,6 +115,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l retry -d 'Keep retryin
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -133,6 +135,11 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l state -d 'Only soc
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l pid -d 'Only sockets owned by this process ID' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l process -d 'Only sockets whose process name or command line contains NAME' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l user -d 'Only sockets owned by this user (name or UID)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s r -l remote -d 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l by -d 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)' -r -f -a "process\t'The processes holding the sockets (PID and name)'
+remote\t'The remote address (not address and port)'
+port\t'The local port'
+state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
@@ -142,7 +149,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -s u -l udp -d 'UDP s
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l exposed -d 'Only sockets bound to a non-loopback address (reachable from other hosts)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l json -d 'JSON lines on stdout, one object per socket'
-complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s y -l yes -d 'With --kill: do not ask for confirmation'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s q -l quiet -d 'Nothing on stderr but errors'
@@ -154,6 +161,11 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l state -d 'Only sockets
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l pid -d 'Only sockets owned by this process ID' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l process -d 'Only sockets whose process name or command line contains NAME' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l user -d 'Only sockets owned by this user (name or UID)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s r -l remote -d 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l by -d 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)' -r -f -a "process\t'The processes holding the sockets (PID and name)'
+remote\t'The remote address (not address and port)'
+port\t'The local port'
+state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
@@ -163,7 +175,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -s u -l udp -d 'UDP socke
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l exposed -d 'Only sockets bound to a non-loopback address (reachable from other hosts)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l json -d 'JSON lines on stdout, one object per socket'
-complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s y -l yes -d 'With --kill: do not ask for confirmation'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s q -l quiet -d 'Nothing on stderr but errors'

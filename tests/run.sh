@@ -11,6 +11,10 @@ needed=(
   nftables
   lsof
   psmisc
+  python3
+  dante-server
+  tinyproxy
+  curl
   prometheus
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

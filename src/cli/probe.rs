@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{PortSpec, parse_duration};
+use crate::net::{PortSpec, parse_duration, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
@@ -21,7 +21,7 @@ pub struct ProbeArgs {
     pub ports: Option<PortSpec>,
 
     /// Timeout per attempt
-    #[arg(short, long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    #[arg(short, long, value_name = "DUR", value_parser = parse_timeout, default_value = "1s")]
     pub timeout: Duration,
 
     /// Extra attempts after a timeout (a refusal is final). Within one attempt the kernel
@@ -55,7 +55,7 @@ pub struct ProbeArgs {
     pub wait: Option<Duration>,
 
     /// Time between rounds [default: 250ms with --wait, 1s with --count]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub interval: Option<Duration>,
 
     /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary
@@ -104,12 +104,14 @@ fn parse_port_spec(text: &str) -> Result<PortSpec, String> {
     text.parse()
 }
 
-/// A probe rate: a positive number of probes per second (fractions allowed: `0.5`).
+/// A probe rate: probes per second, from 0.001 (one every 1000 s) to 10,000,000; fractions
+/// allowed (`0.5`).
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        Ok(rate) if (0.001..=10_000_000.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
-            "'{text}' is not a rate (probes per second, above 0, at most 10000000)"
+            "'{}' is not a rate (probes per second, from 0.001 to 10000000)",
+            crate::output::escape::quote_arg(text)
         )),
     }
 }

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use crate::error::Error;
+use crate::output::escape::quote_arg;
 
 /// Fails (exit 1) when `name` cannot be found or is not executable: a name with a `/` is
 /// taken as a path, a bare name is looked up in `PATH`. `shell_form` names the caller's way of
@@ -13,11 +14,13 @@ pub fn ensure_runnable(name: &str, shell_form: &str) -> Result<(), Error> {
     if is_runnable(name) {
         return Ok(());
     }
-    Err(
-        Error::failure(format!("cannot run '{name}': command not found")).with_hint(format!(
-            "give the full path, or use {shell_form} for shell syntax"
-        )),
-    )
+    Err(Error::failure(format!(
+        "cannot run '{}': command not found",
+        quote_arg(name)
+    ))
+    .with_hint(format!(
+        "give the full path, or use {shell_form} for shell syntax"
+    )))
 }
 
 /// Whether `name` names an executable file (directly, or through `PATH`). A `PATH` that is
@@ -48,6 +51,12 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_name_is_quoted_escaped() {
+        let err = ensure_runnable("no-such\x1b[2J", "--sh-exec").unwrap_err();
+        assert_eq!(err.message, "cannot run 'no-such\\e[2J': command not found");
+    }
 
     #[test]
     fn programs_are_found_by_path_and_by_name() {

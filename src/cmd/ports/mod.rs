@@ -4,25 +4,29 @@
 //! filter, applies the cheap socket filters before looking for owners (so the `/proc` scan
 //! only looks for the sockets that can still match), then renders the rows.
 
+mod group;
 mod kill;
+mod remote;
 mod rows;
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Write as _};
 use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::PortsArgs;
+use crate::cli::{GroupBy, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::Proto;
 use crate::net::{Family, PortRange, SocketState};
 use crate::os::processes::{self, UserNames};
 use crate::os::sockets::{self, SocketEntry, SocketQuery};
-use crate::output::Format;
+use crate::output::{Format, notes};
 
-use kill::{KillPlan, Signal};
+use crate::output::escape::quote_arg;
+use kill::KillPlan;
+use remote::RemoteFilter;
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
 /// The validated filters and output choices of one run.
@@ -38,6 +42,8 @@ struct Config {
     process: Option<String>,
     uid: Option<u32>,
     exposed: bool,
+    remote: Vec<RemoteFilter>,
+    by: Option<GroupBy>,
     format: Format,
     kill: Option<KillPlan>,
 }
@@ -46,31 +52,37 @@ impl Config {
     fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
         let uid = match &args.user {
             Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
-                Error::usage(format!("unknown user '{user}'"))
+                Error::usage(format!("unknown user '{}'", quote_arg(user)))
                     .with_hint("give a user name or a numeric UID")
             })?),
             None => None,
         };
         let kill = if args.kill {
-            Some(KillPlan {
-                signal: Signal::parse(&args.signal)?,
-                yes: args.yes,
-            })
+            Some(KillPlan::new(&args.signal, args.yes)?)
         } else {
             None
         };
+        let remote = args
+            .remote
+            .iter()
+            .map(|text| RemoteFilter::parse(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A remote end, or counting by one, only makes sense with connections.
+        let connections = !remote.is_empty() || args.by == Some(GroupBy::Remote);
         let both = args.tcp == args.udp;
         Ok(Config {
             ports: args.ports,
             tcp: args.tcp || both,
             udp: args.udp || both,
             family: context.family,
-            all: args.all || !args.state.is_empty(),
+            all: args.all || !args.state.is_empty() || connections,
             states: args.state,
             pid: args.pid,
             process: args.process,
             uid,
             exposed: args.exposed,
+            remote,
+            by: args.by,
             format: Format::choose(args.json),
             kill,
         })
@@ -97,10 +109,20 @@ impl Config {
         state_ok
             && (self.ports.is_empty() || self.ports.iter().any(|r| r.contains(socket.local.port())))
             && (!self.exposed || socket.is_exposed())
+            && (self.remote.is_empty() || self.remote.iter().any(|r| r.matches(socket.remote)))
             && match (self.uid, socket.uid) {
                 (Some(wanted), Some(uid)) => wanted == uid,
                 _ => true,
             }
+    }
+
+    /// Whether the owners are needed: to show them, count by them, filter on them or signal
+    /// them. Counting by remote, port or state needs no `/proc` scan.
+    fn needs_owners(&self) -> bool {
+        self.by.is_none_or(|by| by == GroupBy::Process)
+            || self.pid.is_some()
+            || self.process.is_some()
+            || self.kill.is_some()
     }
 
     /// The filters that need the owners.
@@ -122,7 +144,10 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
-    sockets.sort_by_key(sort_key);
+    if config.by.is_none() {
+        // Counts come out in their own order.
+        sockets.sort_by_key(sort_key);
+    }
     let listed_at = started.elapsed();
 
     if let Some(pid) = config.pid {
@@ -130,7 +155,12 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         sockets::attach_owners(&mut sockets, Some(pid));
         sockets.retain(|socket| socket.pids.contains(&pid));
     }
-    let lookup = attach_all_owners(&mut sockets);
+    // Every holder, always: a socket held by `--pid` may be shared with other processes.
+    let lookup = if config.needs_owners() {
+        sockets::attach_owners(&mut sockets, None)
+    } else {
+        sockets::OwnerLookup::default()
+    };
     let owners_at = started.elapsed();
     let pids = sockets::owner_pids(&sockets);
     let details: HashMap<u32, ProcessView> = processes::describe(&pids)
@@ -154,8 +184,8 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .collect();
 
     if context.verbose() {
-        note(&format!(
-            "{listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
+        notes::verbose(format_args!(
+            "sockx: {listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
             listed_at.as_millis(),
             sockets.len(),
             sockets.iter().filter(|s| !s.pids.is_empty()).count(),
@@ -164,7 +194,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 && context.chatty() {
+    if hidden > 0 {
         let (noun, owner, them) = if hidden == 1 {
             ("socket has", "its process belongs to another user", "it")
         } else {
@@ -174,7 +204,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
                 "them",
             )
         };
-        note(&format!(
+        notes::warn(format_args!(
             "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
         ));
     }
@@ -183,7 +213,18 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         if rows.is_empty() {
             return Ok(Status::Negative);
         }
-        return kill::run(&rows, plan, config.format, context.chatty());
+        return kill::run(&rows, plan, config.format);
+    }
+    if let Some(by) = config.by {
+        let groups = group::group(&rows, by);
+        if !groups.is_empty() {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            config
+                .format
+                .write_rows(&mut out, group::headers(by), &groups, context.colors)?;
+            out.flush()?;
+        }
+        return Ok(Status::from_answer(!groups.is_empty()));
     }
     let headers = if config.all { HEADERS_ALL } else { HEADERS };
     if !rows.is_empty() {
@@ -194,24 +235,6 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
-}
-
-/// Finds every holder of `sockets`, keeping the holders already known (a process that got a
-/// socket passed to it is not found through its parent).
-fn attach_all_owners(sockets: &mut [SocketEntry]) -> sockets::OwnerLookup {
-    let known: Vec<Vec<u32>> = sockets
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.pids))
-        .collect();
-    let lookup = sockets::attach_owners(sockets, None);
-    for (socket, known) in sockets.iter_mut().zip(known) {
-        if !known.is_empty() {
-            socket.pids.extend(known);
-            socket.pids.sort_unstable();
-            socket.pids.dedup();
-        }
-    }
-    lookup
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
@@ -227,9 +250,4 @@ fn sort_key(socket: &SocketEntry) -> impl Ord + use<> {
         socket.remote,
         socket.state,
     )
-}
-
-/// A line on stderr, prefixed like the error lines; nothing if stderr is gone.
-fn note(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "sockx: {message}");
 }

@@ -10,6 +10,7 @@ use crate::net::socket::Proto;
 use crate::os::processes::{ProcessInfo, UserNames};
 use crate::os::sockets::SocketEntry;
 use crate::output::Tabular;
+use crate::output::escape::escape_text;
 
 /// Columns of the default view.
 pub const HEADERS: &[&str] = &[
@@ -146,14 +147,10 @@ fn or_dash(text: String) -> String {
     }
 }
 
-/// Control characters (a command line may hold newlines or tabs) become spaces, so that a
-/// row stays one line.
+/// Control characters (a command line may hold newlines, tabs or escape sequences) are
+/// escaped, so that a row stays one line and nothing reaches the terminal raw.
 fn one_line(text: &str) -> String {
-    if text.bytes().any(|byte| byte.is_ascii_control()) {
-        text.replace(char::is_control, " ")
-    } else {
-        text.to_string()
-    }
+    escape_text(text)
 }
 
 /// At most [`PIDS_SHOWN`] PIDs and how many more: a pre-fork server's listener may be held by
@@ -187,6 +184,8 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> 
 }
 
 impl Tabular for PortRow<'_> {
+    const CUT_FIRST: &'static [&'static str] = &["COMMAND", "PROCESS"];
+
     fn cells(&self) -> Vec<String> {
         let mut cells = Vec::with_capacity(HEADERS_ALL.len());
         cells.push(self.proto.to_string());
@@ -208,7 +207,7 @@ impl Tabular for PortRow<'_> {
             .user
             .clone()
             .or_else(|| self.uid.map(|uid| uid.to_string()));
-        cells.push(user.unwrap_or_else(|| "-".to_string()));
+        cells.push(user.map_or_else(|| "-".to_string(), |user| one_line(&user)));
         cells.push(or_dash(join_distinct(
             self.processes.iter().filter_map(|p| p.cmd_cell),
             " | ",
@@ -311,7 +310,10 @@ mod tests {
             uid: None,
         };
         let view = ProcessView::new(info);
-        assert_eq!(view.cmd_cell.as_deref(), Some("python3 -c  import x ok"));
+        assert_eq!(
+            view.cmd_cell.as_deref(),
+            Some("python3 -c \\nimport x\\tok")
+        );
         assert_eq!(view.info.cmd.as_deref(), Some("python3 -c \nimport x\tok"));
     }
 

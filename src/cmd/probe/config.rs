@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::net::escape::unescape;
 use crate::net::socket::Proto;
 use crate::net::{Host, HostSpec, PortSpec, Target};
+use crate::output::escape::quote_arg;
 
 /// The most address × port probes one run may make: a /16 on a few ports, or 16 hosts on
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
@@ -82,6 +83,7 @@ impl StateFilter {
                 return Ok(StateFilter::Only(PortState::ALL.to_vec()));
             }
             let state = PortState::parse(word).ok_or_else(|| {
+                let word = quote_arg(word);
                 format!("unknown state '{word}' (open, closed, filtered, open|filtered, all)")
             })?;
             states.push(state);
@@ -279,7 +281,7 @@ pub fn parse_targets(
         }
         let target: Target = word
             .parse()
-            .map_err(|err| format!("invalid target '{word}': {err}"))?;
+            .map_err(|err| format!("invalid target '{}': {err}", quote_arg(word)))?;
         parsed.push((target, false));
     }
     parsed
@@ -291,6 +293,7 @@ pub fn parse_targets(
                     HostSpec::Host(Host::Ip(IpAddr::V6(_))) => "[IPv6]:PORTS",
                     _ => "HOST:PORTS",
                 };
+                let target = quote_arg(&target.to_string());
                 format!("no ports for '{target}': write {form} or use -p PORTS")
             })?;
             Ok(TargetPorts {

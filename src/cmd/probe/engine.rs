@@ -17,6 +17,7 @@ use mio::{Events, Poll, Token};
 use super::attempt::{self, AttemptSpec, Flight, Spares, Step};
 use super::interrupt::Interrupt;
 use super::outcome::{Outcome, PortState, Reason};
+use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
 
 /// How the engine runs its attempts.
@@ -438,7 +439,7 @@ impl<'a> Engine<'a> {
                 if now.saturating_duration_since(self.next_start) > pace {
                     self.next_start = now;
                 }
-                self.next_start += pace;
+                self.next_start = deadline_after(self.next_start, pace);
             }
             let slot = self.alloc();
             let started = Instant::now();
@@ -469,11 +470,11 @@ impl<'a> Engine<'a> {
     ) -> bool {
         match step {
             Step::Waiting(flight) => {
-                let deadline = started + self.config.timeout;
+                let deadline = deadline_after(started, self.config.timeout);
                 self.occupy(slot, queued, started, deadline, flight);
             }
             Step::Rearmed(flight) => {
-                let deadline = Instant::now() + self.config.banner_wait;
+                let deadline = deadline_after(Instant::now(), self.config.banner_wait);
                 self.occupy(slot, queued, started, deadline, flight);
             }
             Step::Done(outcome) => {
@@ -511,7 +512,7 @@ impl<'a> Engine<'a> {
                 // Nothing of ours will free anything: the shortage gets the attempt's timeout.
                 let now = Instant::now();
                 let since = queued.short_since.unwrap_or(now);
-                let deadline = since + self.config.timeout;
+                let deadline = deadline_after(since, self.config.timeout);
                 if now >= deadline {
                     let outcome = Outcome::new(PortState::Filtered, reason, None);
                     self.finish(queued, outcome, report);

@@ -18,6 +18,7 @@ use super::report::PortReport;
 use super::stats::{LatencySummary, Samples};
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
 use crate::output::lines::{self, Block};
 
@@ -101,7 +102,10 @@ pub fn run(
         if count.is_some_and(|count| seq >= count) {
             break;
         }
-        let next = start + interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX));
+        let next = deadline_after(
+            start,
+            interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX)),
+        );
         if interrupt.sleep(next.saturating_duration_since(Instant::now())) {
             interrupted = true;
             break;

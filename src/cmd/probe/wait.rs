@@ -18,8 +18,10 @@ use super::plan::{HostEntry, Plan, Record, resolve_hosts};
 use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
 use crate::os::program::ensure_runnable;
+use crate::output::escape::quote_arg;
 use crate::output::notes::verbose;
 
 /// A resolved host and its last outcome.
@@ -66,7 +68,7 @@ pub fn run(
         })?;
     }
     let started = Instant::now();
-    let deadline = started + limit;
+    let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
         .targets
         .iter()
@@ -306,7 +308,7 @@ fn run_command(command: &[String]) -> anyhow::Result<Status> {
             };
             Err(Error {
                 status: Status::Child(code),
-                message: format!("cannot run '{program}': {err}"),
+                message: format!("cannot run '{}': {err}", quote_arg(program)),
                 hint: None,
             }
             .into())
