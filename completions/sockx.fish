@@ -190,12 +190,16 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -s c -l concurrency -
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l state -d 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe until every target is open or DUR has passed' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (default empty; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (escapes \\r \\n \\t \\0 \\\\ \\xHH) [default: a request for the port\'s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l targets-file -d 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude -d 'Leave out this host, address or CIDR block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude-ports -d 'Leave out these ports (same syntax as -p)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l rate -d 'Start at most N probes per second, evenly spaced' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check every open TCP port: send DATA (escapes \\r \\n \\t \\0 \\\\ \\xHH), then read the reply (with --expect: until it matches; without: any reply passes)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"

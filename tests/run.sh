@@ -15,6 +15,12 @@ needed=(
   dante-server
   tinyproxy
   curl
+  nginx-light
+  redis-server
+  dnsmasq
+  chrony
+  snmpd
+  memcached
   prometheus
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,9 +1,11 @@
 //! `sockx probe` arguments turned into a validated config before any I/O.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::attempt::AttemptSpec;
+use super::check::{Check, CheckKind};
 use super::outcome::PortState;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
@@ -207,15 +209,21 @@ impl ProbeConfig {
         }
         let payload = match &args.payload {
             Some(text) => {
-                unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?
+                Some(unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?)
             }
-            None => Vec::new(),
+            None => None,
         };
-        if payload.len() > MAX_UDP_PAYLOAD {
+        if let Some(payload) = payload.as_ref().filter(|p| p.len() > MAX_UDP_PAYLOAD) {
             return Err(Error::usage(format!(
                 "--payload is {} bytes; a UDP datagram holds at most {MAX_UDP_PAYLOAD}",
                 payload.len()
             )));
+        }
+        let check = check_from_args(&args)?;
+        if check.is_some() && args.udp {
+            return Err(Error::usage(
+                "--send, --expect and --http check TCP services; they do not work with -u",
+            ));
         }
         let filter = match &args.state {
             Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
@@ -241,6 +249,7 @@ impl ProbeConfig {
                 payload,
                 banner: args.banner,
                 reset_on_close: false,
+                check: check.map(Arc::new),
             },
             timeout: args.timeout,
             retries: args.retries,
@@ -252,6 +261,48 @@ impl ProbeConfig {
             prometheus: args.prometheus,
         })
     }
+}
+
+/// The application check the arguments ask for, if any.
+fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
+    if let Some(path) = &args.http {
+        if !path.starts_with('/')
+            || path
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(Error::usage(format!(
+                "--http: '{}' is not a request path (it starts with / and has no spaces)",
+                crate::output::escape::quote_arg(path)
+            ))
+            .with_hint("write the target apart from --http: `sockx probe web:80 --http` or `--http /health web:80`"));
+        }
+        let statuses = match &args.http_status {
+            Some(text) => text
+                .parse()
+                .map_err(|err| Error::usage(format!("--http-status: {err}")))?,
+            None => Default::default(),
+        };
+        return Ok(Some(Check::new(CheckKind::Http {
+            path: path.clone(),
+            statuses,
+        })));
+    }
+    if args.send.is_none() && args.expect.is_none() {
+        return Ok(None);
+    }
+    let send = match &args.send {
+        Some(text) => unescape(text).map_err(|err| Error::usage(format!("--send: {err}")))?,
+        None => Vec::new(),
+    };
+    let expect = match &args.expect {
+        Some(pattern) => Some(
+            regex::bytes::Regex::new(pattern)
+                .map_err(|err| Error::usage(format!("--expect: invalid regex: {err}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(Check::new(CheckKind::Expect { send, expect })))
 }
 
 /// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from

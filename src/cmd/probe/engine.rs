@@ -611,7 +611,9 @@ impl<'a> Engine<'a> {
             };
             self.in_flight -= 1;
             self.free.push(slot);
-            if let Some(outcome) = attempt::banner_deadline(&entry.flight) {
+            if let Some(outcome) =
+                attempt::banner_deadline(&entry.flight, entry.started, self.config.spec.banner)
+            {
                 self.finish(entry.queued, outcome, report);
             } else if entry.queued.attempt < self.config.retries {
                 self.retry_queue.push_back(Queued {

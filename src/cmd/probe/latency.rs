@@ -12,7 +12,7 @@ use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::{Plan, Record};
 use super::report::PortReport;
 use super::stats::{LatencySummary, Samples};
@@ -47,7 +47,10 @@ pub fn run(
     let Plan {
         mut records, jobs, ..
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     let mut samples = vec![Samples::default(); records.len()];
     let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
     let widths = [
@@ -81,9 +84,8 @@ pub fn run(
                 continue;
             };
             last_addr[index] = Some(*addr);
-            let ok = outcome.state == PortState::Open;
-            samples[index].add(if ok {
-                outcome.rtt.map(super::report::millis)
+            samples[index].add(if outcome.passes() {
+                time_to_answer(outcome).map(super::report::millis)
             } else {
                 None
             });
@@ -131,6 +133,14 @@ pub fn run(
     }
 }
 
+/// What latency mode times: the connect, or with a check the time to its verdict.
+fn time_to_answer(outcome: &Outcome) -> Option<Duration> {
+    match &outcome.check {
+        Some(check) => Some(check.elapsed),
+        None => outcome.rtt,
+    }
+}
+
 /// The widest `HOST:PORT (ADDR)` a record can print.
 fn endpoint_width(record: &Record) -> usize {
     let addr = record
@@ -158,8 +168,10 @@ fn write_attempt(
     context: &Context,
     widths: [usize; 3],
 ) -> std::io::Result<()> {
-    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner);
+    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
+        .with_check(config.spec.check.as_deref(), outcome);
     report.seq = Some(seq);
+    report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
     lines::write_one(out, &report, &widths, config.json, context.colors)
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::CheckResult;
+
 /// The state of a probed port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum PortState {
@@ -121,6 +123,8 @@ pub struct Outcome {
     pub rtt: Option<Duration>,
     /// The first bytes the service sent (`--banner`), as they came (escaped when shown).
     pub banner: Option<Vec<u8>>,
+    /// The application check's verdict (open TCP ports, with a check).
+    pub check: Option<CheckResult>,
 }
 
 impl Outcome {
@@ -131,7 +135,23 @@ impl Outcome {
             reason,
             rtt,
             banner: None,
+            check: None,
         }
+    }
+
+    /// An open port whose check ended with `result` (its first bytes as the banner when
+    /// `banner`).
+    pub fn checked(rtt: Duration, result: CheckResult, banner: bool) -> Outcome {
+        Outcome {
+            banner: (banner && !result.first_bytes.is_empty()).then(|| result.first_bytes.clone()),
+            check: Some(result),
+            ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
+        }
+    }
+
+    /// Open, and its check (if any) holds: what success means.
+    pub fn passes(&self) -> bool {
+        self.state == PortState::Open && self.check.as_ref().is_none_or(|check| check.ok)
     }
 
     /// No answer within the timeout.

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::{Check, CheckJson, CheckKind};
+use super::http::HttpInfo;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::Record;
 use crate::net::format_duration;
@@ -38,12 +40,21 @@ pub struct PortReport {
     /// The banner escaped for a terminal (not serialised).
     #[serde(skip)]
     pub banner_shown: Option<String>,
+    /// The application check's verdict; only with a check (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Option<CheckJson>>,
+    /// The HTTP response head; only with `--http` (null when none came back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Option<HttpInfo>>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// `HOST:PORT` for people (not serialised).
     #[serde(skip)]
     pub endpoint: String,
+    /// The check's part of the text line (not serialised).
+    #[serde(skip)]
+    pub check_text: Option<String>,
 }
 
 impl PortReport {
@@ -74,9 +85,26 @@ impl PortReport {
                     .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
             }),
             banner_shown: outcome.banner.as_deref().map(escape_bytes),
+            check: None,
+            http: None,
             seq: None,
             endpoint,
+            check_text: None,
         }
+    }
+
+    /// Adds the verdict of `check` (the run's check, if any) from `outcome`.
+    pub fn with_check(mut self, check: Option<&Check>, outcome: &Outcome) -> PortReport {
+        let Some(check) = check else {
+            return self;
+        };
+        let result = outcome.check.as_ref();
+        self.check = Some(result.map(|result| result.json()));
+        if matches!(check.kind, CheckKind::Http { .. }) {
+            self.http = Some(result.and_then(|result| result.http.clone()));
+        }
+        self.check_text = result.map(|result| result.text(crate::output::notes::is_verbose()));
+        self
     }
 }
 
@@ -144,6 +172,21 @@ pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result
                 .collect(),
         },
         Metric {
+            name: "sockx_probe_check_ok",
+            help: "Whether the application check (--send/--expect, --http) holds (1) or not (0).",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .filter_map(|r| {
+                    let check = r.check.as_ref()?;
+                    Some(Sample {
+                        labels: labels(r),
+                        value: f64::from(u8::from(check.as_ref().is_some_and(|c| c.ok))),
+                    })
+                })
+                .collect(),
+        },
+        Metric {
             name: "sockx_probe_duration_seconds",
             help: "How long the whole probe run took.",
             kind: "gauge",
@@ -175,6 +218,9 @@ impl Line for PortReport {
             tail.push(format!("seq={seq}"));
         }
         tail.push(self.rtt_ms.map_or_else(|| "-".to_string(), format_ms));
+        if let Some(check) = &self.check_text {
+            tail.push(check.clone());
+        }
         if let Some(banner) = &self.banner_shown {
             tail.push(banner.clone());
         }

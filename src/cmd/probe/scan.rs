@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish, Job, Snapshot};
 use super::interrupt::Interrupt;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::Record;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_prometheus, print_reports};
@@ -44,7 +44,8 @@ pub fn run(
             crate::error::Error::usage("nothing to probe: every target is excluded").into(),
         );
     }
-    let engine = engine_config(config, probes, config.timeout);
+    let mut engine = engine_config(config, probes, config.timeout);
+    engine.spec.learn_hosts(space.listed_hosts());
     if context.verbose() {
         note(&format!(
             "probing {pairs} {} {} on {hosts} {}: {probes} {}, window {}, timeout {}, retries {}{}{}",
@@ -83,7 +84,10 @@ pub fn run(
 
     // Interrupted or not, what was found is printed: Ctrl-C throws nothing away.
     let Found {
-        tally, mut shown, ..
+        tally,
+        passing,
+        mut shown,
+        ..
     } = found;
     shown.sort_by_key(|(id, _)| *id);
     let reports: Vec<PortReport> = shown.into_iter().map(|(_, report)| report).collect();
@@ -111,11 +115,10 @@ pub fn run(
     if context.chatty() {
         note(&tally.summary(hosts, started.elapsed()));
     }
-    let open = tally.count(PortState::Open);
     Ok(Status::from_answer(if config.any {
-        open > 0
+        passing > 0
     } else {
-        open == pairs
+        passing == pairs
     }))
 }
 
@@ -126,6 +129,8 @@ struct Found<'a> {
     config: &'a ProbeConfig,
     pairs: usize,
     tally: Tally,
+    /// Open ports whose check (if any) holds: what success counts.
+    passing: usize,
     shown: Vec<(usize, PortReport)>,
     partial: HashMap<usize, (Record, usize)>,
 }
@@ -136,6 +141,7 @@ impl<'a> Found<'a> {
             config,
             pairs,
             tally: Tally::default(),
+            passing: 0,
             shown: Vec::new(),
             partial: HashMap::new(),
         }
@@ -146,6 +152,7 @@ impl<'a> Found<'a> {
             // The common case (a block, a literal): nothing to merge, and a host entry is
             // made only for a port that is listed.
             self.tally.add(outcome.state);
+            self.passing += usize::from(outcome.passes());
             if self.config.filter.shows(outcome.state, self.pairs) {
                 let record = Record {
                     host: space.host_of(job).0,
@@ -158,7 +165,8 @@ impl<'a> Found<'a> {
                     &outcome,
                     self.config.spec.proto,
                     self.config.spec.banner,
-                );
+                )
+                .with_check(self.config.spec.check.as_deref(), &outcome);
                 self.shown.push((job.id, report));
             }
             return;
@@ -191,6 +199,7 @@ impl<'a> Found<'a> {
             return;
         };
         self.tally.add(outcome.state);
+        self.passing += usize::from(outcome.passes());
         if self.config.filter.shows(outcome.state, self.pairs) {
             let report = PortReport::new(
                 &record,
@@ -198,7 +207,8 @@ impl<'a> Found<'a> {
                 outcome,
                 self.config.spec.proto,
                 self.config.spec.banner,
-            );
+            )
+            .with_check(self.config.spec.check.as_deref(), outcome);
             self.shown.push((job.id, report));
         }
     }

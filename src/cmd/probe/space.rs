@@ -277,6 +277,17 @@ impl Space {
         }
     }
 
+    /// The hosts planned by name or address (not those of blocks), for the HTTP check's
+    /// `Host` header.
+    pub fn listed_hosts(&self) -> impl Iterator<Item = &HostEntry> {
+        self.segments
+            .iter()
+            .flat_map(|segment| match &segment.addrs {
+                Addrs::List(list) => list.iter().map(|(host, _, _)| &**host).collect::<Vec<_>>(),
+                Addrs::Block { .. } => Vec::new(),
+            })
+    }
+
     /// Whether the job's record has this one address only (a block's, a literal's, a name's
     /// with one address): its outcome is final as it comes.
     pub fn is_single_address(&self, job: &Job) -> bool {

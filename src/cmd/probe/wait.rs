@@ -47,8 +47,9 @@ impl Awaited {
     }
 }
 
+/// Open, and its check (if any) holds.
 fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
-    result.is_some_and(|(_, outcome)| outcome.state == PortState::Open)
+    result.is_some_and(|(_, outcome)| outcome.passes())
 }
 
 /// Runs wait mode.
@@ -161,7 +162,10 @@ fn probe_round(
     if plan.jobs.is_empty() {
         return Ok(Finish::Completed);
     }
-    let engine = engine_config(config, plan.jobs.len(), timeout);
+    let mut engine = engine_config(config, plan.jobs.len(), timeout);
+    engine
+        .spec
+        .learn_hosts(plan.records.iter().map(|record| &*record.host));
     let records = &mut plan.records;
     let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
         records[job.id].merge(job.addr, outcome);
@@ -230,8 +234,11 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    if let Some(cause) = pending.iter().find_map(|item| item.last_error.as_deref()) {
-        return error.with_hint(cause.to_string());
+    if let Some(cause) = pending
+        .iter()
+        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
+    {
+        return error.with_hint(cause);
     }
     // A probe that could not even start says why: the port itself may well be open.
     let local = pending
@@ -258,6 +265,20 @@ fn local_shortage(reason: Reason) -> Option<&'static str> {
     }
 }
 
+/// `HOST:PORT is open, but its check failed: DETAIL`, for an open port that was not ready.
+fn failed_check(item: &Awaited) -> Option<String> {
+    item.resolved.iter().flatten().find_map(|(host, result)| {
+        let (_, outcome) = result.as_ref()?;
+        let check = outcome.check.as_ref().filter(|check| !check.ok)?;
+        Some(format!(
+            "{}:{} is open, but its check failed: {}",
+            host.shown,
+            item.port,
+            check.detail.as_deref().unwrap_or("?")
+        ))
+    })
+}
+
 /// Without a command, the open ports are the answer: print them as a scan would.
 fn print_open(
     awaited: &[Awaited],
@@ -274,13 +295,16 @@ fn print_open(
                     port: item.port,
                     result: None,
                 };
-                reports.push(PortReport::new(
-                    &record,
-                    *addr,
-                    outcome,
-                    config.spec.proto,
-                    config.spec.banner,
-                ));
+                reports.push(
+                    PortReport::new(
+                        &record,
+                        *addr,
+                        outcome,
+                        config.spec.proto,
+                        config.spec.banner,
+                    )
+                    .with_check(config.spec.check.as_deref(), outcome),
+                );
             }
         }
     }
