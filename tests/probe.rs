@@ -1222,6 +1222,17 @@ fn plans_above_the_maximum_are_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("too many probes: 33554432"));
+    // --wait and --count keep a state per target: at most 2^20.
+    for mode in [&["--wait", "1s"][..], &["--count", "1"]] {
+        sockx()
+            .arg("probe")
+            .args(mode)
+            .arg("127.0.0.0/11:1")
+            .timeout(Duration::from_secs(10))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("too many probes: 2097152"));
+    }
 }
 
 /// `--prometheus` is the text exposition format, as promtool checks it.

@@ -14,7 +14,7 @@ use super::engine_config;
 use super::interrupt::Interrupt;
 use super::note;
 use super::outcome::{Outcome, PortState, Reason};
-use super::plan::{HostEntry, Plan, Record, resolve_hosts};
+use super::plan::{HostEntry, Plan, Record, check_size, resolve_hosts};
 use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
@@ -68,6 +68,8 @@ pub fn run(
             ..err
         })?;
     }
+    // Wait mode keeps every target's state: its plan is bounded up front (exit 2 above).
+    check_size(&config.targets)?;
     let started = Instant::now();
     let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
