@@ -53,6 +53,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump of the traffic on stderr'
@@ -75,6 +76,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of the traffic on stderr'
@@ -98,6 +100,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When t
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
@@ -120,6 +123,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
@@ -141,6 +145,7 @@ remote\t'The remote address (not address and port)'
 port\t'The local port'
 state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -151,6 +156,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l exposed -d 'Only s
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l json -d 'JSON lines on stdout, one object per socket'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s 4 -d 'IPv4 only'
@@ -167,6 +174,7 @@ remote\t'The remote address (not address and port)'
 port\t'The local port'
 state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -177,6 +185,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l exposed -d 'Only socke
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l json -d 'JSON lines on stdout, one object per socket'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s 4 -d 'IPv4 only'

@@ -148,6 +148,7 @@ mod tests {
                     cmd_cell: None,
                 })
                 .collect(),
+            tcp_info: None,
             with_connection: true,
         }
     }

@@ -5,13 +5,15 @@
 //! only looks for the sockets that can still match), then renders the rows.
 
 mod group;
+mod info;
 mod kill;
 mod remote;
 mod rows;
+mod watch;
 
 use std::collections::HashMap;
 use std::io::{self, Write as _};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -46,6 +48,10 @@ struct Config {
     by: Option<GroupBy>,
     format: Format,
     kill: Option<KillPlan>,
+    /// `-i`: TCP internals too.
+    info: bool,
+    /// `--watch`, with its interval.
+    watch: Option<Duration>,
 }
 
 impl Config {
@@ -85,6 +91,11 @@ impl Config {
             by: args.by,
             format: Format::choose(args.json),
             kill,
+            info: args.info,
+            watch: args
+                .watch
+                .then(|| watch::checked_interval(args.interval))
+                .transpose()?,
         })
     }
 
@@ -139,9 +150,13 @@ impl Config {
 /// Runs `sockx ports`.
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let config = Config::new(args, context)?;
+    if let Some(interval) = config.watch {
+        return watch::run(&config, interval, context);
+    }
     let started = Instant::now();
 
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
+    let infos = info::load(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
     if config.by.is_none() {
@@ -168,18 +183,13 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .map(|(pid, info)| (pid, ProcessView::new(info)))
         .collect();
 
-    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
-        sockets
-            .iter()
-            .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
-            .count()
-    } else {
-        0
-    };
     let mut users = UserNames::default();
     let rows: Vec<PortRow> = sockets
         .iter()
-        .map(|socket| PortRow::new(socket, &details, &mut users, config.all))
+        .map(|socket| {
+            let row = PortRow::new(socket, &details, &mut users, config.all);
+            info::with_info(row, socket, infos.as_ref())
+        })
         .filter(|row| config.keeps_row(row))
         .collect();
 
@@ -194,20 +204,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 {
-        let (noun, owner, them) = if hidden == 1 {
-            ("socket has", "its process belongs to another user", "it")
-        } else {
-            (
-                "sockets have",
-                "their processes belong to other users",
-                "them",
-            )
-        };
-        notes::warn(format_args!(
-            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-        ));
-    }
+    warn_hidden_owners(&sockets, lookup);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
@@ -226,15 +223,42 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         }
         return Ok(Status::from_answer(!groups.is_empty()));
     }
-    let headers = if config.all { HEADERS_ALL } else { HEADERS };
+    let headers = info::headers(if config.all { HEADERS_ALL } else { HEADERS }, config.info);
     if !rows.is_empty() {
         let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         config
             .format
-            .write_rows(&mut out, headers, &rows, context.colors)?;
+            .write_rows(&mut out, &headers, &rows, context.colors)?;
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
+}
+
+/// Says how many of `sockets` have no known owner because their processes belong to other
+/// users (never as root, who sees every process).
+fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
+    if lookup.denied_processes == 0 || processes::is_privileged() {
+        return;
+    }
+    let hidden = sockets
+        .iter()
+        .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
+        .count();
+    if hidden == 0 {
+        return;
+    }
+    let (noun, owner, them) = if hidden == 1 {
+        ("socket has", "its process belongs to another user", "it")
+    } else {
+        (
+            "sockets have",
+            "their processes belong to other users",
+            "them",
+        )
+    };
+    notes::warn(format_args!(
+        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+    ));
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
