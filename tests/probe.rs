@@ -1288,3 +1288,34 @@ fn prometheus_output_passes_promtool() {
         text(&checked.stderr)
     );
 }
+
+/// With an application check, `--prometheus` adds `sockx_probe_check_ok`.
+#[test]
+fn prometheus_reports_the_check() {
+    let (listener, port) = listener();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"+PONG\r\n").unwrap();
+        thread::sleep(Duration::from_millis(300));
+    });
+    let output = sockx()
+        .args([
+            "probe",
+            "--prometheus",
+            &format!("127.0.0.1:{port}"),
+            "--expect",
+            "PONG",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains(&format!(
+            "sockx_probe_check_ok{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{port}\",proto=\"tcp\"}} 1\n"
+        )),
+        "{}",
+        text(&output.stdout)
+    );
+    server.join().unwrap();
+}
