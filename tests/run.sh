@@ -23,6 +23,7 @@ needed=(
   chrony
   snmpd
   memcached
+  prometheus
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

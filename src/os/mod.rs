@@ -6,6 +6,7 @@ pub mod interrupt;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod processes;
+pub mod program;
 #[cfg(unix)]
 pub mod rlimit;
 #[cfg(unix)]
