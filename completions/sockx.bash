@@ -110,7 +110,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__connect)
-            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
+            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --recv-only --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,7 +284,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__listen)
-            opts="-k -e -m -u -w -C -v -q -4 -6 -h -V --keep-open --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --verbose --quiet --color --help --version"
+            opts="-k -e -m -u -w -C -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,7 +410,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__probe)
-            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --send --expect --http --http-status --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
+            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +461,22 @@ _sockx() {
                     return 0
                     ;;
                 --payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

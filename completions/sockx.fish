@@ -53,6 +53,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump of the traffic on stderr'
@@ -75,6 +76,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of the traffic on stderr'
@@ -98,6 +100,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When t
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
@@ -120,6 +123,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
@@ -198,6 +202,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe 
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (escapes \\r \\n \\t \\0 \\\\ \\xHH) [default: a request for the port\'s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l targets-file -d 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude -d 'Leave out this host, address or CIDR block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude-ports -d 'Leave out these ports (same syntax as -p)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l rate -d 'Start at most N probes per second, evenly spaced' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check every open TCP port: send DATA (escapes \\r \\n \\t \\0 \\\\ \\xHH), then read the reply (with --expect: until it matches; without: any reply passes)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
@@ -216,6 +224,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON line
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l random -d 'Probe hosts and ports in random order'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l prometheus -d 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l tls -d 'TLS over the connection (TLS 1.2 and 1.3)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (what failed is still said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'

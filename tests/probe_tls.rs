@@ -801,3 +801,47 @@ fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
         );
     }
 }
+
+#[test]
+fn prometheus_gives_the_certificate_end_of_validity() {
+    let Some(pki) = setup("prometheus_gives_the_certificate_end_of_validity") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--prometheus"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let labels = format!(
+        "{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{}\",proto=\"tcp\"}}",
+        server.port
+    );
+    // openssl's -enddate, as Unix seconds (`date -d` reads openssl's format).
+    let enddate = pki.x509("leaf", &["-enddate"]);
+    let date = Command::new("date")
+        .args(["-u", "-d", &enddate, "+%s"])
+        .output()
+        .unwrap();
+    let expected = String::from_utf8_lossy(&date.stdout).trim().to_string();
+    assert!(
+        text.contains(&format!(
+            "sockx_tls_cert_not_after_timestamp_seconds{labels} {expected}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE sockx_tls_cert_not_after_timestamp_seconds gauge\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sockx_probe_check_ok{labels} 1\n")),
+        "{text}"
+    );
+    // A certificate that fails its check says 0.
+    let output = probe(&["--tls", &server.addr(), "--prometheus"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(&format!("sockx_probe_check_ok{labels} 0\n")),
+        "{text}"
+    );
+}

@@ -11,6 +11,8 @@ needed=(
   nftables
   lsof
   psmisc
+  netcat-openbsd
+  socat
   python3
   dante-server
   tinyproxy
@@ -22,7 +24,7 @@ needed=(
   snmpd
   memcached
   openssl
-  socat
+  prometheus
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

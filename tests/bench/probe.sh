@@ -10,6 +10,9 @@
 #      (11211): `sockx probe -u` vs `nmap -sU` on those ports, time and states side by side.
 #   5. `--wait --http` against a server that answers 503 for its first 2 s, then 200: how
 #      long after the first 200 the wait ends.
+#   6. Many hosts, one port: 127.0.0.0/16 port 80 in a fresh namespace (65,536 loopback
+#      addresses, all closed) vs `nmap -sT -T4 -Pn -n`: time and peak RSS (GNU time), one
+#      round each. HOSTS_BLOCK=127.0.0.0/22 runs it at a small scale.
 #
 # Needs root (network namespaces), nft, nmap, nc, hyperfine, python3, a release build
 # (scenario 4 also dnsmasq, chrony, snmpd and memcached; skipped without them):
@@ -23,7 +26,10 @@ SOCKX=${SOCKX:-$PWD/target/release/sockx}
 OPEN_PORTS=(22 80 443 8080 31337 50000)
 DROPPED=1000-1999
 
-for tool in ip nft nmap nc hyperfine python3; do
+HOSTS_BLOCK=${HOSTS_BLOCK:-127.0.0.0/16}
+case "$HOSTS_BLOCK" in 127.*) ;; *) echo "HOSTS_BLOCK must stay inside 127.0.0.0/8" >&2; exit 1 ;; esac
+
+for tool in ip nft nmap nc hyperfine python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 [ -x "$SOCKX" ] || { echo "build first: cargo build --release" >&2; exit 1; }
@@ -201,3 +207,12 @@ DONE=$(date +%s.%N)
 FIRST=$(awk '/first200/ {print $2}' "$WORK/http.out")
 kill "$HTTP_PID" 2>/dev/null || true
 echo "wait-http: sockx ended $(printf '%.0f' "$(echo "($DONE - $FIRST) * 1000" | bc -l)") ms after the first 200 (interval 250 ms)"
+
+echo "== $HOSTS_BLOCK port 80, every address closed (target: sockx <= 0.5x nmap, under 64 MiB)"
+peak() { # runs a command in the all-closed namespace; prints "SECONDS MAX_RSS_KIB"
+  /usr/bin/time -f '%e %M' -o "$WORK/time.out" ip netns exec "$NS_CLOSED" "$@" >/dev/null 2>&1 || true
+  tail -n 1 "$WORK/time.out" # (GNU time first notes a non-zero exit on a line of its own)
+}
+read -r s_time s_rss < <(peak "$SOCKX" probe "$HOSTS_BLOCK" -p 80 -t 1s)
+read -r n_time n_rss < <(peak nmap -sT -T4 -Pn -n -p 80 "$HOSTS_BLOCK")
+echo "hosts: sockx ${s_time} s, $((s_rss / 1024)) MiB peak; nmap ${n_time} s, $((n_rss / 1024)) MiB peak; sockx/nmap = $(printf '%.2f' "$(echo "$s_time / $n_time" | bc -l)")"

@@ -11,7 +11,7 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
 use super::check::{self, Check};
-use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+use super::outcome::{Outcome, PortState, Reason, is_self_connect, shortage_reason};
 use super::plan::HostEntry;
 use super::tls::ProbeTls;
 use super::udp_payloads;
@@ -36,6 +36,9 @@ pub struct AttemptSpec {
     pub payload: Option<Vec<u8>>,
     /// Read a banner after a TCP connect.
     pub banner: bool,
+    /// Close connections with a reset (SO_LINGER 0) rather than a FIN: for large scans,
+    /// which must leave no TIME_WAIT behind; a handful of probes closes politely.
+    pub reset_on_close: bool,
     /// The application check run on every open TCP port.
     pub check: Option<Arc<Check>>,
     /// `--tls`: a handshake on every open TCP port.
@@ -108,8 +111,9 @@ pub enum Step {
     Done(Outcome),
     /// The socket connected to itself (loopback, ephemeral port): probe again.
     SelfConnect,
-    /// This host ran out of sockets, buffers or ports: back off and probe again.
-    Shortage,
+    /// This host ran out of sockets, buffers or ports (which one: the reason): back off and
+    /// probe again.
+    Shortage(Reason),
 }
 
 /// Starts an attempt on `addr`, registering its socket under `token`.
@@ -344,8 +348,12 @@ fn connected(
         }
         Err(err) => return classify(&err, Proto::Tcp, started),
     };
-    // SO_LINGER 0: closing sends a reset, so a scan leaves no TIME_WAIT behind.
-    let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    // SO_LINGER 0: closing sends a reset, so a large scan leaves no TIME_WAIT behind. A few
+    // probes close with a FIN, so that the service sees an ordinary end (a one-shot
+    // `sockx listen` exits 0, a daemon logs no reset).
+    if spec.reset_on_close {
+        let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    }
     if stream
         .local_addr()
         .is_ok_and(|local| is_self_connect(local, peer))
@@ -464,7 +472,7 @@ pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Optio
 
 fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
     Outcome {
-        banner: (!received.is_empty()).then(|| crate::output::escape::escape_bytes(received)),
+        banner: (!received.is_empty()).then(|| received.to_vec()),
         ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
     }
 }
@@ -472,7 +480,7 @@ fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
 fn classify(err: &io::Error, proto: Proto, started: Instant) -> Step {
     match Outcome::from_error(err, proto == Proto::Udp, started.elapsed()) {
         Some(outcome) => Step::Done(outcome),
-        None => Step::Shortage,
+        None => Step::Shortage(shortage_reason(err).unwrap_or(Reason::Error)),
     }
 }
 
@@ -496,6 +504,7 @@ mod tests {
             proto: Proto::Tcp,
             payload: None,
             banner: false,
+            reset_on_close: true,
             check: None,
             tls: None,
         }

@@ -19,6 +19,9 @@ use crate::output::escape::quote_arg;
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
 pub const MAX_PROBES: u64 = 1 << 20;
 
+/// The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers).
+pub const MAX_UDP_PAYLOAD: usize = 65_507;
+
 /// Most probes in flight at once by default, however high the open-file limit.
 pub const MAX_DEFAULT_CONCURRENCY: usize = 5000;
 
@@ -113,12 +116,91 @@ pub struct ProbeConfig {
     pub json: bool,
     /// `--any`: one open port is enough.
     pub any: bool,
+    /// Scan controls: `--exclude`, `--exclude-ports`, `--random`, `--rate`.
+    pub controls: ScanControls,
+    /// `--prometheus`: the text exposition format instead of lines.
+    pub prometheus: bool,
+}
+
+/// What takes targets out of a scan, and how it is paced.
+#[derive(Debug, Clone, Default)]
+pub struct ScanControls {
+    /// Hosts, addresses and blocks left out.
+    pub exclude: Vec<HostSpec>,
+    /// Ports left out.
+    pub exclude_ports: Vec<u16>,
+    /// Hosts and ports in random order.
+    pub random: bool,
+    /// Most probes started per second.
+    pub rate: Option<f64>,
+}
+
+impl ScanControls {
+    fn from_args(args: &ProbeArgs) -> Result<ScanControls, Error> {
+        let exclude = args
+            .exclude
+            .iter()
+            .map(|word| {
+                word.parse::<HostSpec>()
+                    .map_err(|err| Error::usage(format!("--exclude '{word}': {err}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ScanControls {
+            exclude,
+            exclude_ports: args
+                .exclude_ports
+                .as_ref()
+                .map(PortSpec::ports)
+                .unwrap_or_default(),
+            random: args.random,
+            rate: args.rate,
+        })
+    }
+}
+
+/// The words of `--targets-file` (`-`: stdin): each line's words, `#` to the end of a line a
+/// comment. Each line is parsed on its own, so `HOST PORTS` works there as on the command line.
+fn targets_file_lines(path: &std::path::Path) -> Result<Vec<Vec<String>>, Error> {
+    let text = if path == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|err| {
+        Error::usage(format!(
+            "cannot read --targets-file {}: {err}",
+            path.display()
+        ))
+    })?;
+    Ok(text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+        .collect())
 }
 
 impl ProbeConfig {
     /// Validates the arguments; every error here is a usage error (exit 2).
     pub fn from_args(args: ProbeArgs) -> Result<ProbeConfig, Error> {
-        let targets = parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+        let mut targets =
+            parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+        if let Some(path) = &args.targets_file {
+            for (index, words) in targets_file_lines(path)?.iter().enumerate() {
+                let more = parse_targets(words, args.ports.as_ref()).map_err(|err| {
+                    Error::usage(format!("{} line {}: {err}", path.display(), index + 1))
+                })?;
+                targets.extend(more);
+            }
+            if targets.is_empty() {
+                return Err(Error::usage(format!("{}: no targets", path.display())));
+            }
+        }
+        let controls = ScanControls::from_args(&args)?;
         let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
         if args.banner && args.udp {
             return Err(Error::usage("--banner works with TCP only"));
@@ -132,6 +214,12 @@ impl ProbeConfig {
             }
             None => None,
         };
+        if let Some(payload) = payload.as_ref().filter(|p| p.len() > MAX_UDP_PAYLOAD) {
+            return Err(Error::usage(format!(
+                "--payload is {} bytes; a UDP datagram holds at most {MAX_UDP_PAYLOAD}",
+                payload.len()
+            )));
+        }
         let check = check_from_args(&args)?;
         if args.tls.tls && args.udp {
             return Err(Error::usage("--tls works with TCP only (no DTLS)"));
@@ -176,6 +264,7 @@ impl ProbeConfig {
                 proto,
                 payload,
                 banner: args.banner,
+                reset_on_close: false,
                 check: check.map(Arc::new),
                 tls,
             },
@@ -185,6 +274,8 @@ impl ProbeConfig {
             filter,
             json: args.json,
             any: args.any,
+            controls,
+            prometheus: args.prometheus,
         })
     }
 }

@@ -16,19 +16,19 @@ mod plan;
 mod progress;
 mod report;
 mod scan;
+mod space;
 mod stats;
 mod tls;
 mod udp_payloads;
 mod wait;
 
-use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::ProbeArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::output::notes;
-use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
+use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig, StateFilter};
 use engine::EngineConfig;
 use interrupt::Interrupt;
 
@@ -93,12 +93,17 @@ fn describe_requests(config: &ProbeConfig) {
 
 /// The engine's settings for a run of `jobs` probes with `timeout` per attempt.
 fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> EngineConfig {
+    let mut spec = config.spec.clone();
+    // The contract: a handful of probes (`--wait`, `--count`, up to 32 ports) closes with a
+    // FIN; only a larger scan resets, so as to leave no TIME_WAIT behind.
+    spec.reset_on_close = matches!(config.mode, Mode::Scan) && jobs > StateFilter::AUTO_LIMIT;
     EngineConfig {
         timeout,
         banner_wait: config.timeout,
         retries: config.retries,
         concurrency: concurrency(config.concurrency, jobs),
-        spec: config.spec.clone(),
+        spec,
+        rate: config.controls.rate,
     }
 }
 
@@ -140,10 +145,10 @@ fn open_file_room(wanted: usize) -> usize {
     wanted
 }
 
-/// Writes a diagnostic or summary line on stderr; a closed stderr is not worth failing for.
+/// A summary line, or a `-v` line its caller already decided to say, on stderr through the
+/// one place for notes (`-q` silences it there too).
 fn note(line: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
+    crate::output::notes::ready(format_args!("{line}"));
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ pub struct HostEntry {
 }
 
 impl HostEntry {
-    fn from_ip(ip: IpAddr) -> HostEntry {
+    /// An address as its own host.
+    pub fn from_ip(ip: IpAddr) -> HostEntry {
         HostEntry {
             name: ip.to_string(),
             shown: Host::Ip(ip).to_string(),

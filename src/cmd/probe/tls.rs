@@ -154,6 +154,14 @@ impl TlsOutcome {
         crate::output::escape::escape_text(&format!("{} {cert} {verdict}", facts.version))
     }
 
+    /// The certificate's end of validity (Unix seconds), when one was seen.
+    pub fn not_after(&self) -> Option<i64> {
+        match &self.result {
+            Ok(facts) => facts.cert.as_ref().map(|cert| cert.not_after),
+            Err(failure) => failure.cert.as_ref().map(|cert| cert.not_after),
+        }
+    }
+
     /// `-v`'s two lines (or the failure).
     pub fn verbose_lines(&self) -> Vec<String> {
         let now = SystemTime::now();
@@ -272,9 +280,9 @@ fn done(
     })
 }
 
-/// `-v`: the contract's two lines for every port that had a handshake (after `HOST:PORT`
-/// when there are several).
-pub fn print_verbose(records: &[super::plan::Record], tls: Option<&ProbeTls>) {
+/// `-v`: which roots were trusted, then the contract's two lines for every reported port that
+/// had a handshake (after `HOST:PORT` when there are several).
+pub fn print_verbose(reports: &[super::report::PortReport], tls: Option<&ProbeTls>) {
     let Some(tls) = tls else {
         return;
     };
@@ -284,18 +292,15 @@ pub fn print_verbose(records: &[super::plan::Record], tls: Option<&ProbeTls>) {
         TrustSource::Mozilla => "the built-in Mozilla roots (the system has none)",
     };
     notes::verbose(format_args!("tls: trusting {trust}"));
-    let with_tls: Vec<_> = records
+    let with_tls: Vec<_> = reports
         .iter()
-        .filter_map(|record| {
-            let (_, outcome) = record.result.as_ref()?;
-            Some((record.endpoint(), outcome.tls.as_ref()?))
-        })
+        .filter(|report| !report.tls_verbose.is_empty())
         .collect();
     let several = with_tls.len() > 1;
-    for (endpoint, tls) in with_tls {
-        for line in tls.verbose_lines() {
+    for report in with_tls {
+        for line in &report.tls_verbose {
             if several {
-                notes::verbose(format_args!("{endpoint}: {line}"));
+                notes::verbose(format_args!("{}: {line}", report.endpoint));
             } else {
                 notes::verbose(format_args!("{line}"));
             }
