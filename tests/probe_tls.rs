@@ -617,10 +617,6 @@ fn tls_flags_are_checked_before_probing() {
         ),
         (&["--sni", "x", "127.0.0.1:1"], "--tls"),
         (&["--min-days", "3", "127.0.0.1:1"], "--tls"),
-        (
-            &["--tls", "127.0.0.1:1", "--http"],
-            "not run over --tls yet",
-        ),
     ] {
         let output = probe(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -844,4 +840,53 @@ fn prometheus_gives_the_certificate_end_of_validity() {
         text.contains(&format!("sockx_probe_check_ok{labels} 0\n")),
         "{text}"
     );
+}
+
+#[test]
+fn http_and_expect_checks_run_over_tls() {
+    let Some(pki) = setup("http_and_expect_checks_run_over_tls") else {
+        return;
+    };
+    // s_server -www answers a GET with its status page, `HTTP/1.0 200 ok`.
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--json",
+        "--http",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(value["tls"]["verified"], true, "{value}");
+    assert_eq!(value["http"]["status"], 200, "{value}");
+    assert_eq!(value["check"]["ok"], true, "{value}");
+
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--send",
+        "GET / HTTP/1.0\\r\\n\\r\\n",
+        "--expect",
+        "(?i)^HTTP/1\\.0 200 ok",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    // A status outside the list fails the probe though the handshake passed.
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--http",
+        "/",
+        "--http-status",
+        "500",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(" verified"), "{stdout}");
 }

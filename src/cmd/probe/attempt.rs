@@ -87,6 +87,20 @@ pub enum Flight {
         began: Instant,
         /// The run's TLS settings.
         tls: Arc<ProbeTls>,
+        /// The check to run over the session once it is up.
+        check: Option<Arc<Check>>,
+    },
+    /// TLS is up; the application check is talking through it (`--tls --http`, ...).
+    CheckingTls {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The TLS session and the handshake's verdict.
+        session: Box<super::tls::Session>,
+        /// The check and how far it is.
+        check: Arc<Check>,
+        talk: check::Conversation,
     },
     /// Connected; the application check is talking to the service.
     Checking {
@@ -295,7 +309,29 @@ pub fn advance(
             handshake,
             began,
             tls,
-        } => super::tls::step(stream, rtt, handshake, began, tls, registry, token),
+            check,
+        } => super::tls::step(
+            stream,
+            rtt,
+            handshake,
+            began,
+            (tls, check),
+            (spec, registry, token, started),
+        ),
+        Flight::CheckingTls {
+            stream,
+            rtt,
+            session,
+            check,
+            talk,
+        } => super::tls::step_check(
+            stream,
+            rtt,
+            session,
+            check,
+            talk,
+            (spec, registry, token, started),
+        ),
         Flight::Checking {
             mut stream,
             rtt,
@@ -361,7 +397,14 @@ fn connected(
         return Step::SelfConnect;
     }
     if let Some(tls) = &spec.tls {
-        return super::tls::start(stream, peer, rtt, tls, registry, token);
+        let check = spec.check.clone();
+        return super::tls::start(
+            stream,
+            peer,
+            rtt,
+            (tls, check),
+            (spec, registry, token, started),
+        );
     }
     if let Some(check) = &spec.check {
         return start_check(stream, peer, rtt, check, spec, registry, token, started);
@@ -459,6 +502,15 @@ pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Optio
             tls,
             ..
         } => Some(super::tls::timed_out(*rtt, handshake, *began, tls)),
+        Flight::CheckingTls {
+            rtt,
+            session,
+            check,
+            talk,
+            ..
+        } => Some(super::tls::check_timed_out(
+            *rtt, session, check, talk, started, banner,
+        )),
         Flight::Checking {
             rtt, check, talk, ..
         } => Some(Outcome::checked(

@@ -229,12 +229,6 @@ impl ProbeConfig {
                 "--banner reads what a plaintext service says first; with --tls there is none",
             ));
         }
-        if args.tls.tls && check.is_some() {
-            return Err(
-                Error::usage("--send, --expect and --http do not run over --tls yet")
-                    .with_hint("probe the TLS handshake and the plaintext check in two runs"),
-            );
-        }
         let tls = ProbeTls::from_args(&args.tls, args.min_days)?.map(Arc::new);
         if check.is_some() && args.udp {
             return Err(Error::usage(

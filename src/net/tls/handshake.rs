@@ -169,6 +169,11 @@ impl Handshake {
         }
     }
 
+    /// The session, once the handshake is done (for what is said over it next).
+    pub fn into_connection(self) -> ClientConnection {
+        self.conn
+    }
+
     /// Ends a finished session politely (close_notify), best effort: a probe that got what it
     /// came for leaves no error in the server's log.
     pub fn close(&mut self, io: &mut impl Write) {

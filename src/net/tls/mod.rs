@@ -9,10 +9,12 @@ mod facts;
 mod failure;
 mod handshake;
 mod pin;
+mod session_io;
 mod verify;
 
 pub use client::{TlsClient, TrustSource};
 pub use facts::{TlsFacts, TlsJson, date};
 pub use failure::TlsFailure;
 pub use handshake::{Handshake, Progress};
+pub use session_io::TlsIo;
 pub use verify::Policy;
