@@ -334,12 +334,16 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__manpage)
-            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version"
+            opts="-v -q -4 -6 -h -V --out-dir --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --out-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

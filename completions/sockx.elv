@@ -37,7 +37,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand p 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
+            cand manpage 'Print a man page (roff), or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;listen'= {
@@ -268,6 +268,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --version 'Print version'
         }
         &'sockx;manpage'= {
+            cand --out-dir 'Write every page (sockx.1 and one sockx-SUBCOMMAND.1 per subcommand) into DIR'
             cand --color 'When to use colour'
             cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
@@ -286,7 +287,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand ports 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
+            cand manpage 'Print a man page (roff), or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;help;listen'= {

@@ -41,7 +41,7 @@ complete -c sockx -n "__fish_sockx_needs_command" -f -a "ports" -d 'Which proces
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "p" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print a man page (roff), or write every page into a directory'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s e -l exec -d 'Run CMD for each connection with the connection as its stdin and stdout (no shell)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l sh-exec -d 'Run CMD through /bin/sh -c for each connection' -r
@@ -202,6 +202,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 4 -d 'IPv4 o
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sockx -n "__fish_sockx_using_subcommand manpage" -l out-dir -d 'Write every page (sockx.1 and one sockx-SUBCOMMAND.1 per subcommand) into DIR' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand manpage" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -216,5 +217,5 @@ complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_su
 complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "manpage" -d 'Print a man page (roff), or write every page into a directory'
 complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
