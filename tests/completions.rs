@@ -73,6 +73,21 @@ fn completions_are_up_to_date() {
 }
 
 #[test]
+fn completions_offer_no_hidden_subcommand() {
+    for (shell, _) in SCRIPTS {
+        let output = common::sockx()
+            .args(["completions", shell])
+            .output()
+            .expect("sockx runs");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !script.contains("manpage"),
+            "the {shell} script offers the hidden manpage subcommand"
+        );
+    }
+}
+
+#[test]
 fn every_subcommand_has_a_man_page() {
     let committed = man_pages(&completions_dir());
     for page in PAGES {

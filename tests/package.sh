@@ -65,7 +65,11 @@ done
 if grep -E '^(tests|proptest-regressions|target|\.ci)/' "$work/crate-files"; then
   fail "the crate carries the files above (tests, fixtures or benches)"
 fi
-cargo package --locked --allow-dirty --quiet 2>"$work/cargo-package.err" ||
+# The verification build gets a target dir of its own: in the shared one, the packaged copy
+# (same name, version and relative path) takes over the fingerprint of the checkout's own
+# binary, and later edits to src/ would no longer rebuild target/debug/sockx.
+cargo package --locked --allow-dirty --quiet --target-dir target/package-verify \
+  2>"$work/cargo-package.err" ||
   { cat "$work/cargo-package.err" >&2; fail "cargo package (the verification build) failed"; }
 ok "crate: $(wc -l <"$work/crate-files") files, no tests or benches; it builds from them alone"
 

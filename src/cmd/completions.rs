@@ -14,9 +14,30 @@ use crate::output::escape::quote_arg;
 /// Prints the completion script for the shell.
 pub fn run(args: CompletionsArgs) -> anyhow::Result<Status> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "sockx", &mut script);
+    clap_complete::generate(args.shell, &mut completion_command(), "sockx", &mut script);
     io::stdout().lock().write_all(&script)?;
     Ok(Status::Success)
+}
+
+/// The CLI without its hidden subcommands, which clap_complete would offer on Tab (it does not
+/// skip them, and clap cannot remove a subcommand): the root is assembled again from the CLI's
+/// own arguments and visible subcommands, so nothing of the CLI is restated here.
+fn completion_command() -> clap::Command {
+    let cli = Cli::command();
+    // `Cli`'s own name and version (clap's derive takes them from the package, as here).
+    let mut root = clap::Command::new(env!("CARGO_PKG_NAME"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .propagate_version(cli.is_propagate_version_set())
+        .args(cli.get_arguments().cloned())
+        .subcommands(
+            cli.get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .cloned(),
+        );
+    if let Some(about) = cli.get_about() {
+        root = root.about(about.clone());
+    }
+    root
 }
 
 /// Prints the man page of sockx or of one subcommand, or writes every page into a directory.
