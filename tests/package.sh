@@ -58,12 +58,15 @@ dpkg_locked() {
 }
 
 # --- the crate: only what a user needs, and it builds from the packaged files alone ----------
-cargo package --list --locked --allow-dirty 2>/dev/null | sort >"$work/crate-files"
+if ! cargo package --list --locked --allow-dirty 2>"$work/cargo-package.err" | sort >"$work/crate-files"; then
+  cat "$work/cargo-package.err" >&2
+  fail "cargo package --list failed"
+fi
 for needed in Cargo.toml Cargo.lock README.md LICENSE src/main.rs completions/sockx.1; do
   grep -qx "$needed" "$work/crate-files" || fail "the crate lacks $needed"
 done
-if grep -E '^(tests|proptest-regressions|target|\.ci)/' "$work/crate-files"; then
-  fail "the crate carries the files above (tests, fixtures or benches)"
+if grep -vE '^(src/.*|completions/.*|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|README\.md|LICENSE|\.cargo_vcs_info\.json)$' "$work/crate-files"; then
+  fail "the crate carries the files above; only src/, completions/, the manifest, README and LICENSE belong in it"
 fi
 # The verification build gets a target dir of its own: in the shared one, the packaged copy
 # (same name, version and relative path) takes over the fingerprint of the checkout's own
@@ -78,7 +81,7 @@ if ! command -v dpkg-deb >/dev/null; then
   skip deb "dpkg-deb is not installed (not a Debian system)"
   exit 0
 fi
-cargo deb --locked --quiet --output "$work/sockx.deb" >/dev/null
+cargo deb --locked --quiet --output "$work/sockx.deb" >/dev/null || fail "cargo deb"
 deb=$work/sockx.deb
 
 [ "$(dpkg-deb -f "$deb" Package)" = sockx ] || fail "Package is not sockx"
