@@ -92,6 +92,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l retry -d 'Keep r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -113,6 +114,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l retry -d 'Keep retryin
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l send -d 'Send DATA instead of reading stdin, then half-close and print the reply (repeatable; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s p -l source-port -d 'Local port to send from' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -132,7 +134,13 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l state -d 'Only soc
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l pid -d 'Only sockets owned by this process ID' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l process -d 'Only sockets whose process name or command line contains NAME' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l user -d 'Only sockets owned by this user (name or UID)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s r -l remote -d 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l by -d 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)' -r -f -a "process\t'The processes holding the sockets (PID and name)'
+remote\t'The remote address (not address and port)'
+port\t'The local port'
+state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -141,8 +149,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -s u -l udp -d 'UDP s
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l exposed -d 'Only sockets bound to a non-loopback address (reachable from other hosts)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l json -d 'JSON lines on stdout, one object per socket'
-complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s 4 -d 'IPv4 only'
@@ -153,7 +163,13 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l state -d 'Only sockets
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l pid -d 'Only sockets owned by this process ID' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l process -d 'Only sockets whose process name or command line contains NAME' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l user -d 'Only sockets owned by this user (name or UID)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s r -l remote -d 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l by -d 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)' -r -f -a "process\t'The processes holding the sockets (PID and name)'
+remote\t'The remote address (not address and port)'
+port\t'The local port'
+state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -162,8 +178,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -s u -l udp -d 'UDP socke
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l exposed -d 'Only sockets bound to a non-loopback address (reachable from other hosts)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l json -d 'JSON lines on stdout, one object per socket'
-complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s 4 -d 'IPv4 only'
@@ -177,8 +195,12 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -s c -l concurrency -
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l state -d 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe until every target is open or DUR has passed' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (default empty; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (escapes \\r \\n \\t \\0 \\\\ \\xHH) [default: a request for the port\'s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check every open TCP port: send DATA (escapes \\r \\n \\t \\0 \\\\ \\xHH), then read the reply (with --expect: until it matches; without: any reply passes)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"

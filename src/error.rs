@@ -4,7 +4,7 @@
 //! (usage error, network failure) carries an [`Error`] somewhere in its chain; context added
 //! with `anyhow::Context` is kept for the message. Everything else is a failure (exit 1).
 
-use crate::output::escape::escape_text;
+use crate::output::escape::{QUOTE_LIMIT, escape_text, quote_arg};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -126,12 +126,42 @@ pub fn report_usage(err: &clap::Error) -> ExitCode {
         }
         _ => {
             let subcommand = invoked_subcommand(std::env::args().skip(1));
-            let (message, hint) =
-                summarize_clap_error(&err.render().to_string(), subcommand.as_deref());
+            let rendered = requote_arguments(&err.render().to_string(), err);
+            let (message, hint) = summarize_clap_error(&rendered, subcommand.as_deref());
             print_error(&message, Some(&hint));
             ExitCode::from(Status::Usage.code())
         }
     }
+}
+
+/// clap quotes the offending argument whole, and strips the escape sequences in it rather than
+/// showing them: quote it again, escaped and cut ([`quote_arg`]).
+fn requote_arguments(rendered: &str, err: &clap::Error) -> String {
+    use clap::error::ContextValue;
+    let mut text = rendered.to_string();
+    for (_, value) in err.context() {
+        let values: Vec<&str> = match value {
+            ContextValue::String(value) => vec![value.as_str()],
+            ContextValue::Strings(values) => values.iter().map(String::as_str).collect(),
+            _ => continue,
+        };
+        for value in values {
+            // What clap printed of it: its rendering strips escape sequences.
+            let shown = clap::builder::StyledStr::from(value.to_string()).to_string();
+            let quoted = quote_arg(value);
+            if shown.chars().count() > QUOTE_LIMIT {
+                // Long enough to be nothing but the argument, wherever it stands (clap's tip
+                // quotes it inside `'-- …'`).
+                text = text.replace(&shown, &quoted);
+            } else if shown.is_empty() && !value.is_empty() {
+                // Nothing but an escape sequence: clap shows ''.
+                text = text.replacen("''", &format!("'{quoted}'"), 1);
+            } else if shown != quoted {
+                text = text.replace(&format!("'{shown}'"), &format!("'{quoted}'"));
+            }
+        }
+    }
+    text
 }
 
 /// clap's rendering is several lines (`error: ...`, a tip, usage); keep the first line as the
@@ -254,6 +284,23 @@ mod tests {
         assert_eq!(summarize_clap_error(conflict, None).1, "see 'sockx --help'");
         let words = ["-v", "p", "0"].map(String::from).into_iter();
         assert_eq!(invoked_subcommand(words).as_deref(), Some("ports"));
+    }
+
+    #[test]
+    fn clap_errors_quote_arguments_escaped_and_cut() {
+        use clap::Parser;
+        let requoted = |args: &[&str]| {
+            let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+            requote_arguments(&err.render().to_string(), &err)
+        };
+        let long = format!("--{}", "a".repeat(5000));
+        let text = requoted(&["sockx", "ports", &long]);
+        assert!(text.len() < 1000, "{text}");
+        assert!(text.contains("… (5002 bytes)'"), "{text}");
+        let text = requoted(&["sockx", "ports", "--x\x1b[2J\x07y"]);
+        assert!(text.contains("'--x\\e[2J\\x07y'"), "{text}");
+        let text = requoted(&["sockx", "probe", "-t", "\x1bz", "127.0.0.1:9"]);
+        assert!(text.contains("invalid value '\\ez'"), "{text}");
     }
 
     #[test]

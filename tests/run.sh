@@ -11,6 +11,16 @@ needed=(
   nftables
   lsof
   psmisc
+  python3
+  dante-server
+  tinyproxy
+  curl
+  nginx-light
+  redis-server
+  dnsmasq
+  chrony
+  snmpd
+  memcached
   man-db
   bash-completion
 )

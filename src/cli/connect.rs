@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{Host, parse_duration, parse_port};
+use crate::net::proxy::ProxySpec;
+use crate::net::{Host, parse_duration, parse_port, parse_timeout};
 
 /// Connect to a peer and relay stdin to it and its replies to stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n\nExit status: 0 when the session ended normally (the peer closed, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
+    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nExit status: 0 when the session ended normally (the peer closed, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
 )]
 pub struct ConnectArgs {
     /// The peer: HOST:PORT, [IPv6]:PORT, or HOST PORT
@@ -17,11 +18,11 @@ pub struct ConnectArgs {
     pub peer: Vec<String>,
 
     /// Connect timeout per attempt
-    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_duration, default_value = "10s")]
+    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_timeout, default_value = "10s")]
     pub timeout: Duration,
 
     /// Exit after DUR without traffic (UDP default: 2s)
-    #[arg(short, long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(short, long, value_name = "DUR", value_parser = parse_timeout)]
     pub idle_timeout: Option<Duration>,
 
     /// Keep retrying a refused or timed-out connect until DUR has passed
@@ -64,4 +65,10 @@ pub struct ConnectArgs {
     /// Allow sending to broadcast addresses (SO_BROADCAST)
     #[arg(long)]
     pub broadcast: bool,
+
+    /// Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here),
+    /// socks5h:// (names resolved by the proxy), socks4://, socks4a://, or
+    /// http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)
+    #[arg(long, value_name = "URL", conflicts_with = "udp")]
+    pub proxy: Option<ProxySpec>,
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{Cidr, parse_duration};
+use crate::net::{Cidr, parse_timeout};
 
 /// Serve one connection (or many with -k), relaying between the peer and stdin/stdout.
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub struct ListenArgs {
     pub udp: bool,
 
     /// Close a connection after DUR without traffic
-    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(short = 'w', long, value_name = "DUR", value_parser = parse_timeout)]
     pub idle_timeout: Option<Duration>,
 
     /// Hex dump of the traffic on stderr

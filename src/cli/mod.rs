@@ -12,7 +12,7 @@ use crate::output::ColorChoice;
 
 pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
-pub use ports::PortsArgs;
+pub use ports::{GroupBy, PortsArgs};
 pub use probe::ProbeArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
@@ -25,7 +25,7 @@ pub use probe::ProbeArgs;
     arg_required_else_help = true
 )]
 #[command(
-    after_help = "Examples:\n  sockx listen 9000                 serve one connection on port 9000\n  sockx ports 8080                  who holds port 8080\n  sockx probe 127.0.0.1:22,80,443   are these ports open?\n  sockx probe --wait 30s localhost:5432 -- ./migrate\n  sockx help probe                  more about a subcommand\n\nExit codes: 0 success, 1 negative answer or network failure, 2 invalid usage."
+    after_help = "Examples:\n  sockx listen 9000                 serve one connection on port 9000\n  sockx ports 8080                  who holds port 8080\n  sockx probe 127.0.0.1:22,80,443   are these ports open?\n  sockx probe --wait 30s localhost:5432 -- ./migrate\n  sockx help probe                  more about a subcommand\n\nDurations (-w, -t, --wait, ...): 250ms, 2s, 1m30s, or a number of seconds; at most 365 days.\n\nExit codes: 0 success, 1 negative answer or network failure, 2 invalid usage, 130 interrupted\n(Ctrl-C)."
 )]
 pub struct Cli {
     /// Options every subcommand takes.

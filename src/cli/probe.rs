@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{PortSpec, parse_duration};
+use crate::net::{PortSpec, parse_duration, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage; with --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
@@ -21,7 +21,7 @@ pub struct ProbeArgs {
     pub ports: Option<PortSpec>,
 
     /// Timeout per attempt
-    #[arg(short, long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    #[arg(short, long, value_name = "DUR", value_parser = parse_timeout, default_value = "1s")]
     pub timeout: Duration,
 
     /// Extra attempts after a timeout (a refusal is final). Within one attempt the kernel
@@ -55,10 +55,11 @@ pub struct ProbeArgs {
     pub wait: Option<Duration>,
 
     /// Time between rounds [default: 250ms with --wait, 1s with --count]
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub interval: Option<Duration>,
 
-    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary
+    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with
+    /// a check, each attempt is timed to its passing reply
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
@@ -66,9 +67,29 @@ pub struct ProbeArgs {
     #[arg(short, long)]
     pub udp: bool,
 
-    /// UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)
+    /// UDP datagram to send (escapes \r \n \t \0 \\ \xHH) [default: a request for the
+    /// port's service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]
     #[arg(long, value_name = "DATA", requires = "udp")]
     pub payload: Option<String>,
+
+    /// Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply
+    /// (with --expect: until it matches; without: any reply passes)
+    #[arg(long, value_name = "DATA", conflicts_with = "http")]
+    pub send: Option<String>,
+
+    /// Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read
+    /// until a match, EOF, 64 KiB or the timeout
+    #[arg(long, value_name = "REGEX", conflicts_with = "http")]
+    pub expect: Option<String>,
+
+    /// Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/")]
+    pub http: Option<String>,
+
+    /// Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502
+    /// [default: 200-399]
+    #[arg(long, value_name = "LIST", requires = "http")]
+    pub http_status: Option<String>,
 
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use super::port::{PortSpec, parse_port, parse_port_allow_zero};
+use crate::output::escape::quote_arg;
 
 /// A host as the user named it: an IP literal or a name still to be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -29,12 +30,23 @@ impl FromStr for Host {
             return Ok(Host::Ip(ip));
         }
         if unbracketed.contains(':') {
-            return Err(format!("'{text}' is not a valid IPv6 address"));
+            return Err(format!("'{}' is not a valid IPv6 address", quote_arg(text)));
+        }
+        // `256.1.1.1` or `1.2.3.4.5` is a mistyped address, never a name to look up (the
+        // resolver would send it to DNS, or read `127.1` as inet_aton does).
+        if unbracketed.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(format!(
+                "'{}' is not a valid IPv4 address (four numbers 0-255 separated by dots)",
+                quote_arg(text)
+            ));
         }
         if is_valid_hostname(unbracketed) {
             Ok(Host::Name(unbracketed.to_string()))
         } else {
-            Err(format!("'{text}' is not a valid host name or address"))
+            Err(format!(
+                "'{}' is not a valid host name or address",
+                quote_arg(text)
+            ))
         }
     }
 }
@@ -73,12 +85,12 @@ fn split_host_rest(text: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(after_bracket) = text.strip_prefix('[') {
         let (host, rest) = after_bracket
             .split_once(']')
-            .ok_or_else(|| format!("missing ']' in '{text}'"))?;
+            .ok_or_else(|| format!("missing ']' in '{}'", quote_arg(text)))?;
         return match rest {
             "" => Ok((host, None)),
             rest => match rest.strip_prefix(':') {
                 Some(rest) => Ok((host, Some(rest))),
-                None => Err(format!("expected ':' after ']' in '{text}'")),
+                None => Err(format!("expected ':' after ']' in '{}'", quote_arg(text))),
             },
         };
     }
@@ -128,9 +140,15 @@ impl FromStr for Endpoint {
         let (host, port) = split_host_rest(text)?;
         let Some(port) = port else {
             return Err(if host.contains(':') {
-                format!("'{text}' has no port; write an IPv6 peer as [ADDR]:PORT")
+                format!(
+                    "'{}' has no port; write an IPv6 peer as [ADDR]:PORT",
+                    quote_arg(text)
+                )
             } else {
-                format!("'{text}' has no port; expected HOST:PORT or HOST PORT")
+                format!(
+                    "'{}' has no port; expected HOST:PORT or HOST PORT",
+                    quote_arg(text)
+                )
             });
         };
         Ok(Endpoint {
@@ -184,7 +202,8 @@ impl FromStr for BindSpec {
                 port: parse_port_allow_zero(port)?,
             }),
             (_, None) => Err(format!(
-                "'{text}' has no port; write an IPv6 address as [ADDR]:PORT"
+                "'{}' has no port; write an IPv6 address as [ADDR]:PORT",
+                quote_arg(text)
             )),
             (host, Some(port)) => Ok(BindSpec {
                 host: if host.is_empty() {
@@ -280,15 +299,15 @@ impl FromStr for Cidr {
         let text = text.trim();
         let (addr, prefix) = text
             .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not a CIDR block (ADDR/LEN)"))?;
+            .ok_or_else(|| format!("'{}' is not a CIDR block (ADDR/LEN)", quote_arg(text)))?;
         let addr = addr
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<IpAddr>()
-            .map_err(|_| format!("'{addr}' in '{text}' is not an IP address"))?;
+            .map_err(|_| format!("'{}' is not an IP address", quote_arg(addr)))?;
         let prefix = prefix
             .parse::<u8>()
-            .map_err(|_| format!("'{prefix}' in '{text}' is not a prefix length"))?;
+            .map_err(|_| format!("'{}' is not a prefix length", quote_arg(prefix)))?;
         Cidr::new(addr, prefix)
     }
 }
@@ -404,10 +423,35 @@ mod tests {
             "bad host:80",
             "[::1:80",
             "-x-:80",
+            "256.1.1.1:80",
+            "1.2.3.4.5:80",
+            "127.1:80",
+            "1.2.3.:80",
         ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad} was accepted");
         }
         assert!(Endpoint::from_words(&words(&["a", "b", "c"])).is_err());
+    }
+
+    #[test]
+    fn dotted_numbers_that_are_not_ipv4_are_never_names() {
+        for bad in [
+            "256.1.1.1",
+            "1.2.3.4.5",
+            "300.1.1.1",
+            "127.1",
+            "1.2.3.4.",
+            "01.2.3.4",
+        ] {
+            let err = bad.parse::<Host>().unwrap_err();
+            assert!(err.contains("not a valid IPv4 address"), "{bad}: {err}");
+            assert!(format!("{bad}:22").parse::<Target>().is_err(), "{bad}");
+            assert!(format!("{bad}:0").parse::<BindSpec>().is_err(), "{bad}");
+        }
+        assert_eq!("1.2.3.4".parse(), Ok(Host::Ip("1.2.3.4".parse().unwrap())));
+        assert_eq!("1a.2.3.4".parse(), Ok(Host::Name("1a.2.3.4".into())));
+        let long = format!("{}.1", "9".repeat(128 * 1024));
+        assert!(long.parse::<Host>().unwrap_err().len() < 300);
     }
 
     #[test]

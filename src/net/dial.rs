@@ -12,6 +12,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::Socket;
 
 use super::socket::{Proto, SocketOptions, new_socket};
+use crate::net::duration::deadline_after;
 
 /// The delay before the next address is tried while an attempt is still pending.
 pub const STAGGER: Duration = Duration::from_millis(250);
@@ -155,7 +156,7 @@ pub fn dial(addrs: &[SocketAddr], options: &DialOptions) -> Result<Dialed, DialF
         }
         let mut wake = pending
             .iter()
-            .map(|p| p.started + options.timeout)
+            .map(|p| deadline_after(p.started, options.timeout))
             .min()
             .unwrap_or(now);
         if !exhausted {

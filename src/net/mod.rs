@@ -6,13 +6,14 @@ pub mod dial;
 pub mod duration;
 pub mod escape;
 pub mod port;
+pub mod proxy;
 pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
 
 pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
-pub use duration::{format_duration, parse_duration};
+pub use duration::{format_duration, parse_duration, parse_timeout};
 pub use port::{PortRange, PortSpec, parse_port};
 pub use resolve::{Family, resolve};
 pub use socket_state::SocketState;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::output::escape::quote_arg;
+
 /// Parses a port that must name a real service port: 1-65535 (a number or a service name).
 pub fn parse_port(text: &str) -> Result<u16, String> {
     match parse_port_allow_zero(text)? {
@@ -22,9 +24,9 @@ pub fn parse_port_allow_zero(text: &str) -> Result<u16, String> {
             .parse::<u32>()
             .ok()
             .and_then(|n| u16::try_from(n).ok())
-            .ok_or_else(|| format!("port {text} is out of range (1-65535)"));
+            .ok_or_else(|| format!("port {} is out of range (1-65535)", quote_arg(text)));
     }
-    service_port(text).ok_or_else(|| format!("unknown port or service name '{text}'"))
+    service_port(text).ok_or_else(|| format!("unknown port or service name '{}'", quote_arg(text)))
 }
 
 /// Well-known services, so that `ssh` or `https` work without `/etc/services`.
@@ -161,25 +163,61 @@ impl PortRange {
 impl FromStr for PortRange {
     type Err = String;
 
-    /// `80`, `ssh`, `8000-8100`, and nmap's open forms `-1024`, `60000-` and `-`.
+    /// `80`, `ssh`, `8000-8100`, `ssh-http`, nmap's open forms `-1024`, `60000-` and `-`, and
+    /// hyphenated service names (`http-alt`, `ftp-data`): the whole word is tried as a service
+    /// name first, then each `-` as the split of a range whose ends are numbers or names.
     fn from_str(text: &str) -> Result<PortRange, String> {
         let text = text.trim();
-        match text.split_once('-') {
-            None => PortRange::single(parse_port(text)?),
-            Some((start, end)) => {
-                let start = if start.is_empty() {
-                    1
-                } else {
-                    parse_port(start)?
-                };
-                let end = if end.is_empty() {
-                    65535
-                } else {
-                    parse_port(end)?
-                };
-                PortRange::new(start, end)
+        if !text.contains('-') {
+            return PortRange::single(parse_port(text)?);
+        }
+        let named = text.bytes().any(|b| b.is_ascii_alphabetic());
+        if named && let Some(port) = service_port(text) {
+            return PortRange::single(port);
+        }
+        let mut found: Option<PortRange> = None;
+        // The error of a split whose ends both parse (a reversed range, a port 0).
+        let mut range_error = None;
+        let mut first_error = None;
+        for (index, _) in text.match_indices('-') {
+            let (start, end) = (&text[..index], &text[index + 1..]);
+            let ends = range_end(start, 1).and_then(|start| Ok((start, range_end(end, 65535)?)));
+            match ends.map(|(start, end)| (start, end, PortRange::new(start, end))) {
+                Ok((_, _, Ok(range))) => {
+                    if found.is_some_and(|other| other != range) {
+                        return Err(format!(
+                            "'{}' is ambiguous: it splits into more than one port range",
+                            quote_arg(text)
+                        ));
+                    }
+                    found = Some(range);
+                }
+                Ok((_, _, Err(err))) => range_error = range_error.or(Some(err)),
+                Err(err) => first_error = first_error.or(Some(err)),
             }
         }
+        if let Some(range) = found {
+            return Ok(range);
+        }
+        if let Some(err) = range_error {
+            return Err(err);
+        }
+        if named || text.matches('-').count() > 1 {
+            return Err(format!(
+                "unknown port, service name or port range '{}'",
+                quote_arg(text)
+            ));
+        }
+        Err(first_error.unwrap_or_else(|| format!("'{}' is not a port range", quote_arg(text))))
+    }
+}
+
+/// One end of a range: a port, or `open` when the end is left out (`-1024`, `60000-`).
+fn range_end(text: &str, open: u16) -> Result<u16, String> {
+    if text.is_empty() {
+        Ok(open)
+    } else {
+        parse_port(text)
     }
 }
 
@@ -232,7 +270,7 @@ impl FromStr for PortSpec {
         let ranges = text
             .split(',')
             .map(|item| match item.trim() {
-                "" => Err(format!("empty item in port list '{text}'")),
+                "" => Err(format!("empty item in port list '{}'", quote_arg(text))),
                 "all" | "ALL" => Ok(PortRange::ALL),
                 item => item.parse(),
             })
@@ -282,6 +320,43 @@ mod tests {
         let reversed = "100-10".parse::<PortRange>().unwrap_err();
         assert!(reversed.contains("reversed"), "{reversed}");
         assert!("0-10".parse::<PortRange>().is_err());
+    }
+
+    #[test]
+    fn hyphenated_service_names_are_services_not_ranges() {
+        assert_eq!("http-alt".parse(), PortRange::single(8080));
+        assert_eq!("ftp-data".parse(), PortRange::single(20));
+        assert_eq!("HTTPS-ALT".parse(), PortRange::single(8443));
+        // A range whose ends are hyphenated names.
+        assert_eq!("ftp-data-http-alt".parse(), PortRange::new(20, 8080));
+        assert_eq!("ssh-http-alt".parse(), PortRange::new(22, 8080));
+        assert_eq!("ftp-data-22".parse(), PortRange::new(20, 22));
+        assert_eq!("22-http-alt".parse(), PortRange::new(22, 8080));
+        assert_eq!("-http".parse(), PortRange::new(1, 80));
+        assert_eq!("http-alt-".parse(), PortRange::new(8080, 65535));
+        let spec: PortSpec = "http-alt,ftp-data,https-alt".parse().unwrap();
+        assert_eq!(spec.ports(), vec![8080, 20, 8443]);
+    }
+
+    #[test]
+    fn bad_ranges_say_what_is_wrong() {
+        let unknown = "no-such-service-here".parse::<PortRange>().unwrap_err();
+        assert!(unknown.contains("'no-such-service-here'"), "{unknown}");
+        let reversed = "http-alt-ssh".parse::<PortRange>().unwrap_err();
+        assert!(
+            reversed.contains("reversed port range 8080-22"),
+            "{reversed}"
+        );
+        let out_of_range = "1-99999".parse::<PortRange>().unwrap_err();
+        assert!(
+            out_of_range.contains("99999 is out of range"),
+            "{out_of_range}"
+        );
+        assert!("-5-".parse::<PortRange>().is_err());
+        assert!("1--2".parse::<PortRange>().is_err());
+        assert!("--".parse::<PortRange>().is_err());
+        let long = format!("{}-1", "9".repeat(128 * 1024));
+        assert!(long.parse::<PortRange>().unwrap_err().len() < 300);
     }
 
     #[test]

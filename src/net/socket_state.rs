@@ -126,7 +126,8 @@ impl FromStr for SocketState {
             .ok_or_else(|| {
                 let names: Vec<String> = SocketState::NAMED.iter().map(|s| s.flag_name()).collect();
                 format!(
-                    "unknown socket state '{text}' (one of {})",
+                    "unknown socket state '{}' (one of {})",
+                    crate::output::escape::quote_arg(text),
                     names.join(", ")
                 )
             })

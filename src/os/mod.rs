@@ -8,6 +8,9 @@ pub mod linux;
 pub mod processes;
 #[cfg(unix)]
 pub mod rlimit;
+pub mod socket_key;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+pub mod stdout_gone;
+pub mod tcp_info;

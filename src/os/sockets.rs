@@ -192,18 +192,11 @@ mod platform {
     }
 
     pub fn attach_owners(sockets: &mut [SocketEntry], only_pid: Option<u32>) -> OwnerLookup {
-        let wanted: Vec<proc_fd::WantedSocket> = sockets
-            .iter()
-            .filter(|socket| socket.inode != 0)
-            .map(|socket| proc_fd::WantedSocket {
-                inode: socket.inode,
-                uid: socket.uid,
-            })
-            .collect();
-        let mut scan = proc_fd::owners_by_inode(&wanted, only_pid);
+        let wanted: Vec<u64> = sockets.iter().map(|socket| socket.inode).collect();
+        let scan = proc_fd::owners_by_inode(&wanted, only_pid);
         for socket in sockets.iter_mut() {
-            if let Some(pids) = scan.owners.remove(&socket.inode) {
-                socket.pids = pids;
+            if let Some(pids) = scan.owners.get(&socket.inode) {
+                socket.pids.clone_from(pids);
             }
         }
         OwnerLookup {

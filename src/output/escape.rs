@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 /// How many characters of an argument an error line quotes before it cuts.
-#[allow(dead_code)]
 pub const QUOTE_LIMIT: usize = 80;
 
 /// Shows bytes as printable ASCII: `\r \n \t \\` and `\xHH` for everything else.
@@ -54,7 +53,6 @@ pub fn escape_text(text: &str) -> String {
 
 /// An argument as an error quotes it: escaped, and cut after [`QUOTE_LIMIT`] characters with
 /// `…` and the full length, so that a 128 KiB argument does not fill the terminal.
-#[allow(dead_code)] // adopted where errors quote arguments (issue 7, item 14)
 pub fn quote_arg(text: &str) -> String {
     let escaped = escape_text(text);
     let count = escaped.chars().count();

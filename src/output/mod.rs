@@ -18,6 +18,9 @@ pub use notes::Verbosity;
 
 /// A row that can be shown as a table line (and, being `Serialize`, as a JSON object).
 pub trait Tabular: Serialize {
+    /// The columns a narrow terminal cuts, by header, first to last; the others stay whole.
+    const CUT_FIRST: &'static [&'static str] = &[];
+
     /// One cell per column, in the order of the headers the caller passes.
     fn cells(&self) -> Vec<String>;
 }
@@ -45,8 +48,8 @@ impl Format {
         }
     }
 
-    /// Writes `rows` under `headers` in this format. In the table format, the last column is
-    /// cut to fit the terminal width.
+    /// Writes `rows` under `headers` in this format. In the table format, the rows'
+    /// [`Tabular::CUT_FIRST`] columns are cut to fit the terminal width.
     pub fn write_rows<R: Tabular>(
         self,
         out: &mut dyn Write,
@@ -56,7 +59,7 @@ impl Format {
     ) -> io::Result<()> {
         match self {
             Format::Json => json::write_lines(out, rows),
-            Format::Plain => plain::write(out, headers, rows),
+            Format::Plain => plain::write(out, headers, rows, colors),
             Format::Table => table::write(out, headers, rows, colors),
         }
     }

@@ -60,7 +60,6 @@ pub fn warn(line: std::fmt::Arguments<'_>) {
 }
 
 /// A diagnostic line: only with `-v`.
-#[allow(dead_code)] // adopted by the subcommands as their -v lines move here
 pub fn verbose(line: std::fmt::Arguments<'_>) {
     if is_verbose() {
         emit(None, line);
@@ -80,13 +79,11 @@ fn emit(prefix: Option<&str>, line: std::fmt::Arguments<'_>) {
 
 /// A warning said once per shortage: [`warn`] the first time [`Once::warn`] is called after
 /// construction or after [`Once::reset`] (the shortage is over), and nothing in between.
-#[allow(dead_code)] // for the once-per-shortage warnings (issue 7, item 9)
 #[derive(Debug, Default)]
 pub struct Once {
     said: std::sync::atomic::AtomicBool,
 }
 
-#[allow(dead_code)]
 impl Once {
     /// A warning not said yet.
     pub const fn new() -> Once {

@@ -13,9 +13,11 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
+use crate::net::duration::deadline_after;
+use crate::net::proxy::{ProxyError, ProxyKind, ProxySpec, TunnelTarget, open_tunnel};
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::socket::SocketOptions;
-use crate::net::{Endpoint, Family, format_duration, resolve};
+use crate::net::{Endpoint, Family, Host, format_duration, resolve};
 use crate::os::interrupt::Interrupt;
 
 /// `connect`'s arguments, validated.
@@ -40,6 +42,8 @@ pub struct ConnectConfig {
     pub socket: SocketOptions,
     /// `-4` / `-6`.
     pub family: Family,
+    /// `--proxy`.
+    pub proxy: Option<ProxySpec>,
 }
 
 impl ConnectConfig {
@@ -88,6 +92,7 @@ impl ConnectConfig {
                 ..SocketOptions::default()
             },
             family: context.family,
+            proxy: args.proxy.clone(),
         })
     }
 }
@@ -143,7 +148,9 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
 /// Resolves and connects; with `--retry`, tries again after refusals and timeouts (and
 /// failed lookups, for a name that is not registered yet) until the retry time has passed.
 fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Result<Dialed> {
-    let deadline = config.retry.map(|retry| Instant::now() + retry);
+    let deadline = config
+        .retry
+        .map(|retry| deadline_after(Instant::now(), retry));
     let mut backoff = Duration::from_millis(100);
     let mut announced = false;
     loop {
@@ -183,6 +190,9 @@ fn try_once(
     remaining: Option<Duration>,
     announced: &mut bool,
 ) -> Result<Dialed, (Error, bool)> {
+    if let Some(proxy) = &config.proxy {
+        return try_once_via_proxy(proxy, config, context, remaining, announced);
+    }
     let addrs =
         resolve(&config.peer.host, config.peer.port, config.family).map_err(|err| (err, true))?;
     if context.verbose() && !*announced {
@@ -190,16 +200,106 @@ fn try_once(
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
         note(&format!("{} resolves to {}", config.peer, list.join(", ")));
     }
-    let options = DialOptions {
+    dial(&addrs, &dial_options(config, remaining))
+        .map_err(|failure| (dial_error(&config.peer, &failure), failure.is_retryable()))
+}
+
+fn dial_options(config: &ConnectConfig, remaining: Option<Duration>) -> DialOptions {
+    DialOptions {
         // While retrying, no attempt outlives the retry time by much.
         timeout: remaining.map_or(config.timeout, |r| {
             config.timeout.min(r.max(Duration::from_millis(100)))
         }),
         socket: config.socket,
         source: config.source.clone(),
+    }
+}
+
+/// One round through `--proxy`: connect to the proxy, then ask it for the peer. A name is
+/// handed to the proxy where the scheme says so (socks5h, socks4a, http); otherwise it is
+/// resolved here and each address is asked for in turn, as a direct connect would try them.
+fn try_once_via_proxy(
+    proxy: &ProxySpec,
+    config: &ConnectConfig,
+    context: &Context,
+    remaining: Option<Duration>,
+    announced: &mut bool,
+) -> Result<Dialed, (Error, bool)> {
+    let peer = &config.peer;
+    let targets: Vec<TunnelTarget> = match &peer.host {
+        Host::Name(name) if proxy.kind.resolves_names() => {
+            vec![TunnelTarget::Name(name.clone(), peer.port)]
+        }
+        host => {
+            let family = if proxy.kind == ProxyKind::Socks4 {
+                Family::V4
+            } else {
+                config.family
+            };
+            let addrs = resolve(host, peer.port, family).map_err(|err| (err, true))?;
+            addrs.into_iter().map(TunnelTarget::Addr).collect()
+        }
     };
-    dial(&addrs, &options)
-        .map_err(|failure| (dial_error(&config.peer, &failure), failure.is_retryable()))
+    let proxy_endpoint = Endpoint {
+        host: proxy.host.clone(),
+        port: proxy.port,
+    };
+    let proxy_addrs = resolve(&proxy.host, proxy.port, config.family).map_err(|err| (err, true))?;
+    let options = dial_options(config, remaining);
+    let mut last = None;
+    for target in &targets {
+        let dialed = dial(&proxy_addrs, &options).map_err(|failure| {
+            let err = dial_error(&proxy_endpoint, &failure);
+            (
+                Error::failure(format!("proxy {}", err.message)),
+                failure.is_retryable(),
+            )
+        })?;
+        if context.verbose() && !*announced {
+            *announced = true;
+            note(&format!(
+                "connected to proxy {} in {}; asking for {target}",
+                dialed.addr,
+                format_elapsed(dialed.elapsed)
+            ));
+        }
+        let started = Instant::now();
+        match open_tunnel(dialed.stream, proxy, target, options.timeout) {
+            Ok(stream) => {
+                if context.verbose() {
+                    note(&format!(
+                        "tunnel to {target} through {proxy} open in {}",
+                        format_elapsed(started.elapsed())
+                    ));
+                }
+                return Ok(Dialed {
+                    stream,
+                    addr: dialed.addr,
+                    elapsed: dialed.elapsed + started.elapsed(),
+                });
+            }
+            Err(err) => {
+                // A refusal by rule or authentication is the same for every address.
+                let final_answer = matches!(&err, ProxyError::Refused(r) if r.contains("ruleset") || r.contains("password") || r.contains("authentication") || r.contains("SOCKS4"))
+                    || matches!(err, ProxyError::HttpStatus(_));
+                let retryable = err.is_retryable();
+                last = Some((err, retryable));
+                if final_answer {
+                    break;
+                }
+            }
+        }
+    }
+    let Some((err, retryable)) = last else {
+        return Err((
+            Error::failure(format!("cannot connect to {peer}: no address to try")),
+            false,
+        ));
+    };
+    Err((
+        Error::failure(format!("cannot connect to {peer} through {proxy}: {err}")),
+        retryable,
+    ))
 }
 
 /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several

@@ -26,8 +26,11 @@ use crate::os::interrupt::Interrupt;
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
 pub const DEFAULT_UDP_IDLE: Duration = Duration::from_secs(2);
 
-/// The largest UDP payload over IPv4.
+/// The largest UDP payload over IPv4: 65,535 less the IPv4 and UDP headers.
 const MAX_DATAGRAM: usize = 65_507;
+
+/// The largest UDP payload over IPv6 (without jumbograms): 65,535 less the UDP header.
+const MAX_DATAGRAM_V6: usize = 65_527;
 
 /// Runs a UDP session.
 pub fn run(
@@ -43,6 +46,7 @@ pub fn run(
     }
     // No handshake to race: the first address is the peer.
     let addr = addrs[0];
+    check_datagram_sizes(config, addr)?;
     let socket = open(addr, config).map_err(|err| {
         Error::failure(format!("cannot send to {addr} (udp): {}", describe(&err)))
     })?;
@@ -87,6 +91,40 @@ pub fn run(
             Err(Error::failure(format!("cannot read stdin: {}", describe(&err))).into())
         }
     }
+}
+
+/// Each `--send` piece is one datagram: one larger than UDP allows towards `addr`'s family
+/// (65,507 bytes over IPv4, 65,527 over IPv6) is invalid input, said before anything is sent.
+fn check_datagram_sizes(config: &ConnectConfig, addr: SocketAddr) -> Result<(), Error> {
+    let Some(pieces) = &config.send else {
+        return Ok(());
+    };
+    let (limit, family) = if addr.ip().to_canonical().is_ipv4() {
+        (MAX_DATAGRAM, "IPv4")
+    } else {
+        (MAX_DATAGRAM_V6, "IPv6")
+    };
+    // With --crlf a piece grows as the sender translates it.
+    let mut crlf = config.relay.crlf.then(CrlfTranslator::new);
+    let mut translated = Vec::new();
+    for piece in pieces {
+        let size = match crlf.as_mut() {
+            Some(crlf) => {
+                translated.clear();
+                crlf.translate(piece, &mut translated);
+                translated.len()
+            }
+            None => piece.len(),
+        };
+        if size > limit {
+            return Err(Error::usage(format!(
+                "a --send piece of {size} bytes does not fit in one UDP datagram \
+                 (at most {limit} bytes over {family})"
+            ))
+            .with_hint("split the data into several --send pieces, one datagram each"));
+        }
+    }
+    Ok(())
 }
 
 /// A connected UDP socket with the source address and options applied.

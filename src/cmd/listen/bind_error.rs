@@ -41,14 +41,19 @@ fn in_use_hint(proto: Proto, port: u16) -> String {
     format!("held by {}", named.join(", "))
 }
 
-/// `nginx (pid 812, user www-data)` for each process holding the port.
+/// `nginx (pid 812, user www-data)` for each process holding the port; a name is another
+/// process's text, escaped so that it cannot break the hint line or drive the terminal.
 #[cfg(target_os = "linux")]
 fn holder_names(proto: Proto, port: u16) -> Vec<String> {
+    use crate::output::escape::escape_text;
     crate::os::holders::port_holders(proto, port)
         .into_iter()
-        .map(|holder| match holder.user {
-            Some(user) => format!("{} (pid {}, user {user})", holder.name, holder.pid),
-            None => format!("{} (pid {})", holder.name, holder.pid),
+        .map(|holder| {
+            let name = escape_text(&holder.name);
+            match holder.user {
+                Some(user) => format!("{name} (pid {}, user {})", holder.pid, escape_text(&user)),
+                None => format!("{name} (pid {})", holder.pid),
+            }
         })
         .collect()
 }

@@ -1,6 +1,8 @@
 //! `--echo`: every byte goes back to its sender. On Linux the bytes never enter user space:
 //! they are spliced socket → pipe → socket, so thousands of clients cost a pipe each (kernel
-//! memory) rather than a user-space buffer each.
+//! memory) rather than a user-space buffer each. Where no pipe can be had (out of
+//! descriptors) and with `--hex` (which must see the bytes), they are copied through a
+//! buffer instead: a connection, once accepted, is always served.
 
 use std::io;
 use std::net::TcpListener;
@@ -12,6 +14,7 @@ use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::relay::{Flow, HexDumper};
 
 /// Serves `--echo` on a bound TCP listener: one connection, or every connection with `-k`.
 /// Stdin is not read and nothing goes to stdout.
@@ -19,12 +22,13 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
     let gate = Gate::new(args, context);
     let idle = args.idle_timeout;
     let verbose = context.verbose();
+    let hex = args.hex;
     server::runtime()?.block_on(server::serve_connections(
         listener,
         gate,
         args.keep_open,
         std::future::pending(),
-        move |stream, peer, slot| serve(stream, peer, slot, idle, verbose),
+        move |stream, peer, slot| serve(stream, peer, slot, idle, verbose, hex),
     ))
 }
 
@@ -34,10 +38,18 @@ async fn serve(
     slot: Slot,
     idle: Option<std::time::Duration>,
     verbose: bool,
+    hex: bool,
 ) -> anyhow::Result<Status> {
     let traffic = Traffic::new();
+    let echoing = async {
+        if hex {
+            echo_copying(&stream, &traffic, Some(Dumpers::default())).await
+        } else {
+            echo(&stream, &traffic).await
+        }
+    };
     let ending = tokio::select! {
-        result = echo(&stream, &traffic) => match result {
+        result = echoing => match result {
             Ok(()) => Ending::Closed,
             Err(err) => Ending::error(&err),
         },
@@ -67,7 +79,11 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
     // As much as the kernel will move in one call; the pipe's capacity is the real bound.
     const CHUNK: usize = 1 << 20;
     let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
-    let (pipe_out, pipe_in) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+    let (pipe_out, pipe_in) = match nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC) {
+        Ok(pipe) => pipe,
+        // Out of descriptors (or pipe memory): the connection is served all the same.
+        Err(_) => return echo_copying(stream, traffic, None).await,
+    };
     let mut in_pipe = 0usize;
     let mut peer_done = false;
     // The pipe can fill before `in_pipe` reaches its nominal size (a splice takes whole pages);
@@ -128,9 +144,37 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
     socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write)
 }
 
-/// Echoes through a user-space buffer where splice does not exist.
+/// Where splice does not exist, echoing is copying.
 #[cfg(not(target_os = "linux"))]
 pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
+    echo_copying(stream, traffic, None).await
+}
+
+/// `--hex`: one dumper for what arrives and one for what goes back, each with its offsets.
+pub struct Dumpers {
+    /// From the peer.
+    pub received: HexDumper,
+    /// To the peer.
+    pub sent: HexDumper,
+}
+
+impl Default for Dumpers {
+    /// Both dumpers at offset 0.
+    fn default() -> Dumpers {
+        Dumpers {
+            received: HexDumper::new(Flow::Received),
+            sent: HexDumper::new(Flow::Sent),
+        }
+    }
+}
+
+/// Echoes through a user-space buffer (dumping each chunk both ways with `--hex`), with the
+/// same ending as [`echo`].
+pub async fn echo_copying(
+    stream: &TcpStream,
+    traffic: &Traffic,
+    mut hex: Option<Dumpers>,
+) -> io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         stream.readable().await?;
@@ -141,6 +185,9 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
             Err(err) => return Err(err),
         };
         traffic.received(n);
+        if let Some(dumpers) = hex.as_mut() {
+            let _ = dumpers.received.dump(&buffer[..n]);
+        }
         let mut written = 0;
         while written < n {
             stream.writable().await?;
@@ -149,6 +196,9 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 Err(err) => return Err(err),
             }
+        }
+        if let Some(dumpers) = hex.as_mut() {
+            let _ = dumpers.sent.dump(&buffer[..n]);
         }
         traffic.sent(n);
     }

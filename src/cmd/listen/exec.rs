@@ -1,9 +1,16 @@
 //! `-e/--exec CMD` and `--sh-exec CMD`: each connection becomes a command's stdin and stdout.
 //!
-//! The socket itself is the child's stdin and stdout (two descriptors for it, made blocking);
-//! sockx closes its own copy right after the spawn, so the peer sees the connection end when
-//! the child (and anything it passed the socket to) is done, and the child's output reaches
-//! the peer before that. Children are reaped as they exit.
+//! The socket itself is the child's stdin and stdout (two descriptors for it, made blocking).
+//! sockx keeps a third one but does not touch the connection while the child runs; when the
+//! child exits, the connection ends at once, gracefully: sockx shuts down the write side (the
+//! peer sees EOF after all of the child's output) and reads and discards what the peer still
+//! sends, for up to [`LINGER`], before closing. Closing a socket with unread data in it would
+//! send a reset, and the peer would lose the child's output still in flight. Children are
+//! reaped as they exit. With `--hex` the child gets pipes instead and sockx relays (and
+//! dumps) between them and the connection, see [`exec_piped`](super::exec_piped).
+//!
+//! Out of descriptors or processes, a connection waits until its child can be started (one
+//! connection at a time waits; the listener accepts no other meanwhile), and is never dropped.
 //!
 //! Without `-k` sockx serves one connection and exits with the child's status: 0 when it
 //! succeeded, its exit code when it failed, 128+N when signal N killed it; 0 when `-w` ended
@@ -11,18 +18,25 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::net::TcpListener;
+use std::net::{Shutdown, TcpListener};
 use std::os::fd::OwnedFd;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use super::exec_idle;
-use super::server::{self, Gate, Peer, Slot, say};
+use super::server::{self, Gate, Peer, Slot};
+use super::{exec_idle, exec_piped};
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::cause::describe as describe_error;
+use crate::output::escape::quote_arg;
+use crate::output::notes;
+
+/// How long a connection whose child has exited reads (and discards) what the peer still
+/// sends before it is closed.
+pub const LINGER: Duration = Duration::from_secs(2);
 
 /// The command to run for each connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +50,11 @@ impl Program {
     pub fn from_args(args: &ListenArgs) -> Result<Option<Program>, Error> {
         if let Some(line) = &args.exec {
             let argv = shlex::split(line).ok_or_else(|| {
-                Error::usage(format!("cannot split --exec '{line}' into words"))
-                    .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
+                Error::usage(format!(
+                    "cannot split --exec '{}' into words",
+                    quote_arg(line)
+                ))
+                .with_hint("check the quotes; or use --sh-exec to run it through /bin/sh")
             })?;
             if argv.is_empty() {
                 return Err(Error::usage("--exec needs a command"));
@@ -75,26 +92,38 @@ impl Program {
         if found {
             Ok(())
         } else {
-            Err(
-                Error::failure(format!("cannot run '{name}': command not found"))
-                    .with_hint("give the full path, or use --sh-exec for shell syntax"),
-            )
+            Err(Error::failure(format!(
+                "cannot run '{}': command not found",
+                quote_arg(name)
+            ))
+            .with_hint("give the full path, or use --sh-exec for shell syntax"))
         }
     }
 
-    /// Starts the command on `stream`. The stream is consumed: sockx keeps no descriptor of it.
-    fn spawn(&self, stream: TcpStream, peer: &Peer) -> io::Result<tokio::process::Child> {
-        let std_stream = stream.into_std()?;
-        // The child expects ordinary blocking stdin/stdout; the flag lives on the shared
-        // open file, so this also changes the copies below.
-        std_stream.set_nonblocking(false)?;
-        let stdin = OwnedFd::from(std_stream);
+    /// Starts the command with `socket` (blocking: the child expects ordinary stdin and
+    /// stdout) as its stdin and stdout. The caller keeps `socket`.
+    fn spawn_on(
+        &self,
+        socket: &std::net::TcpStream,
+        peer: &Peer,
+    ) -> io::Result<tokio::process::Child> {
+        let stdin = OwnedFd::from(socket.try_clone()?);
         let stdout = stdin.try_clone()?;
+        self.spawn(Stdio::from(stdin), Stdio::from(stdout), peer)
+    }
+
+    /// Starts the command with `stdin` and `stdout` and the connection's environment.
+    pub fn spawn(
+        &self,
+        stdin: Stdio,
+        stdout: Stdio,
+        peer: &Peer,
+    ) -> io::Result<tokio::process::Child> {
         let mut command = tokio::process::Command::new(&self.argv[0]);
         command
             .args(&self.argv[1..])
-            .stdin(Stdio::from(stdin))
-            .stdout(Stdio::from(stdout))
+            .stdin(stdin)
+            .stdout(stdout)
             .env("SOCKX_PEER_ADDR", peer.remote.ip().to_string())
             .env("SOCKX_PEER_PORT", peer.remote.port().to_string())
             .env("SOCKX_LOCAL_ADDR", peer.local.ip().to_string())
@@ -103,6 +132,43 @@ impl Program {
         // The Command holds the parent's copies of the socket until it is dropped.
         drop(command);
         child
+    }
+
+    /// Starts the command with `start`, waiting out a shortage of descriptors or processes
+    /// (never dropping the connection). `Ok(None)`: this connection's command could not start
+    /// (said in a warning); `Err`: no connection's command ever will (fatal).
+    pub async fn start(
+        &self,
+        slot: &Slot,
+        peer: &Peer,
+        mut start: impl FnMut() -> io::Result<tokio::process::Child>,
+    ) -> anyhow::Result<Option<tokio::process::Child>> {
+        loop {
+            match start() {
+                Ok(child) => return Ok(Some(child)),
+                Err(err) if is_shortage(&err) => {
+                    let what = format!(
+                        "cannot run '{}': {}",
+                        quote_arg(self.name()),
+                        describe_error(&err)
+                    );
+                    slot.wait_for_resources(&what).await;
+                }
+                Err(err) if is_permanent(&err) => {
+                    let name = quote_arg(self.name());
+                    return Err(Error::failure(format!("cannot run '{name}': {err}")).into());
+                }
+                Err(err) => {
+                    notes::warn(format_args!(
+                        "cannot run '{}' for {}: {}",
+                        quote_arg(self.name()),
+                        peer.remote,
+                        describe_error(&err)
+                    ));
+                    return Ok(None);
+                }
+            }
+        }
     }
 }
 
@@ -121,17 +187,26 @@ pub fn run(
     context: &Context,
 ) -> anyhow::Result<Status> {
     program.check()?;
-    let gate = Gate::new(args, context);
-    let verbose = context.verbose();
+    let gate = Gate::new(args, context).one_start_at_a_time();
     let keep_open = args.keep_open;
     let idle = args.idle_timeout;
+    let hex = args.hex;
     let runtime = server::runtime()?;
     let status = runtime.block_on(server::serve_connections(
         listener,
         gate,
         keep_open,
         std::future::pending(),
-        move |stream, peer, slot| serve(program.clone(), stream, peer, slot, idle, verbose),
+        move |stream, peer, slot| {
+            let program = program.clone();
+            async move {
+                if hex {
+                    exec_piped::serve(program, stream, peer, slot, idle).await
+                } else {
+                    serve(program, stream, peer, slot, idle).await
+                }
+            }
+        },
     ));
     runtime.shutdown_background();
     status
@@ -141,59 +216,119 @@ async fn serve(
     program: Program,
     stream: TcpStream,
     peer: Peer,
-    slot: Slot,
+    mut slot: Slot,
     idle: Option<Duration>,
-    verbose: bool,
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let mut child = match program.spawn(stream, &peer) {
-        Ok(child) => child,
-        Err(err) if is_permanent(&err) => {
-            return Err(Error::failure(format!("cannot run '{}': {err}", program.name())).into());
-        }
-        Err(err) => {
-            crate::output::notes::warn(format_args!(
-                "cannot run '{}' for {}: {err}",
-                program.name(),
-                peer.remote
-            ));
-            return Ok(Status::Negative);
-        }
+    let socket = stream.into_std()?;
+    // The child expects ordinary blocking stdin/stdout; the flag lives on the shared open
+    // file, so it holds for the child's copies too.
+    socket.set_nonblocking(false)?;
+    let Some(mut child) = program
+        .start(&slot, &peer, || program.spawn_on(&socket, &peer))
+        .await?
+    else {
+        close_gracefully(socket).await;
+        return Ok(Status::Negative);
     };
+    slot.started();
     let pid = child.id().unwrap_or_default();
-    if verbose {
-        say(format_args!(
-            "{}: started {} (pid {pid})",
-            peer.remote,
-            program.name()
-        ));
-    }
-    let (status, idled) = tokio::select! {
-        status = child.wait() => (status?, false),
+    notes::verbose(format_args!(
+        "{}: started {} (pid {pid})",
+        peer.remote,
+        quote_arg(program.name())
+    ));
+    let (status, idled) = wait(&mut child, pid, idle).await?;
+    report(&program, &peer, pid, status, idled, started);
+    close_gracefully(socket).await;
+    drop(slot);
+    Ok(outcome(status, idled))
+}
+
+/// Waits for the child to exit, or (`-w`) for its process tree to stay idle, which kills
+/// it. True with the exit status when it was killed for idling.
+pub async fn wait(
+    child: &mut tokio::process::Child,
+    pid: u32,
+    idle: Option<Duration>,
+) -> io::Result<(ExitStatus, bool)> {
+    tokio::select! {
+        status = child.wait() => Ok((status?, false)),
         quiet = exec_idle::idle_tree(pid, idle) => {
             exec_idle::kill_all(&quiet);
-            (child.wait().await?, true)
+            Ok((child.wait().await?, true))
         }
-    };
-    drop(slot);
-    if verbose {
-        let outcome = if idled {
-            "killed after the idle timeout".to_string()
-        } else {
-            describe(status)
-        };
-        say(format_args!(
-            "{} closed: {} (pid {pid}) {outcome} after {:.3}s",
-            peer.remote,
-            program.name(),
-            started.elapsed().as_secs_f64()
-        ));
     }
-    Ok(if idled {
+}
+
+/// The `-v` line at the end of an `--exec` connection's command.
+pub fn report(
+    program: &Program,
+    peer: &Peer,
+    pid: u32,
+    status: ExitStatus,
+    idled: bool,
+    started: Instant,
+) {
+    let outcome = if idled {
+        "killed after the idle timeout".to_string()
+    } else {
+        describe(status)
+    };
+    notes::verbose(format_args!(
+        "{} closed: {} (pid {pid}) {outcome} after {:.3}s",
+        peer.remote,
+        quote_arg(program.name()),
+        started.elapsed().as_secs_f64()
+    ));
+}
+
+/// The connection's status: the child's, or success when `-w` ended it.
+pub fn outcome(status: ExitStatus, idled: bool) -> Status {
+    if idled {
         Status::Success
     } else {
         exit_status(status)
-    })
+    }
+}
+
+/// Ends a connection whose child is done: the write side is shut down at once (the peer
+/// gets EOF after everything the child wrote), then what the peer still sends is read and
+/// discarded until it closes too or [`LINGER`] has passed, so that the close sends no reset
+/// that would destroy output still on its way.
+async fn close_gracefully(socket: std::net::TcpStream) {
+    let _ = socket.shutdown(Shutdown::Write);
+    if socket.set_nonblocking(true).is_err() {
+        return;
+    }
+    if let Ok(stream) = TcpStream::from_std(socket) {
+        discard_until_closed(&stream).await;
+    }
+}
+
+/// Reads and drops what the peer sends until it closes its side, fails, or [`LINGER`]
+/// passes (the caller has shut down our write side).
+pub async fn discard_until_closed(stream: &TcpStream) {
+    let mut sink = vec![0u8; 64 * 1024];
+    let draining = async {
+        loop {
+            if stream.readable().await.is_err() {
+                return;
+            }
+            match stream.try_read(&mut sink) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, draining).await;
+}
+
+/// Out of descriptors, memory or processes (`fork` says EAGAIN): wait, then try again.
+fn is_shortage(err: &io::Error) -> bool {
+    server::is_out_of_descriptors(err) || err.raw_os_error() == Some(nix::libc::EAGAIN)
 }
 
 fn is_permanent(err: &io::Error) -> bool {

@@ -1,5 +1,6 @@
-//! `-w/--idle-timeout` for `--exec` connections. sockx keeps no copy of the child's socket, so
-//! it cannot see the connection's traffic; it watches the I/O of the command instead: the
+//! `-w/--idle-timeout` for `--exec` connections. sockx does not touch the child's socket while
+//! the child runs (its own descriptor of it serves only the graceful close), so it cannot see
+//! the connection's traffic; it watches the I/O of the command instead: the
 //! `rchar`/`wchar` counters of `/proc/PID/io`, summed over the child and everything it started.
 //! When they stand still for the timeout, the command (with its descendants) is killed, which
 //! closes the connection.

@@ -7,8 +7,10 @@
 mod access;
 mod bind_error;
 mod echo;
+mod echo_guard;
 mod exec;
 mod exec_idle;
+mod exec_piped;
 mod hub;
 mod keep_open;
 mod server;
@@ -63,15 +65,22 @@ impl Mode {
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     let spec = BindSpec::from_words(&args.addr).map_err(Error::usage)?;
     let mode = Mode::of(&args);
+    if mode == Mode::Udp && (args.exec.is_some() || args.sh_exec.is_some()) {
+        return Err(Error::usage("-u cannot go with --exec or --sh-exec")
+            .with_hint("a command is run per TCP connection; drop -u")
+            .into());
+    }
     // Checked before binding: bad quoting is a usage error, a missing program a failure.
     let program = exec::Program::from_args(&args)?;
     if let Some(program) = &program {
         program.check()?;
     }
     if mode == Mode::Udp {
+        // As for the one-shot mode below: in place before the ready line and any thread.
+        let interrupt = Interrupt::install()?;
         let socket = bind_udp(&spec, &args, context)?;
         announce(&socket.local_addr()?, Proto::Udp, context)?;
-        return udp::run(socket, &args, context);
+        return udp::run(socket, &args, context, &interrupt);
     }
     // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
     // after it finds the handler in place (the served modes use tokio's).

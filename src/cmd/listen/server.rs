@@ -2,13 +2,14 @@
 //! (`--allow`/`--deny`, `--max-conns`), one task per connection, `-v` reports, Ctrl-C.
 
 use std::future::Future;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::access::AccessList;
@@ -18,6 +19,7 @@ use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::relay::RelayEnd;
+use crate::output::notes;
 
 /// Both ends of an accepted connection, IPv4-mapped addresses shown as plain IPv4.
 #[derive(Debug, Clone, Copy)]
@@ -41,13 +43,6 @@ impl Peer {
 /// `[::ffff:127.0.0.1]:5` → `127.0.0.1:5`: what a dual-stack listener sees of an IPv4 client.
 pub fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
-
-/// Prints one diagnostic line on stderr (never fails: stderr going away is not our problem).
-pub fn say(line: std::fmt::Arguments<'_>) {
-    let mut stderr = io::stderr().lock();
-    let _ = stderr.write_fmt(line);
-    let _ = stderr.write_all(b"\n");
 }
 
 /// How a served connection ended, for its `-v` line.
@@ -77,7 +72,7 @@ impl Ending {
             Ending::Interrupted => ("interrupted", RelayEnd::PeerClosed),
             Ending::Other(why) => (why.as_str(), RelayEnd::PeerClosed),
         };
-        say(format_args!(
+        notes::verbose(format_args!(
             "{} {why}: {}",
             peer.remote,
             traffic.stats(end)
@@ -85,24 +80,96 @@ impl Ending {
     }
 }
 
-/// Who gets served: the access rule and the connection limit.
+/// Who gets served: the access rule and the connection limit; and, out of descriptors, when.
 #[derive(Debug, Clone)]
 pub struct Gate {
     policy: AccessList,
     max_conns: Option<usize>,
     open: Arc<AtomicUsize>,
     verbose: bool,
+    resources: Arc<Resources>,
+    /// With [`Gate::one_start_at_a_time`]: the next connection is accepted only once the
+    /// previous one holds everything it needs ([`Slot::started`]).
+    starting: Option<Arc<Semaphore>>,
 }
+
+/// What the connections share about the process's descriptors: the once-per-shortage
+/// warning, and a wake-up whenever a connection has closed (and so given some back).
+///
+/// A shortage is over when the listener has caught up: an accept succeeded and no other
+/// connection is waiting in the backlog. (Not merely when one accept succeeds: under steady
+/// pressure accepts fail and succeed in turn, and that is one shortage.)
+#[derive(Debug)]
+struct Resources {
+    shortage: notes::Once,
+    short: AtomicBool,
+    closed: Notify,
+}
+
+impl Resources {
+    fn new() -> Resources {
+        Resources {
+            shortage: notes::Once::new(),
+            short: AtomicBool::new(false),
+            closed: Notify::new(),
+        }
+    }
+
+    fn warn(&self, what: &str) {
+        self.short.store(true, Ordering::Release);
+        self.shortage
+            .warn(format_args!("{what}; waiting for connections to close"));
+    }
+
+    /// After a successful accept: the shortage (if any) is over once the backlog is empty.
+    fn accepted(&self, listener: &TcpListener) {
+        if self.short.load(Ordering::Acquire) && !has_pending(listener) {
+            self.short.store(false, Ordering::Release);
+            self.shortage.reset();
+        }
+    }
+}
+
+/// Whether a connection waits in the listener's backlog (a poll that does not block).
+fn has_pending(listener: &TcpListener) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+    poll(&mut fds, PollTimeout::ZERO).map_or(true, |ready| ready > 0)
+}
+
+/// How long a connection waiting for descriptors sleeps when no other connection closes
+/// meanwhile (descriptors can also come back from elsewhere).
+const SHORTAGE_RETRY: Duration = Duration::from_millis(50);
 
 /// A place among the `--max-conns` open connections, given back when dropped.
 #[derive(Debug)]
 pub struct Slot {
     open: Arc<AtomicUsize>,
+    resources: Arc<Resources>,
+    starting: Option<OwnedSemaphorePermit>,
+}
+
+impl Slot {
+    /// The connection holds everything it needs to be served whole: the listener may accept
+    /// the next one (see [`Gate::one_start_at_a_time`]).
+    pub fn started(&mut self) {
+        self.starting = None;
+    }
+
+    /// Out of descriptors (or processes, or memory): warns once per shortage (not with
+    /// `-q`), then waits until a connection closes or a short while has passed, for the
+    /// caller to try again. The connection is kept, never dropped.
+    pub async fn wait_for_resources(&self, what: &str) {
+        self.resources.warn(what);
+        let _ = tokio::time::timeout(SHORTAGE_RETRY, self.resources.closed.notified()).await;
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         self.open.fetch_sub(1, Ordering::AcqRel);
+        self.resources.closed.notify_waiters();
     }
 }
 
@@ -114,7 +181,19 @@ impl Gate {
             max_conns: args.max_conns.map(|n| n as usize),
             open: Arc::new(AtomicUsize::new(0)),
             verbose: context.verbose(),
+            resources: Arc::new(Resources::new()),
+            starting: None,
         }
+    }
+
+    /// Accepts one connection at a time: the next only after the previous called
+    /// [`Slot::started`] (or ended). For modes that need more than the socket to serve a
+    /// connection (`--exec` spawns a child): out of descriptors, at most one accepted
+    /// connection waits for them, so the accepted ones can never hold every descriptor
+    /// while none of them can start.
+    pub fn one_start_at_a_time(mut self) -> Gate {
+        self.starting = Some(Arc::new(Semaphore::new(1)));
+        self
     }
 
     /// A slot for `peer`, or `None` (reported with `-v`) when the peer is refused or the
@@ -122,7 +201,7 @@ impl Gate {
     pub fn admit(&self, peer: &Peer) -> Option<Slot> {
         if let Err(refusal) = self.policy.check(peer.remote.ip()) {
             if self.verbose {
-                say(format_args!("refused {}: {refusal}", peer.remote));
+                notes::verbose(format_args!("refused {}: {refusal}", peer.remote));
             }
             return None;
         }
@@ -139,7 +218,7 @@ impl Gate {
                 } else {
                     "connections"
                 };
-                say(format_args!(
+                notes::verbose(format_args!(
                     "refused {}: {limit} {noun} already open (--max-conns {limit})",
                     peer.remote
                 ));
@@ -147,10 +226,12 @@ impl Gate {
             return None;
         }
         if self.verbose {
-            say(format_args!("connection from {}", peer.remote));
+            notes::verbose(format_args!("connection from {}", peer.remote));
         }
         Some(Slot {
             open: Arc::clone(&self.open),
+            resources: Arc::clone(&self.resources),
+            starting: None,
         })
     }
 }
@@ -161,25 +242,36 @@ pub async fn accept_admitted(
     listener: &TcpListener,
     gate: &Gate,
 ) -> io::Result<(TcpStream, Peer, Slot)> {
-    let mut warned_fds = false;
+    let starting = match &gate.starting {
+        Some(one) => Some(
+            Arc::clone(one)
+                .acquire_owned()
+                .await
+                .map_err(io::Error::other)?,
+        ),
+        None => None,
+    };
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                gate.resources.accepted(listener);
                 let Some(peer) = Peer::of(&stream) else {
                     continue;
                 };
-                if let Some(slot) = gate.admit(&peer) {
+                if let Some(mut slot) = gate.admit(&peer) {
+                    slot.starting = starting;
                     return Ok((stream, peer, slot));
                 }
             }
             Err(err) if is_out_of_descriptors(&err) => {
-                if !warned_fds {
-                    crate::output::notes::warn(format_args!(
-                        "cannot accept: {err}; waiting for connections to close"
-                    ));
-                    warned_fds = true;
+                // Linux takes the descriptor before it looks at the backlog: with none free,
+                // accept fails even when nobody waits, and that is no shortage yet.
+                if has_pending(listener) {
+                    gate.resources
+                        .warn(&format!("cannot accept: {}", describe(&err)));
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ =
+                    tokio::time::timeout(SHORTAGE_RETRY, gate.resources.closed.notified()).await;
             }
             Err(err) if is_transient(&err) => {}
             Err(err) => return Err(err),
@@ -187,7 +279,8 @@ pub async fn accept_admitted(
     }
 }
 
-fn is_out_of_descriptors(err: &io::Error) -> bool {
+/// Out of descriptors, memory or processes: a shortage to wait out, not the listener's end.
+pub fn is_out_of_descriptors(err: &io::Error) -> bool {
     matches!(
         err.raw_os_error(),
         Some(code) if code == nix::libc::EMFILE || code == nix::libc::ENFILE
@@ -316,6 +409,8 @@ mod tests {
             max_conns: Some(2),
             open: Arc::new(AtomicUsize::new(0)),
             verbose: false,
+            resources: Arc::new(Resources::new()),
+            starting: None,
         };
         let peer = Peer {
             remote: "127.0.0.1:1000".parse().unwrap(),
@@ -335,6 +430,8 @@ mod tests {
             max_conns: None,
             open: Arc::new(AtomicUsize::new(0)),
             verbose: false,
+            resources: Arc::new(Resources::new()),
+            starting: None,
         };
         let mapped = Peer {
             remote: canonical("[::ffff:127.0.0.1]:1000".parse().unwrap()),

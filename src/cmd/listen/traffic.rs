@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::net::duration::tokio_deadline_after;
 use crate::net::relay::{RelayEnd, RelayStats};
 
 /// Byte counters and the last-activity clock of one connection. Shared by reference between
@@ -63,7 +64,7 @@ impl Traffic {
             return std::future::pending().await;
         };
         loop {
-            let deadline = self.last_activity() + limit;
+            let deadline = tokio_deadline_after(self.last_activity(), limit);
             if Instant::now() >= deadline {
                 return;
             }
@@ -106,6 +107,15 @@ mod tests {
         traffic.idle(limit).await;
         // Five seconds after the byte, not after the start.
         assert!(started.elapsed() >= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_beyond_the_clock_saturates_instead_of_panicking() {
+        let traffic = Traffic::new();
+        traffic.sent(1);
+        let idle = traffic.idle(Some(Duration::MAX));
+        let fired = tokio::time::timeout(Duration::from_secs(3600), idle).await;
+        assert!(fired.is_err());
     }
 
     #[tokio::test(start_paused = true)]

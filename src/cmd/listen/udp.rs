@@ -2,21 +2,30 @@
 //! the most recent peer (nothing is read from stdin before the first datagram names one);
 //! `--echo` answers each datagram to its sender instead (stdin unread, stdout unused).
 //!
-//! UDP has no end of session: the listener runs until Ctrl-C, or with `-w DUR` until DUR
-//! passes without a datagram (exit 0). `--allow`/`--deny` drop datagrams from refused peers.
+//! UDP has no end of session: the listener runs until Ctrl-C (exit 130), or with `-w DUR`
+//! until DUR passes without a datagram (exit 0); `-v` prints a summary at either end.
+//! `--allow`/`--deny` drop datagrams from refused peers; `--echo` answers no datagram that
+//! could start a loop (see [`echo_guard`](super::echo_guard)).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Instant;
 
 use super::access::AccessList;
-use super::server::{canonical, say};
+use super::echo_guard;
+use super::server::canonical;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
+use crate::net::format_duration;
+use crate::net::relay::stats::Bytes;
 use crate::net::relay::{CrlfTranslator, Flow, HexDumper};
+use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// The largest UDP payload.
 const MAX_DATAGRAM: usize = 65_535;
@@ -54,26 +63,105 @@ impl LastPeer {
     }
 }
 
-/// Serves a bound UDP socket.
-pub fn run(socket: UdpSocket, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
+/// What the listener carried, for the `-v` summary (atomics: the stdin thread counts too).
+#[derive(Debug)]
+struct Counters {
+    started: Instant,
+    received: AtomicU64,
+    received_bytes: AtomicU64,
+    sent: AtomicU64,
+    sent_bytes: AtomicU64,
+    unanswered: AtomicU64,
+}
+
+impl Counters {
+    fn new() -> Counters {
+        Counters {
+            started: Instant::now(),
+            received: AtomicU64::new(0),
+            received_bytes: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            sent_bytes: AtomicU64::new(0),
+            unanswered: AtomicU64::new(0),
+        }
+    }
+
+    fn count(datagrams: &AtomicU64, bytes: &AtomicU64, n: usize) {
+        datagrams.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// `received 3 datagrams (12 B), sent 3 datagrams (12 B) in 1.2s[; 1 not answered …]`.
+    fn summary(&self, echo: bool) -> String {
+        let plural = |n: u64| if n == 1 { "datagram" } else { "datagrams" };
+        let received = self.received.load(Ordering::Relaxed);
+        let sent = self.sent.load(Ordering::Relaxed);
+        let mut line = format!(
+            "received {received} {} ({}), sent {sent} {} ({}) in {}",
+            plural(received),
+            Bytes(self.received_bytes.load(Ordering::Relaxed)),
+            plural(sent),
+            Bytes(self.sent_bytes.load(Ordering::Relaxed)),
+            format_duration(self.started.elapsed()),
+        );
+        if echo {
+            let unanswered = self.unanswered.load(Ordering::Relaxed);
+            line.push_str(&format!(
+                "; {unanswered} not answered (from our own address or a reflector port)"
+            ));
+        }
+        line
+    }
+}
+
+/// Serves a bound UDP socket. `interrupt` (installed before any thread started) ends it on
+/// Ctrl-C with exit 130.
+pub fn run(
+    socket: UdpSocket,
+    args: &ListenArgs,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
     let socket = Arc::new(socket);
+    let local = socket.local_addr()?;
+    let counters = Arc::new(Counters::new());
+    let stopped = Arc::new(AtomicBool::new(false));
+    {
+        let (socket, stopped) = (Arc::clone(&socket), Arc::clone(&stopped));
+        interrupt.on_interrupt(move || {
+            stopped.store(true, Ordering::SeqCst);
+            // Wakes the receive below (a shut-down socket reads as empty at once).
+            let _ = socket2::SockRef::from(&*socket).shutdown(std::net::Shutdown::Read);
+        });
+    }
     let last_peer = Arc::new(LastPeer::default());
     if !args.echo {
         let socket = Arc::clone(&socket);
         let last_peer = Arc::clone(&last_peer);
+        let counters = Arc::clone(&counters);
         let (crlf, hex) = (args.crlf, args.hex);
-        std::thread::spawn(move || send_stdin(&socket, &last_peer, crlf, hex));
+        std::thread::spawn(move || send_stdin(&socket, &last_peer, &counters, crlf, hex));
     }
     socket.set_read_timeout(args.idle_timeout)?;
     let access = AccessList::new(&args.allow, &args.deny);
     let verbose = context.verbose();
+    let summary = |status: Status| {
+        notes::verbose(format_args!("udp: {}", counters.summary(args.echo)));
+        Ok(status)
+    };
     let mut seen: HashSet<SocketAddr> = HashSet::new();
     let mut refused: HashSet<SocketAddr> = HashSet::new();
+    let mut unanswered: HashSet<SocketAddr> = HashSet::new();
     let mut hex = args.hex.then(|| HexDumper::new(Flow::Received));
+    let mut sent_hex = (args.hex && args.echo).then(|| HexDumper::new(Flow::Sent));
     let mut buffer = vec![0u8; MAX_DATAGRAM];
     let mut stdout = io::stdout().lock();
     loop {
-        let (n, from) = match socket.recv_from(&mut buffer) {
+        let received = socket.recv_from(&mut buffer);
+        if stopped.load(Ordering::SeqCst) {
+            return summary(Status::Interrupted);
+        }
+        let (n, from) = match received {
             Ok(received) => received,
             Err(err)
                 if matches!(
@@ -81,13 +169,11 @@ pub fn run(socket: UdpSocket, args: &ListenArgs, context: &Context) -> anyhow::R
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                if verbose {
-                    say(format_args!(
-                        "idle timeout: no datagram for {}",
-                        crate::net::format_duration(args.idle_timeout.unwrap_or_default())
-                    ));
-                }
-                return Ok(Status::Success);
+                notes::verbose(format_args!(
+                    "idle timeout: no datagram for {}",
+                    format_duration(args.idle_timeout.unwrap_or_default())
+                ));
+                return summary(Status::Success);
             }
             // An ICMP error for an earlier datagram of ours, or a signal: not the listener's end.
             Err(err)
@@ -105,24 +191,38 @@ pub fn run(socket: UdpSocket, args: &ListenArgs, context: &Context) -> anyhow::R
         let shown = canonical(from);
         if !access.permits(shown.ip()) {
             if verbose && remember(&mut refused, from) {
-                say(format_args!(
+                notes::verbose(format_args!(
                     "refused {shown}: not permitted by --allow/--deny"
                 ));
             }
             continue;
         }
+        Counters::count(&counters.received, &counters.received_bytes, n);
         if verbose && remember(&mut seen, from) {
-            say(format_args!("datagram from {shown} (new peer)"));
+            notes::verbose(format_args!("datagram from {shown} (new peer)"));
         }
         let datagram = &buffer[..n];
         if let Some(dumper) = hex.as_mut() {
             dumper.dump(datagram)?;
         }
         if args.echo {
-            if let Err(err) = socket.send_to(datagram, from)
-                && verbose
-            {
-                say(format_args!("cannot answer {shown}: {}", describe(&err)));
+            if let Err(why) = echo_guard::check(shown, local, echo_guard::is_host_address) {
+                counters.unanswered.fetch_add(1, Ordering::Relaxed);
+                if verbose && remember(&mut unanswered, from) {
+                    notes::verbose(format_args!("not answering {shown}: {why}"));
+                }
+                continue;
+            }
+            match socket.send_to(datagram, from) {
+                Ok(sent) => {
+                    Counters::count(&counters.sent, &counters.sent_bytes, sent);
+                    if let Some(dumper) = sent_hex.as_mut() {
+                        dumper.dump(datagram)?;
+                    }
+                }
+                Err(err) => {
+                    notes::verbose(format_args!("cannot answer {shown}: {}", describe(&err)));
+                }
             }
             continue;
         }
@@ -141,7 +241,13 @@ fn remember(memory: &mut HashSet<SocketAddr>, addr: SocketAddr) -> bool {
 }
 
 /// Stdin to the most recent peer, one datagram per read. Ends quietly at stdin's end.
-fn send_stdin(socket: &UdpSocket, last_peer: &LastPeer, crlf: bool, hex: bool) {
+fn send_stdin(
+    socket: &UdpSocket,
+    last_peer: &LastPeer,
+    counters: &Counters,
+    crlf: bool,
+    hex: bool,
+) {
     let mut stdin = io::stdin().lock();
     let mut buffer = vec![0u8; STDIN_DATAGRAM];
     let mut translator = crlf.then(CrlfTranslator::new);
@@ -168,6 +274,33 @@ fn send_stdin(socket: &UdpSocket, last_peer: &LastPeer, crlf: bool, hex: bool) {
             let _ = dumper.dump(datagram);
         }
         // A datagram that cannot go (the peer's network vanished) is lost, as UDP is.
-        let _ = socket.send_to(datagram, last_peer.wait());
+        if let Ok(sent) = socket.send_to(datagram, last_peer.wait()) {
+            Counters::count(&counters.sent, &counters.sent_bytes, sent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_datagrams_bytes_and_what_echo_left_unanswered() {
+        let counters = Counters::new();
+        Counters::count(&counters.received, &counters.received_bytes, 4);
+        Counters::count(&counters.received, &counters.received_bytes, 6);
+        Counters::count(&counters.sent, &counters.sent_bytes, 6);
+        counters.unanswered.fetch_add(1, Ordering::Relaxed);
+        let plain = counters.summary(false);
+        assert!(
+            plain.starts_with("received 2 datagrams (10 B), sent 1 datagram (6 B) in "),
+            "{plain}"
+        );
+        assert!(!plain.contains("not answered"));
+        assert!(
+            counters
+                .summary(true)
+                .ends_with("; 1 not answered (from our own address or a reflector port)")
+        );
     }
 }

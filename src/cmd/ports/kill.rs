@@ -6,15 +6,31 @@ use serde::Serialize;
 
 use super::rows::PortRow;
 use crate::error::{Error, Status};
-use crate::output::{Format, json};
+use crate::output::escape::{escape_text, quote_arg};
+use crate::output::{Format, json, notes};
 
 /// What `--kill` does.
 #[derive(Debug, Clone, Copy)]
 pub struct KillPlan {
     /// The signal to send.
-    pub signal: Signal,
-    /// `--yes`: do not ask.
-    pub yes: bool,
+    signal: Signal,
+    /// `--yes`, or nobody to ask: do not ask.
+    yes: bool,
+}
+
+impl KillPlan {
+    /// `--kill --signal SIG [--yes]`. Without a terminal on stdin nobody can answer the
+    /// prompt, and acting at once would surprise a script: `--yes` is required then (exit 2).
+    pub fn new(signal: &str, yes: bool) -> Result<KillPlan, Error> {
+        let signal = Signal::parse(signal)?;
+        if !yes && !io::stdin().is_terminal() {
+            return Err(Error::usage(
+                "--kill without a terminal needs --yes (nobody can answer y/N)",
+            )
+            .with_hint("add --yes to signal the owners without asking"));
+        }
+        Ok(KillPlan { signal, yes })
+    }
 }
 
 /// A signal, by number, with its name for messages.
@@ -42,7 +58,7 @@ impl Signal {
             name.parse::<Nix>().ok()
         };
         parsed.map(|inner| Signal { inner }).ok_or_else(|| {
-            Error::usage(format!("unknown signal '{text}'"))
+            Error::usage(format!("unknown signal '{}'", quote_arg(text)))
                 .with_hint("use a name such as TERM, KILL, HUP, INT or a number such as 9")
         })
     }
@@ -88,6 +104,13 @@ struct Target {
     sockets: Vec<String>,
 }
 
+impl Target {
+    /// `nginx (pid 812)`, with the name made safe for a terminal.
+    fn label(&self) -> String {
+        format!("{} (pid {})", escape_text(&self.name), self.pid)
+    }
+}
+
 /// What `--kill --json` prints per process.
 #[derive(Debug, Serialize)]
 struct Signalled<'a> {
@@ -96,15 +119,52 @@ struct Signalled<'a> {
     signal: &'static str,
 }
 
-/// Signals the owners of `rows` (never sockx itself), asking first on a terminal.
-pub fn run(
-    rows: &[PortRow],
-    plan: KillPlan,
-    format: Format,
-    chatty: bool,
-) -> anyhow::Result<Status> {
-    let targets = targets(rows);
+/// How signalling one process went.
+#[derive(Debug, PartialEq, Eq)]
+enum Delivery {
+    Sent,
+    /// It exited between the scan and the signal (a master that stops its workers first):
+    /// what `--kill` wanted anyway.
+    AlreadyGone,
+    Failed(io::ErrorKind, String),
+}
+
+impl Delivery {
+    fn of(result: io::Result<()>) -> Delivery {
+        match result {
+            Ok(()) => Delivery::Sent,
+            Err(err) if err.raw_os_error() == Some(ESRCH) => Delivery::AlreadyGone,
+            Err(err) => Delivery::Failed(err.kind(), err.to_string()),
+        }
+    }
+}
+
+#[cfg(unix)]
+const ESRCH: i32 = nix::libc::ESRCH;
+#[cfg(not(unix))]
+const ESRCH: i32 = 3;
+
+/// The process that must never be signalled: init (systemd) holds sockets for socket
+/// activation, and a TERM to it would stop the system.
+const INIT: u32 = 1;
+
+/// Signals the owners of `rows` (never sockx itself, never PID 1), asking first on a terminal.
+pub fn run(rows: &[PortRow], plan: KillPlan, format: Format) -> anyhow::Result<Status> {
+    let (targets, init) = targets(rows);
+    let init_error = || {
+        let name = init
+            .as_ref()
+            .map_or_else(|| "init".to_string(), Target::label);
+        Error::failure(format!("not signalling {name}: PID 1 is never signalled"))
+            .with_hint(
+                "PID 1 holds such a socket for socket activation; stop the unit instead \
+                 (systemctl list-sockets shows which one, then systemctl stop UNIT.socket UNIT.service)",
+            )
+    };
     if targets.is_empty() {
+        if init.is_some() {
+            return Err(init_error().into());
+        }
         return Err(Error::failure(
             "no process to signal: the owners of the matched sockets are unknown",
         )
@@ -112,18 +172,17 @@ pub fn run(
         .into());
     }
     let signal = plan.signal.name();
-    if !plan.yes && io::stdin().is_terminal() && !confirm(&targets, signal)? {
-        if chatty {
-            let _ = writeln!(io::stderr(), "sockx: nothing signalled");
-        }
+    if !plan.yes && !confirm(&targets, signal)? {
+        notes::ready(format_args!("sockx: nothing signalled"));
         return Ok(Status::Negative);
     }
 
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut failures = Vec::new();
+    let mut denied = false;
     for target in &targets {
-        match plan.signal.send(target.pid) {
-            Ok(()) => {
+        match Delivery::of(plan.signal.send(target.pid)) {
+            Delivery::Sent => {
                 if format == Format::Json {
                     let done = Signalled {
                         pid: target.pid,
@@ -132,26 +191,36 @@ pub fn run(
                     };
                     json::write_line(&mut out, &done)?;
                 } else {
-                    writeln!(out, "sent {signal} to {} (pid {})", target.name, target.pid)?;
+                    writeln!(out, "sent {signal} to {}", target.label())?;
                 }
             }
-            Err(err) => failures.push(format!("{} (pid {}): {err}", target.name, target.pid)),
+            Delivery::AlreadyGone => {
+                out.flush()?;
+                notes::ready(format_args!("sockx: {} had already exited", target.label()));
+            }
+            Delivery::Failed(kind, err) => {
+                denied |= kind == io::ErrorKind::PermissionDenied;
+                failures.push(format!("{}: {err}", target.label()));
+            }
         }
     }
     out.flush()?;
-    if failures.is_empty() {
-        return Ok(Status::Success);
+    if !failures.is_empty() {
+        let mut error = Error::failure(format!("cannot send {signal} to {}", failures.join(", ")));
+        if denied {
+            error = error.with_hint("the process belongs to another user; run as root");
+        }
+        return Err(error.into());
     }
-    let denied = failures.iter().any(|f| f.contains("not permitted"));
-    let mut error = Error::failure(format!("cannot send {signal} to {}", failures.join(", ")));
-    if denied {
-        error = error.with_hint("the process belongs to another user; run as root");
+    if init.is_some() {
+        return Err(init_error().into());
     }
-    Err(error.into())
+    Ok(Status::Success)
 }
 
-/// The distinct holders of `rows`, by PID, without our own process.
-fn targets(rows: &[PortRow]) -> Vec<Target> {
+/// The distinct holders of `rows`, by PID, without our own process; PID 1, when it holds one,
+/// apart.
+fn targets(rows: &[PortRow]) -> (Vec<Target>, Option<Target>) {
     let me = std::process::id();
     let mut targets: Vec<Target> = Vec::new();
     for row in rows {
@@ -173,19 +242,32 @@ fn targets(rows: &[PortRow]) -> Vec<Target> {
         }
     }
     targets.sort_by_key(|target| target.pid);
-    targets
+    let init = targets
+        .iter()
+        .position(|target| target.pid == INIT)
+        .map(|index| targets.remove(index));
+    (targets, init)
 }
 
-/// Lists the targets on stderr and asks y/N on the terminal.
-fn confirm(targets: &[Target], signal: &str) -> io::Result<bool> {
+/// Lists the targets on stderr and asks y/N on the terminal; Ctrl-C there exits 130.
+fn confirm(targets: &[Target], signal: &str) -> anyhow::Result<bool> {
+    #[cfg(unix)]
+    {
+        // The prompt line has no newline yet: end it, so the shell's prompt starts on its own.
+        let interrupt = crate::os::interrupt::Interrupt::install()?;
+        interrupt.on_interrupt(|| {
+            let _ = writeln!(io::stderr());
+            std::process::exit(i32::from(Status::Interrupted.code()));
+        });
+    }
     let mut err = io::stderr().lock();
     for target in targets {
         writeln!(
             err,
             "  {:>7}  {}  ({})  {}",
             target.pid,
-            target.name,
-            target.user.as_deref().unwrap_or("?"),
+            escape_text(&target.name),
+            escape_text(target.user.as_deref().unwrap_or("?")),
             target.sockets.join(", ")
         )?;
     }
@@ -193,6 +275,7 @@ fn confirm(targets: &[Target], signal: &str) -> io::Result<bool> {
     let noun = if count == 1 { "process" } else { "processes" };
     write!(err, "send {signal} to {count} {noun}? [y/N] ")?;
     err.flush()?;
+    drop(err);
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(
@@ -216,5 +299,69 @@ mod tests {
             let err = Signal::parse(bad).unwrap_err();
             assert_eq!(err.status, Status::Usage, "{bad}");
         }
+    }
+
+    #[test]
+    fn an_owner_already_gone_counts_as_done() {
+        assert_eq!(Delivery::of(Ok(())), Delivery::Sent);
+        let gone = Err(io::Error::from_raw_os_error(nix::libc::ESRCH));
+        assert_eq!(Delivery::of(gone), Delivery::AlreadyGone);
+        let denied = Err(io::Error::from_raw_os_error(nix::libc::EPERM));
+        assert!(matches!(
+            Delivery::of(denied),
+            Delivery::Failed(io::ErrorKind::PermissionDenied, _)
+        ));
+        // A real one: a child that has exited and been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let probe = Signal {
+            inner: nix::sys::signal::Signal::SIGCONT,
+        };
+        // Its PID may have been reused at once; then the signal is a harmless SIGCONT.
+        let outcome = Delivery::of(probe.send(pid));
+        assert!(
+            matches!(outcome, Delivery::AlreadyGone | Delivery::Sent),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn pid_1_is_set_apart_and_names_are_escaped() {
+        use super::super::rows::ProcessRow;
+        use crate::net::SocketState;
+        use crate::net::socket::Proto;
+        let row = PortRow {
+            proto: Proto::Tcp,
+            local_addr: "0.0.0.0".parse().unwrap(),
+            local_port: 22,
+            remote_addr: None,
+            remote_port: None,
+            state: SocketState::Listen,
+            exposed: true,
+            uid: Some(0),
+            user: Some("root".into()),
+            processes: vec![
+                ProcessRow {
+                    pid: 1,
+                    name: "systemd",
+                    cmd: None,
+                    cmd_cell: None,
+                },
+                ProcessRow {
+                    pid: 700,
+                    name: "ev\x1b[31mil\nx",
+                    cmd: None,
+                    cmd_cell: None,
+                },
+            ],
+            tcp_info: None,
+            with_connection: false,
+        };
+        let (targets, init) = targets(&[row]);
+        assert_eq!(init.map(|t| t.pid), Some(1));
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].pid, 700);
+        assert!(!targets[0].label().contains(['\x1b', '\n']));
     }
 }

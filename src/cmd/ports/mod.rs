@@ -4,25 +4,31 @@
 //! filter, applies the cheap socket filters before looking for owners (so the `/proc` scan
 //! only looks for the sockets that can still match), then renders the rows.
 
+mod group;
+mod info;
 mod kill;
+mod remote;
 mod rows;
+mod watch;
 
 use std::collections::HashMap;
-use std::io::{self, Write};
-use std::time::Instant;
+use std::io::{self, Write as _};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::cli::PortsArgs;
+use crate::cli::{GroupBy, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::Proto;
 use crate::net::{Family, PortRange, SocketState};
 use crate::os::processes::{self, UserNames};
 use crate::os::sockets::{self, SocketEntry, SocketQuery};
-use crate::output::Format;
+use crate::output::{Format, notes};
 
-use kill::{KillPlan, Signal};
+use crate::output::escape::quote_arg;
+use kill::KillPlan;
+use remote::RemoteFilter;
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
 
 /// The validated filters and output choices of one run.
@@ -38,41 +44,58 @@ struct Config {
     process: Option<String>,
     uid: Option<u32>,
     exposed: bool,
+    remote: Vec<RemoteFilter>,
+    by: Option<GroupBy>,
     format: Format,
     kill: Option<KillPlan>,
+    /// `-i`: TCP internals too.
+    info: bool,
+    /// `--watch`, with its interval.
+    watch: Option<Duration>,
 }
 
 impl Config {
     fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
         let uid = match &args.user {
             Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
-                Error::usage(format!("unknown user '{user}'"))
+                Error::usage(format!("unknown user '{}'", quote_arg(user)))
                     .with_hint("give a user name or a numeric UID")
             })?),
             None => None,
         };
         let kill = if args.kill {
-            Some(KillPlan {
-                signal: Signal::parse(&args.signal)?,
-                yes: args.yes,
-            })
+            Some(KillPlan::new(&args.signal, args.yes)?)
         } else {
             None
         };
+        let remote = args
+            .remote
+            .iter()
+            .map(|text| RemoteFilter::parse(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A remote end, or counting by one, only makes sense with connections.
+        let connections = !remote.is_empty() || args.by == Some(GroupBy::Remote);
         let both = args.tcp == args.udp;
         Ok(Config {
             ports: args.ports,
             tcp: args.tcp || both,
             udp: args.udp || both,
             family: context.family,
-            all: args.all || !args.state.is_empty(),
+            all: args.all || !args.state.is_empty() || connections,
             states: args.state,
             pid: args.pid,
             process: args.process,
             uid,
             exposed: args.exposed,
+            remote,
+            by: args.by,
             format: Format::choose(args.json),
             kill,
+            info: args.info,
+            watch: args
+                .watch
+                .then(|| watch::checked_interval(args.interval))
+                .transpose()?,
         })
     }
 
@@ -97,10 +120,20 @@ impl Config {
         state_ok
             && (self.ports.is_empty() || self.ports.iter().any(|r| r.contains(socket.local.port())))
             && (!self.exposed || socket.is_exposed())
+            && (self.remote.is_empty() || self.remote.iter().any(|r| r.matches(socket.remote)))
             && match (self.uid, socket.uid) {
                 (Some(wanted), Some(uid)) => wanted == uid,
                 _ => true,
             }
+    }
+
+    /// Whether the owners are needed: to show them, count by them, filter on them or signal
+    /// them. Counting by remote, port or state needs no `/proc` scan.
+    fn needs_owners(&self) -> bool {
+        self.by.is_none_or(|by| by == GroupBy::Process)
+            || self.pid.is_some()
+            || self.process.is_some()
+            || self.kill.is_some()
     }
 
     /// The filters that need the owners.
@@ -117,12 +150,19 @@ impl Config {
 /// Runs `sockx ports`.
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let config = Config::new(args, context)?;
+    if let Some(interval) = config.watch {
+        return watch::run(&config, interval, context);
+    }
     let started = Instant::now();
 
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
+    let infos = info::load(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
-    sockets.sort_by_key(sort_key);
+    if config.by.is_none() {
+        // Counts come out in their own order.
+        sockets.sort_by_key(sort_key);
+    }
     let listed_at = started.elapsed();
 
     if let Some(pid) = config.pid {
@@ -130,7 +170,12 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         sockets::attach_owners(&mut sockets, Some(pid));
         sockets.retain(|socket| socket.pids.contains(&pid));
     }
-    let lookup = attach_all_owners(&mut sockets);
+    // Every holder, always: a socket held by `--pid` may be shared with other processes.
+    let lookup = if config.needs_owners() {
+        sockets::attach_owners(&mut sockets, None)
+    } else {
+        sockets::OwnerLookup::default()
+    };
     let owners_at = started.elapsed();
     let pids = sockets::owner_pids(&sockets);
     let details: HashMap<u32, ProcessView> = processes::describe(&pids)
@@ -138,24 +183,19 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .map(|(pid, info)| (pid, ProcessView::new(info)))
         .collect();
 
-    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
-        sockets
-            .iter()
-            .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
-            .count()
-    } else {
-        0
-    };
     let mut users = UserNames::default();
     let rows: Vec<PortRow> = sockets
         .iter()
-        .map(|socket| PortRow::new(socket, &details, &mut users, config.all))
+        .map(|socket| {
+            let row = PortRow::new(socket, &details, &mut users, config.all);
+            info::with_info(row, socket, infos.as_ref())
+        })
         .filter(|row| config.keeps_row(row))
         .collect();
 
     if context.verbose() {
-        note(&format!(
-            "{listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
+        notes::verbose(format_args!(
+            "sockx: {listed} sockets listed in {} ms, {} kept; owners of {} found in {} ms ({} processes); {} matched",
             listed_at.as_millis(),
             sockets.len(),
             sockets.iter().filter(|s| !s.pids.is_empty()).count(),
@@ -164,54 +204,61 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 && context.chatty() {
-        let (noun, owner, them) = if hidden == 1 {
-            ("socket has", "its process belongs to another user", "it")
-        } else {
-            (
-                "sockets have",
-                "their processes belong to other users",
-                "them",
-            )
-        };
-        note(&format!(
-            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-        ));
-    }
+    warn_hidden_owners(&sockets, lookup);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
             return Ok(Status::Negative);
         }
-        return kill::run(&rows, plan, config.format, context.chatty());
+        return kill::run(&rows, plan, config.format);
     }
-    let headers = if config.all { HEADERS_ALL } else { HEADERS };
+    if let Some(by) = config.by {
+        let groups = group::group(&rows, by);
+        if !groups.is_empty() {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            config
+                .format
+                .write_rows(&mut out, group::headers(by), &groups, context.colors)?;
+            out.flush()?;
+        }
+        return Ok(Status::from_answer(!groups.is_empty()));
+    }
+    let headers = info::headers(if config.all { HEADERS_ALL } else { HEADERS }, config.info);
     if !rows.is_empty() {
         let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         config
             .format
-            .write_rows(&mut out, headers, &rows, context.colors)?;
+            .write_rows(&mut out, &headers, &rows, context.colors)?;
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
 }
 
-/// Finds every holder of `sockets`, keeping the holders already known (a process that got a
-/// socket passed to it is not found through its parent).
-fn attach_all_owners(sockets: &mut [SocketEntry]) -> sockets::OwnerLookup {
-    let known: Vec<Vec<u32>> = sockets
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.pids))
-        .collect();
-    let lookup = sockets::attach_owners(sockets, None);
-    for (socket, known) in sockets.iter_mut().zip(known) {
-        if !known.is_empty() {
-            socket.pids.extend(known);
-            socket.pids.sort_unstable();
-            socket.pids.dedup();
-        }
+/// Says how many of `sockets` have no known owner because their processes belong to other
+/// users (never as root, who sees every process).
+fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
+    if lookup.denied_processes == 0 || processes::is_privileged() {
+        return;
     }
-    lookup
+    let hidden = sockets
+        .iter()
+        .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
+        .count();
+    if hidden == 0 {
+        return;
+    }
+    let (noun, owner, them) = if hidden == 1 {
+        ("socket has", "its process belongs to another user", "it")
+    } else {
+        (
+            "sockets have",
+            "their processes belong to other users",
+            "them",
+        )
+    };
+    notes::warn(format_args!(
+        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+    ));
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
@@ -227,9 +274,4 @@ fn sort_key(socket: &SocketEntry) -> impl Ord + use<> {
         socket.remote,
         socket.state,
     )
-}
-
-/// A line on stderr, prefixed like the error lines; nothing if stderr is gone.
-fn note(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "sockx: {message}");
 }

@@ -9,7 +9,11 @@ use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::processes::{ProcessInfo, UserNames};
 use crate::os::sockets::SocketEntry;
+use crate::os::tcp_info::TcpInfo;
 use crate::output::Tabular;
+use crate::output::escape::escape_text;
+
+use super::info;
 
 /// Columns of the default view.
 pub const HEADERS: &[&str] = &[
@@ -44,6 +48,9 @@ pub struct PortRow<'a> {
     pub user: Option<String>,
     /// The processes holding the socket.
     pub processes: Vec<ProcessRow<'a>>,
+    /// With `--info`: the TCP internals, `None` inside for a socket without them (UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_info: Option<Option<TcpInfo>>,
     /// Whether the table shows the STATE and REMOTE columns (`--all`).
     #[serde(skip)]
     pub with_connection: bool,
@@ -116,6 +123,7 @@ impl<'a> PortRow<'a> {
                     cmd_cell: process.cmd_cell.as_deref(),
                 })
                 .collect(),
+            tcp_info: None,
             with_connection,
         }
     }
@@ -146,14 +154,10 @@ fn or_dash(text: String) -> String {
     }
 }
 
-/// Control characters (a command line may hold newlines or tabs) become spaces, so that a
-/// row stays one line.
+/// Control characters (a command line may hold newlines, tabs or escape sequences) are
+/// escaped, so that a row stays one line and nothing reaches the terminal raw.
 fn one_line(text: &str) -> String {
-    if text.bytes().any(|byte| byte.is_ascii_control()) {
-        text.replace(char::is_control, " ")
-    } else {
-        text.to_string()
-    }
+    escape_text(text)
 }
 
 /// At most [`PIDS_SHOWN`] PIDs and how many more: a pre-fork server's listener may be held by
@@ -187,6 +191,8 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>, separator: &str) -> 
 }
 
 impl Tabular for PortRow<'_> {
+    const CUT_FIRST: &'static [&'static str] = &["COMMAND", "PROCESS"];
+
     fn cells(&self) -> Vec<String> {
         let mut cells = Vec::with_capacity(HEADERS_ALL.len());
         cells.push(self.proto.to_string());
@@ -199,6 +205,9 @@ impl Tabular for PortRow<'_> {
                     .map_or_else(|| "-".to_string(), |peer| peer.to_string()),
             );
         }
+        if let Some(info) = &self.tcp_info {
+            cells.extend(info::cells(info.as_ref()));
+        }
         cells.push(or_dash(pid_list(&self.processes)));
         cells.push(or_dash(join_distinct(
             self.processes.iter().map(|p| p.name),
@@ -208,7 +217,7 @@ impl Tabular for PortRow<'_> {
             .user
             .clone()
             .or_else(|| self.uid.map(|uid| uid.to_string()));
-        cells.push(user.unwrap_or_else(|| "-".to_string()));
+        cells.push(user.map_or_else(|| "-".to_string(), |user| one_line(&user)));
         cells.push(or_dash(join_distinct(
             self.processes.iter().filter_map(|p| p.cmd_cell),
             " | ",
@@ -246,6 +255,7 @@ mod tests {
                     cmd_cell: Some("nginx: worker"),
                 },
             ],
+            tcp_info: None,
             with_connection,
         }
     }
@@ -311,7 +321,10 @@ mod tests {
             uid: None,
         };
         let view = ProcessView::new(info);
-        assert_eq!(view.cmd_cell.as_deref(), Some("python3 -c  import x ok"));
+        assert_eq!(
+            view.cmd_cell.as_deref(),
+            Some("python3 -c \\nimport x\\tok")
+        );
         assert_eq!(view.info.cmd.as_deref(), Some("python3 -c \nimport x\tok"));
     }
 

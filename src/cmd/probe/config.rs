@@ -1,15 +1,18 @@
 //! `sockx probe` arguments turned into a validated config before any I/O.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::attempt::AttemptSpec;
+use super::check::{Check, CheckKind};
 use super::outcome::PortState;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
 use crate::net::escape::unescape;
 use crate::net::socket::Proto;
 use crate::net::{Host, HostSpec, PortSpec, Target};
+use crate::output::escape::quote_arg;
 
 /// The most address × port probes one run may make: a /16 on a few ports, or 16 hosts on
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
@@ -79,6 +82,7 @@ impl StateFilter {
                 return Ok(StateFilter::Only(PortState::ALL.to_vec()));
             }
             let state = PortState::parse(word).ok_or_else(|| {
+                let word = quote_arg(word);
                 format!("unknown state '{word}' (open, closed, filtered, open|filtered, all)")
             })?;
             states.push(state);
@@ -123,10 +127,16 @@ impl ProbeConfig {
         }
         let payload = match &args.payload {
             Some(text) => {
-                unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?
+                Some(unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?)
             }
-            None => Vec::new(),
+            None => None,
         };
+        let check = check_from_args(&args)?;
+        if check.is_some() && args.udp {
+            return Err(Error::usage(
+                "--send, --expect and --http check TCP services; they do not work with -u",
+            ));
+        }
         let filter = match &args.state {
             Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
             None => StateFilter::Auto,
@@ -150,6 +160,7 @@ impl ProbeConfig {
                 proto,
                 payload,
                 banner: args.banner,
+                check: check.map(Arc::new),
             },
             timeout: args.timeout,
             retries: args.retries,
@@ -159,6 +170,48 @@ impl ProbeConfig {
             any: args.any,
         })
     }
+}
+
+/// The application check the arguments ask for, if any.
+fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
+    if let Some(path) = &args.http {
+        if !path.starts_with('/')
+            || path
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(Error::usage(format!(
+                "--http: '{}' is not a request path (it starts with / and has no spaces)",
+                crate::output::escape::quote_arg(path)
+            ))
+            .with_hint("write the target apart from --http: `sockx probe web:80 --http` or `--http /health web:80`"));
+        }
+        let statuses = match &args.http_status {
+            Some(text) => text
+                .parse()
+                .map_err(|err| Error::usage(format!("--http-status: {err}")))?,
+            None => Default::default(),
+        };
+        return Ok(Some(Check::new(CheckKind::Http {
+            path: path.clone(),
+            statuses,
+        })));
+    }
+    if args.send.is_none() && args.expect.is_none() {
+        return Ok(None);
+    }
+    let send = match &args.send {
+        Some(text) => unescape(text).map_err(|err| Error::usage(format!("--send: {err}")))?,
+        None => Vec::new(),
+    };
+    let expect = match &args.expect {
+        Some(pattern) => Some(
+            regex::bytes::Regex::new(pattern)
+                .map_err(|err| Error::usage(format!("--expect: invalid regex: {err}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(Check::new(CheckKind::Expect { send, expect })))
 }
 
 /// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from
@@ -188,7 +241,7 @@ pub fn parse_targets(
         }
         let target: Target = word
             .parse()
-            .map_err(|err| format!("invalid target '{word}': {err}"))?;
+            .map_err(|err| format!("invalid target '{}': {err}", quote_arg(word)))?;
         parsed.push((target, false));
     }
     parsed
@@ -200,6 +253,7 @@ pub fn parse_targets(
                     HostSpec::Host(Host::Ip(IpAddr::V6(_))) => "[IPv6]:PORTS",
                     _ => "HOST:PORTS",
                 };
+                let target = quote_arg(&target.to_string());
                 format!("no ports for '{target}': write {form} or use -p PORTS")
             })?;
             Ok(TargetPorts {

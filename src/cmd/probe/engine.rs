@@ -15,6 +15,7 @@ use mio::{Events, Poll, Token};
 use super::attempt::{self, AttemptSpec, Flight, Spares, Step};
 use super::interrupt::Interrupt;
 use super::outcome::{Outcome, PortState, Reason};
+use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
 
 /// How the engine runs its attempts.
@@ -299,11 +300,11 @@ impl<'a> Engine<'a> {
     ) -> bool {
         match step {
             Step::Waiting(flight) => {
-                let deadline = started + self.config.timeout;
+                let deadline = deadline_after(started, self.config.timeout);
                 self.occupy(slot, queued, started, deadline, flight);
             }
             Step::Rearmed(flight) => {
-                let deadline = Instant::now() + self.config.banner_wait;
+                let deadline = deadline_after(Instant::now(), self.config.banner_wait);
                 self.occupy(slot, queued, started, deadline, flight);
             }
             Step::Done(outcome) => {
@@ -428,7 +429,9 @@ impl<'a> Engine<'a> {
             };
             self.in_flight -= 1;
             self.free.push(slot);
-            if let Some(outcome) = attempt::banner_deadline(&entry.flight) {
+            if let Some(outcome) =
+                attempt::banner_deadline(&entry.flight, entry.started, self.config.spec.banner)
+            {
                 self.finish(entry.queued, outcome, report);
             } else if entry.queued.attempt < self.config.retries {
                 self.retry_queue.push_back(Queued {

@@ -1,6 +1,7 @@
 //! Ctrl-C as a flag: probing loops check it and stop cleanly, so that latency mode can still
 //! print its summary and a scan can clear its progress bar.
 
+use crate::net::duration::deadline_after;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ impl Interrupt {
 
     /// Sleeps for `duration` or until Ctrl-C, whichever comes first; true when interrupted.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let end = Instant::now() + duration;
+        let end = deadline_after(Instant::now(), duration);
         loop {
             if self.is_set() {
                 return true;
@@ -52,5 +53,7 @@ mod tests {
         assert!(!interrupt.sleep(Duration::from_millis(1)));
         interrupt.flag.store(true, Ordering::Relaxed);
         assert!(interrupt.sleep(Duration::from_secs(60)));
+        // A pause beyond what the clock can hold saturates instead of panicking.
+        assert!(interrupt.sleep(Duration::MAX));
     }
 }

@@ -12,12 +12,13 @@ use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::{Plan, Record};
 use super::report::{PortReport, write_line};
 use super::stats::{LatencySummary, Samples};
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
 
 /// The JSON summary object of one target.
@@ -42,7 +43,10 @@ pub fn run(
     let Plan {
         mut records, jobs, ..
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     let mut samples = vec![Samples::default(); records.len()];
     let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
     let widths = [
@@ -76,9 +80,8 @@ pub fn run(
                 continue;
             };
             last_addr[index] = Some(*addr);
-            let ok = outcome.state == PortState::Open;
-            samples[index].add(if ok {
-                outcome.rtt.map(super::report::millis)
+            samples[index].add(if outcome.passes() {
+                time_to_answer(outcome).map(super::report::millis)
             } else {
                 None
             });
@@ -97,7 +100,10 @@ pub fn run(
         if count.is_some_and(|count| seq >= count) {
             break;
         }
-        let next = start + interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX));
+        let next = deadline_after(
+            start,
+            interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX)),
+        );
         if interrupt.sleep(next.saturating_duration_since(Instant::now())) {
             interrupted = true;
             break;
@@ -120,6 +126,14 @@ pub fn run(
         Ok(Status::Interrupted)
     } else {
         Ok(Status::Success)
+    }
+}
+
+/// What latency mode times: the connect, or with a check the time to its verdict.
+fn time_to_answer(outcome: &Outcome) -> Option<Duration> {
+    match &outcome.check {
+        Some(check) => Some(check.elapsed),
+        None => outcome.rtt,
     }
 }
 
@@ -150,8 +164,10 @@ fn write_attempt(
     context: &Context,
     widths: [usize; 3],
 ) -> std::io::Result<()> {
-    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner);
+    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
+        .with_check(config.spec.check.as_deref(), outcome);
     report.seq = Some(seq);
+    report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
     if config.json {
         crate::output::json::write_line(out, &report)
     } else {

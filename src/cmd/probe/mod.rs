@@ -5,8 +5,10 @@
 //! poller; each mode (scan, wait, latency) decides what to print and how the run ends.
 
 mod attempt;
+mod check;
 mod config;
 mod engine;
+mod http;
 mod interrupt;
 mod latency;
 mod outcome;
@@ -15,6 +17,7 @@ mod progress;
 mod report;
 mod scan;
 mod stats;
+mod udp_payloads;
 mod wait;
 
 use std::io::Write;
@@ -23,6 +26,7 @@ use std::time::Duration;
 use crate::cli::ProbeArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::output::notes;
 use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
 use engine::EngineConfig;
 use interrupt::Interrupt;
@@ -30,6 +34,7 @@ use interrupt::Interrupt;
 /// Runs `sockx probe`.
 pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
+    describe_requests(&config);
     let interrupt = Interrupt::catch();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
@@ -41,6 +46,47 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
         Mode::Latency { count, interval } => {
             latency::run(&config, context, &interrupt, *count, *interval)
         }
+    }
+}
+
+/// With `-v`: the check, or the UDP request each probed port with a service gets.
+fn describe_requests(config: &ProbeConfig) {
+    if let Some(check) = &config.spec.check {
+        notes::verbose(format_args!("{}", check.describe()));
+    }
+    if config.spec.proto != crate::net::socket::Proto::Udp {
+        return;
+    }
+    if let Some(payload) = &config.spec.payload {
+        notes::verbose(format_args!(
+            "udp payload: {} bytes (--payload)",
+            payload.len()
+        ));
+        return;
+    }
+    let mut ports: Vec<u16> = config
+        .targets
+        .iter()
+        .flat_map(|t| t.ports.iter().copied())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut others = 0;
+    for port in ports {
+        match udp_payloads::for_port(port) {
+            Some(payload) => notes::verbose(format_args!(
+                "udp port {port}: {} ({} bytes)",
+                payload.name,
+                (payload.build)().len()
+            )),
+            None => others += 1,
+        }
+    }
+    if others > 0 {
+        notes::verbose(format_args!(
+            "udp: an empty datagram to the {others} other {}",
+            report::plural(others, "port", "ports")
+        ));
     }
 }
 

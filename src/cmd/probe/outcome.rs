@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::CheckResult;
+
 /// The state of a probed port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum PortState {
@@ -111,6 +113,8 @@ pub struct Outcome {
     pub rtt: Option<Duration>,
     /// The first bytes the service sent (`--banner`), escaped for display.
     pub banner: Option<String>,
+    /// The application check's verdict (open TCP ports, with a check).
+    pub check: Option<CheckResult>,
 }
 
 impl Outcome {
@@ -121,7 +125,24 @@ impl Outcome {
             reason,
             rtt,
             banner: None,
+            check: None,
         }
+    }
+
+    /// An open port whose check ended with `result` (its first bytes as the banner when
+    /// `banner`).
+    pub fn checked(rtt: Duration, result: CheckResult, banner: bool) -> Outcome {
+        Outcome {
+            banner: (banner && !result.first_bytes.is_empty())
+                .then(|| crate::output::escape::escape_bytes(&result.first_bytes)),
+            check: Some(result),
+            ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
+        }
+    }
+
+    /// Open, and its check (if any) holds: what success means.
+    pub fn passes(&self) -> bool {
+        self.state == PortState::Open && self.check.as_ref().is_none_or(|check| check.ok)
     }
 
     /// No answer within the timeout.

@@ -104,10 +104,10 @@ pub struct Record {
 impl Record {
     /// Keeps `outcome` when it says more than what is there: open over closed over silence.
     pub fn merge(&mut self, addr: SocketAddr, outcome: Outcome) {
-        let better = self
-            .result
-            .as_ref()
-            .is_none_or(|(_, old)| rank(outcome.state) > rank(old.state));
+        // Among open addresses, one whose check holds wins.
+        let better = self.result.as_ref().is_none_or(|(_, old)| {
+            rank(outcome.state) > rank(old.state) || (outcome.passes() && !old.passes())
+        });
         if better {
             self.result = Some((addr, outcome));
         }

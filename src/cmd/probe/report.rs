@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::{Check, CheckJson, CheckKind};
+use super::http::HttpInfo;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::Record;
 use crate::net::format_duration;
@@ -33,12 +35,21 @@ pub struct PortReport {
     /// The service's first bytes, escaped; only with `--banner` (null when it said nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<Option<String>>,
+    /// The application check's verdict; only with a check (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Option<CheckJson>>,
+    /// The HTTP response head; only with `--http` (null when none came back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Option<HttpInfo>>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// `HOST:PORT` for people (not serialised).
     #[serde(skip)]
     pub endpoint: String,
+    /// The check's part of the text line (not serialised).
+    #[serde(skip)]
+    pub check_text: Option<String>,
 }
 
 impl PortReport {
@@ -63,9 +74,26 @@ impl PortReport {
             reason: outcome.reason,
             rtt_ms: outcome.rtt.map(millis),
             banner: with_banner.then(|| outcome.banner.clone()),
+            check: None,
+            http: None,
             seq: None,
             endpoint,
+            check_text: None,
         }
+    }
+
+    /// Adds the verdict of `check` (the run's check, if any) from `outcome`.
+    pub fn with_check(mut self, check: Option<&Check>, outcome: &Outcome) -> PortReport {
+        let Some(check) = check else {
+            return self;
+        };
+        let result = outcome.check.as_ref();
+        self.check = Some(result.map(|result| result.json()));
+        if matches!(check.kind, CheckKind::Http { .. }) {
+            self.http = Some(result.and_then(|result| result.http.clone()));
+        }
+        self.check_text = result.map(|result| result.text(crate::output::notes::is_verbose()));
+        self
     }
 }
 
@@ -140,6 +168,10 @@ pub fn write_line(
         line.push_str(&format!("seq={seq}  "));
     }
     line.push_str(&rtt);
+    if let Some(check) = &report.check_text {
+        line.push_str("  ");
+        line.push_str(check);
+    }
     if let Some(Some(banner)) = &report.banner {
         line.push_str("  ");
         line.push_str(banner);

@@ -28,7 +28,10 @@ pub fn run(
         jobs,
         hosts,
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     if context.verbose() {
         let mut named: Vec<&str> = Vec::new();
         for record in records.iter().filter(|r| r.host.is_name) {
@@ -82,6 +85,15 @@ pub fn run(
     }
 
     let probed = records.len();
+    let passing = records
+        .iter()
+        .filter(|record| {
+            record
+                .result
+                .as_ref()
+                .is_some_and(|(_, outcome)| outcome.passes())
+        })
+        .count();
     let mut tally = Tally::default();
     let mut reports = Vec::new();
     for record in &records {
@@ -90,13 +102,16 @@ pub fn run(
         };
         tally.add(outcome.state);
         if config.filter.shows(outcome.state, probed) {
-            reports.push(PortReport::new(
-                record,
-                *addr,
-                outcome,
-                config.spec.proto,
-                config.spec.banner,
-            ));
+            reports.push(
+                PortReport::new(
+                    record,
+                    *addr,
+                    outcome,
+                    config.spec.proto,
+                    config.spec.banner,
+                )
+                .with_check(config.spec.check.as_deref(), outcome),
+            );
         }
     }
     print_reports(&reports, config.json, context.colors)?;
@@ -107,12 +122,16 @@ pub fn run(
         ));
     }
     if context.chatty() {
-        note(&tally.summary(hosts, started.elapsed()));
+        let mut summary = tally.summary(hosts, started.elapsed());
+        let failing = tally.count(PortState::Open).saturating_sub(passing);
+        if failing > 0 {
+            summary.push_str(&format!(" ({failing} failing the check)"));
+        }
+        note(&summary);
     }
-    let open = tally.count(PortState::Open);
     Ok(Status::from_answer(if config.any {
-        open > 0
+        passing > 0
     } else {
-        open == probed
+        passing == probed
     }))
 }

@@ -13,12 +13,14 @@ use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
 use super::note;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::{HostEntry, Plan, Record, resolve_hosts};
 use super::report::{PortReport, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
+use crate::output::escape::quote_arg;
 
 /// A resolved host and its last outcome.
 type HostResult = (Arc<HostEntry>, Option<(SocketAddr, Outcome)>);
@@ -43,8 +45,9 @@ impl Awaited {
     }
 }
 
+/// Open, and its check (if any) holds.
 fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
-    result.is_some_and(|(_, outcome)| outcome.state == PortState::Open)
+    result.is_some_and(|(_, outcome)| outcome.passes())
 }
 
 /// Runs wait mode.
@@ -57,7 +60,7 @@ pub fn run(
     command: &[String],
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let deadline = started + limit;
+    let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
         .targets
         .iter()
@@ -147,7 +150,10 @@ fn probe_round(
     if plan.jobs.is_empty() {
         return Ok(Finish::Completed);
     }
-    let engine = engine_config(config, plan.jobs.len(), timeout);
+    let mut engine = engine_config(config, plan.jobs.len(), timeout);
+    engine
+        .spec
+        .learn_hosts(plan.records.iter().map(|record| &*record.host));
     let records = &mut plan.records;
     let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
         records[job.id].merge(job.addr, outcome);
@@ -198,10 +204,27 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    match pending.iter().find_map(|item| item.last_error.as_deref()) {
-        Some(cause) => error.with_hint(cause.to_string()),
+    match pending
+        .iter()
+        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
+    {
+        Some(cause) => error.with_hint(cause),
         None => error,
     }
+}
+
+/// `HOST:PORT is open, but its check failed: DETAIL`, for an open port that was not ready.
+fn failed_check(item: &Awaited) -> Option<String> {
+    item.resolved.iter().flatten().find_map(|(host, result)| {
+        let (_, outcome) = result.as_ref()?;
+        let check = outcome.check.as_ref().filter(|check| !check.ok)?;
+        Some(format!(
+            "{}:{} is open, but its check failed: {}",
+            host.shown,
+            item.port,
+            check.detail.as_deref().unwrap_or("?")
+        ))
+    })
 }
 
 /// Without a command, the open ports are the answer: print them as a scan would.
@@ -215,13 +238,16 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
                     port: item.port,
                     result: None,
                 };
-                reports.push(PortReport::new(
-                    &record,
-                    *addr,
-                    outcome,
-                    config.spec.proto,
-                    config.spec.banner,
-                ));
+                reports.push(
+                    PortReport::new(
+                        &record,
+                        *addr,
+                        outcome,
+                        config.spec.proto,
+                        config.spec.banner,
+                    )
+                    .with_check(config.spec.check.as_deref(), outcome),
+                );
             }
         }
     }
@@ -245,7 +271,7 @@ fn run_command(command: &[String]) -> anyhow::Result<Status> {
             };
             Err(Error {
                 status: Status::Child(code),
-                message: format!("cannot run '{program}': {err}"),
+                message: format!("cannot run '{}': {err}", quote_arg(program)),
                 hint: None,
             }
             .into())

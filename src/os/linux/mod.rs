@@ -1,4 +1,7 @@
-//! Linux: socket owners from `/proc/PID/fd`, connected UDP sockets from sock_diag.
+//! Linux: socket owners from `/proc/PID/fd`, connected UDP sockets and TCP internals from
+//! sock_diag.
 
 pub mod proc_fd;
+pub mod sock_diag;
+pub mod tcp_info;
 pub mod udp_diag;

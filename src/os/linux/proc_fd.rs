@@ -1,29 +1,21 @@
 //! Which processes hold which sockets: a scan of `/proc/PID/fd`.
 //!
-//! Every open socket shows up as a descriptor whose link reads `socket:[INODE]`. The scan only
-//! looks for the inodes it is given, runs on several threads (processes are handed out one at
-//! a time from a shared index, lowest PID first), never allocates per descriptor, and stops
-//! as soon as every wanted inode has an owner. Because a socket is often shared by a parent
-//! and the children it forked (pre-fork servers), the children of the owners found are then
-//! checked too, so that every holder is listed even after an early stop.
+//! Every open socket shows up as a descriptor whose link reads `socket:[INODE]`. A socket can
+//! be held by any number of processes whatever their PIDs (forked workers whose parent closed
+//! its copy, a descriptor passed over a Unix socket, a child with a lower PID after PID
+//! wraparound), so every process is always read: the scan never stops early. It is kept cheap
+//! instead: one `readlinkat` per descriptor and nothing else (no `stat`, no allocation per
+//! descriptor), processes handed out one at a time from a shared index to a few threads, and
+//! only the inodes asked for are kept.
 
 use std::collections::{HashMap, HashSet};
 use std::mem::MaybeUninit;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fd::OwnedFd;
-use rustix::fs::{AtFlags, CWD, Mode, OFlags, RawDir, openat, readlinkat_raw, statat};
+use rustix::fs::{CWD, Mode, OFlags, RawDir, openat, readlinkat_raw};
 use rustix::io::Errno;
-
-/// A socket whose owners are wanted.
-#[derive(Debug, Clone, Copy)]
-pub struct WantedSocket {
-    /// The socket's inode (never 0).
-    pub inode: u64,
-    /// The socket's owner UID; processes of that user are scanned first.
-    pub uid: Option<u32>,
-}
 
 /// What the scan found.
 #[derive(Debug, Default)]
@@ -35,21 +27,22 @@ pub struct OwnerScan {
 }
 
 /// Buffer sizes: a directory read holds hundreds of entries; a socket link is at most
-/// `socket:[4294967295]`, so a longer link (a path) is cut short and simply does not match.
+/// `socket:[18446744073709551615]`, so a longer link (a path) is cut short and simply does not
+/// match.
 const DIR_BUFFER: usize = 32 * 1024;
 const LINK_BUFFER: usize = 32;
 
-/// The owners of `wanted` sockets: scans every process, or only `only_pid`.
-pub fn owners_by_inode(wanted: &[WantedSocket], only_pid: Option<u32>) -> OwnerScan {
-    let slots: HashMap<u64, usize> = {
-        let mut slots = HashMap::with_capacity(wanted.len());
-        for socket in wanted.iter().filter(|socket| socket.inode != 0) {
-            let next = slots.len();
-            slots.entry(socket.inode).or_insert(next);
-        }
-        slots
-    };
-    if slots.is_empty() {
+/// At most this many threads: the work is system calls into procfs, bound by the cores.
+const MAX_THREADS: usize = 4;
+
+/// Processes per thread below which another thread costs more than it saves.
+const PROCESSES_PER_THREAD: usize = 16;
+
+/// Every holder of the sockets whose inodes are in `wanted` (0 is never an inode): scans every
+/// process, or only `only_pid`.
+pub fn owners_by_inode(wanted: &[u64], only_pid: Option<u32>) -> OwnerScan {
+    let wanted: HashSet<u64> = wanted.iter().copied().filter(|&inode| inode != 0).collect();
+    if wanted.is_empty() {
         return OwnerScan::default();
     }
     let Ok(proc) = openat(
@@ -62,26 +55,21 @@ pub fn owners_by_inode(wanted: &[WantedSocket], only_pid: Option<u32>) -> OwnerS
     };
     let pids = match only_pid {
         Some(pid) => vec![pid],
-        None => {
-            let uids: HashSet<u32> = wanted.iter().filter_map(|socket| socket.uid).collect();
-            users_first(&proc, list_pids(&proc), &uids)
-        }
+        None => list_pids(&proc),
     };
 
     let scan = Scan {
         proc: &proc,
         pids: &pids,
-        slots: &slots,
-        found: (0..slots.len()).map(|_| AtomicBool::new(false)).collect(),
-        remaining: AtomicUsize::new(slots.len()),
+        wanted: &wanted,
         next: AtomicUsize::new(0),
         matches: Mutex::new(Vec::new()),
         denied: AtomicUsize::new(0),
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(4)
-        .min(pids.len().div_ceil(16));
+        .min(MAX_THREADS)
+        .min(pids.len().div_ceil(PROCESSES_PER_THREAD));
     if threads <= 1 {
         scan.work();
     } else {
@@ -93,14 +81,7 @@ pub fn owners_by_inode(wanted: &[WantedSocket], only_pid: Option<u32>) -> OwnerS
         });
     }
 
-    let scanned = scan.next.load(Ordering::Relaxed).min(pids.len());
-    let mut matches = scan.matches.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut denied = scan.denied.into_inner();
-    if scanned < pids.len() && only_pid.is_none() {
-        let seen: HashSet<u32> = pids[..scanned].iter().copied().collect();
-        denied += add_forked_holders(&proc, &mut matches, seen);
-    }
-
+    let matches = scan.matches.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut owners: HashMap<u64, Vec<u32>> = HashMap::new();
     for (inode, pid) in matches {
         owners.entry(inode).or_default().push(pid);
@@ -109,37 +90,35 @@ pub fn owners_by_inode(wanted: &[WantedSocket], only_pid: Option<u32>) -> OwnerS
         pids.sort_unstable();
         pids.dedup();
     }
-    OwnerScan { owners, denied }
+    OwnerScan {
+        owners,
+        denied: scan.denied.into_inner(),
+    }
 }
 
 /// The shared state of one scan.
 struct Scan<'a> {
     proc: &'a OwnedFd,
     pids: &'a [u32],
-    slots: &'a HashMap<u64, usize>,
-    found: Vec<AtomicBool>,
-    remaining: AtomicUsize,
+    wanted: &'a HashSet<u64>,
     next: AtomicUsize,
     matches: Mutex<Vec<(u64, u32)>>,
     denied: AtomicUsize,
 }
 
 impl Scan<'_> {
-    /// Takes processes from the shared index until none are left or every inode is found.
+    /// Takes processes from the shared index until none are left.
     fn work(&self) {
         let mut buffers = Buffers::new();
         let mut local = Vec::new();
-        while self.remaining.load(Ordering::Relaxed) > 0 {
+        loop {
             let index = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(&pid) = self.pids.get(index) else {
                 break;
             };
             let outcome = scan_process(self.proc, pid, &mut buffers, |inode| {
-                if let Some(&slot) = self.slots.get(&inode) {
+                if self.wanted.contains(&inode) {
                     local.push((inode, pid));
-                    if !self.found[slot].swap(true, Ordering::Relaxed) {
-                        self.remaining.fetch_sub(1, Ordering::Relaxed);
-                    }
                 }
             });
             if outcome == Outcome::Denied {
@@ -251,82 +230,6 @@ fn list_pids(proc: &OwnedFd) -> Vec<u32> {
     pids
 }
 
-/// Puts the processes of the sockets' users first (each part stays ascending): a socket is
-/// usually held by a process of the user who created it.
-fn users_first(proc: &OwnedFd, pids: Vec<u32>, uids: &HashSet<u32>) -> Vec<u32> {
-    if uids.is_empty() {
-        return pids;
-    }
-    let mut path = String::with_capacity(12);
-    let (mut first, mut rest) = (Vec::with_capacity(pids.len()), Vec::new());
-    for pid in pids {
-        use std::fmt::Write as _;
-        path.clear();
-        let _ = write!(path, "{pid}");
-        match statat(proc, path.as_str(), AtFlags::empty()) {
-            Ok(stat) if uids.contains(&stat.st_uid) => first.push(pid),
-            Ok(_) => rest.push(pid),
-            Err(_) => {}
-        }
-    }
-    first.append(&mut rest);
-    first
-}
-
-/// After an early stop: checks the children of every owner found (and their children, as long
-/// as they hold the socket too) for the same sockets. Returns how many could not be read.
-fn add_forked_holders(
-    proc: &OwnedFd,
-    matches: &mut Vec<(u64, u32)>,
-    mut seen: HashSet<u32>,
-) -> usize {
-    let mut held: HashMap<u32, HashSet<u64>> = HashMap::new();
-    for &(inode, pid) in matches.iter() {
-        held.entry(pid).or_default().insert(inode);
-    }
-    let mut queue: Vec<(u32, HashSet<u64>)> = held.into_iter().collect();
-    let mut buffers = Buffers::new();
-    let mut denied = 0;
-    while let Some((parent, inodes)) = queue.pop() {
-        for child in children(parent) {
-            if !seen.insert(child) {
-                continue;
-            }
-            let mut child_holds = HashSet::new();
-            let outcome = scan_process(proc, child, &mut buffers, |inode| {
-                if inodes.contains(&inode) {
-                    child_holds.insert(inode);
-                }
-            });
-            if outcome == Outcome::Denied {
-                denied += 1;
-            }
-            if !child_holds.is_empty() {
-                matches.extend(child_holds.iter().map(|&inode| (inode, child)));
-                queue.push((child, child_holds));
-            }
-        }
-    }
-    denied
-}
-
-/// The children of `pid`, from `/proc/PID/task/*/children`.
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut children = Vec::new();
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            children.extend(
-                text.split_whitespace()
-                    .filter_map(|word| word.parse::<u32>().ok()),
-            );
-        }
-    }
-    children
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,7 +257,7 @@ mod tests {
         use std::os::fd::AsRawFd;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let inode = inode_of(listener.as_raw_fd());
-        let wanted = [WantedSocket { inode, uid: None }];
+        let wanted = [inode];
         let everyone = owners_by_inode(&wanted, None);
         assert_eq!(everyone.owners.get(&inode), Some(&vec![std::process::id()]));
         let only_us = owners_by_inode(&wanted, Some(std::process::id()));
@@ -364,13 +267,7 @@ mod tests {
 
     #[test]
     fn nothing_wanted_scans_nothing() {
-        let scan = owners_by_inode(
-            &[WantedSocket {
-                inode: 0,
-                uid: None,
-            }],
-            None,
-        );
+        let scan = owners_by_inode(&[0], None);
         assert!(scan.owners.is_empty());
     }
 }

@@ -1,0 +1,154 @@
+//! `--exec`/`--sh-exec` with `--hex`: the child gets pipes for its stdin and stdout, and sockx
+//! relays between them and the connection, dumping each chunk on stderr (what the peer sent
+//! as received, what the child wrote as sent).
+//!
+//! It ends as the direct mode does: the peer's EOF closes the child's stdin; when the child
+//! exits, what it wrote is delivered, the write side is shut down, and what the peer still
+//! sends is read and discarded for a while before the close (see [`exec`](super::exec)).
+
+use std::io;
+use std::os::fd::AsFd;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::process::{ChildStdin, ChildStdout};
+use tokio::sync::watch;
+
+use super::exec::{self, Program};
+use super::server::{Peer, Slot};
+use super::traffic::Traffic;
+use crate::error::Status;
+use crate::net::relay::{Flow, HexDumper};
+use crate::output::notes;
+
+/// Largest chunk moved (and dumped) at once.
+const CHUNK: usize = 64 * 1024;
+
+/// Serves one connection with the child behind pipes.
+pub async fn serve(
+    program: Program,
+    mut stream: TcpStream,
+    peer: Peer,
+    mut slot: Slot,
+    idle: Option<Duration>,
+) -> anyhow::Result<Status> {
+    let started = Instant::now();
+    let spawned = program
+        .start(&slot, &peer, || {
+            program.spawn(Stdio::piped(), Stdio::piped(), &peer)
+        })
+        .await?;
+    let Some(mut child) = spawned else {
+        close(&stream).await;
+        return Ok(Status::Negative);
+    };
+    slot.started();
+    let pid = child.id().unwrap_or_default();
+    notes::verbose(format_args!(
+        "{}: started {} (pid {pid})",
+        peer.remote,
+        crate::output::escape::quote_arg(program.name())
+    ));
+    let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(anyhow::anyhow!("the child's pipes are missing"));
+    };
+    let traffic = Traffic::new();
+    let (exited_tx, exited_rx) = watch::channel(false);
+    let (reader, writer) = stream.split();
+    let waiting = async {
+        let ended = exec::wait(&mut child, pid, idle).await;
+        let _ = exited_tx.send(true);
+        ended
+    };
+    let relaying = async {
+        tokio::select! {
+            delivered = to_peer(output, writer, exited_rx, &traffic) => delivered,
+            () = to_child(reader, input, &traffic) => Ok(()),
+        }
+    };
+    let (ended, delivered) = tokio::join!(waiting, relaying);
+    let (status, idled) = ended?;
+    exec::report(&program, &peer, pid, status, idled, started);
+    if let Err(err) = delivered {
+        notes::verbose(format_args!(
+            "{}: cannot deliver the output: {}",
+            peer.remote,
+            crate::net::cause::describe(&err)
+        ));
+    }
+    close(&stream).await;
+    drop(slot);
+    Ok(exec::outcome(status, idled))
+}
+
+/// The peer's bytes to the child's stdin; the peer's EOF (or a failure) closes it. Never
+/// returns: after that it waits for the child's end, which ends the relay.
+async fn to_child(mut reader: ReadHalf<'_>, mut input: ChildStdin, traffic: &Traffic) {
+    let mut dumper = HexDumper::new(Flow::Received);
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        traffic.received(n);
+        let _ = dumper.dump(&buffer[..n]);
+        if input.write_all(&buffer[..n]).await.is_err() {
+            // The child closed its stdin: what the peer sends is discarded at the close.
+            break;
+        }
+    }
+    drop(input);
+    std::future::pending().await
+}
+
+/// The child's stdout to the peer until the child has exited and everything it wrote is
+/// delivered (a descendant that keeps the pipe open does not hold the connection).
+async fn to_peer(
+    mut output: ChildStdout,
+    mut writer: WriteHalf<'_>,
+    mut exited: watch::Receiver<bool>,
+    traffic: &Traffic,
+) -> io::Result<()> {
+    let mut dumper = HexDumper::new(Flow::Sent);
+    let mut buffer = vec![0u8; CHUNK];
+    let mut child_done = false;
+    loop {
+        let n = if child_done {
+            // What the child wrote before it exited is in the pipe: take it without waiting.
+            match nix::unistd::read(output.as_fd(), &mut buffer) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => 0,
+            }
+        } else {
+            tokio::select! {
+                read = output.read(&mut buffer) => read?,
+                _ = exited.wait_for(|done| *done) => {
+                    child_done = true;
+                    continue;
+                }
+            }
+        };
+        if n == 0 {
+            if child_done {
+                return Ok(());
+            }
+            // The child closed its stdout but still runs (and may read): its exit ends it.
+            let _ = exited.wait_for(|done| *done).await;
+            return Ok(());
+        }
+        let _ = dumper.dump(&buffer[..n]);
+        writer.write_all(&buffer[..n]).await?;
+        traffic.sent(n);
+    }
+}
+
+/// Shuts the write side down and discards what the peer still sends, as the direct mode.
+async fn close(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
+    exec::discard_until_closed(stream).await;
+}
