@@ -52,6 +52,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump of the traffic on stderr'
@@ -74,6 +75,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of the traffic on stderr'
@@ -97,6 +99,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When t
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
@@ -119,6 +122,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'

@@ -11,6 +11,8 @@ needed=(
   nftables
   lsof
   psmisc
+  netcat-openbsd
+  socat
   python3
   dante-server
   tinyproxy

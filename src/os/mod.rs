@@ -8,9 +8,13 @@ pub mod linux;
 pub mod processes;
 #[cfg(unix)]
 pub mod rlimit;
+#[cfg(unix)]
+pub mod send_queue;
 pub mod socket_key;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+#[cfg(unix)]
+pub mod stdio;
 pub mod stdout_gone;
 pub mod tcp_info;
