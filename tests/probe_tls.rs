@@ -548,7 +548,9 @@ fn a_plaintext_server_offered_no_tls() {
     let script = dir.path().join("answer.sh");
     std::fs::write(
         &script,
-        "printf 'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\n\\r\\n'\n",
+        // It stays a moment after answering: socat may drop what a child wrote just before it
+        // exited.
+        "printf 'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\n\\r\\n'; sleep 2\n",
     )
     .unwrap();
     let mut child = Command::new("socat")

@@ -97,7 +97,7 @@ pub enum Flight {
         /// The connect's round-trip time.
         rtt: Duration,
         /// The TLS session and the handshake's verdict.
-        session: Box<super::tls::Session>,
+        session: Box<super::tls_flight::Session>,
         /// The check and how far it is.
         check: Arc<Check>,
         talk: check::Conversation,
@@ -310,7 +310,7 @@ pub fn advance(
             began,
             tls,
             check,
-        } => super::tls::step(
+        } => super::tls_flight::step(
             stream,
             rtt,
             handshake,
@@ -324,7 +324,7 @@ pub fn advance(
             session,
             check,
             talk,
-        } => super::tls::step_check(
+        } => super::tls_flight::step_check(
             stream,
             rtt,
             session,
@@ -398,7 +398,7 @@ fn connected(
     }
     if let Some(tls) = &spec.tls {
         let check = spec.check.clone();
-        return super::tls::start(
+        return super::tls_flight::start(
             stream,
             peer,
             rtt,
@@ -501,14 +501,14 @@ pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Optio
             began,
             tls,
             ..
-        } => Some(super::tls::timed_out(*rtt, handshake, *began, tls)),
+        } => Some(super::tls_flight::timed_out(*rtt, handshake, *began, tls)),
         Flight::CheckingTls {
             rtt,
             session,
             check,
             talk,
             ..
-        } => Some(super::tls::check_timed_out(
+        } => Some(super::tls_flight::check_timed_out(
             *rtt, session, check, talk, started, banner,
         )),
         Flight::Checking {

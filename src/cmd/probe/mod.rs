@@ -19,6 +19,7 @@ mod scan;
 mod space;
 mod stats;
 mod tls;
+mod tls_flight;
 mod udp_payloads;
 mod wait;
 
