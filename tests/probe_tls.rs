@@ -892,3 +892,25 @@ fn http_and_expect_checks_run_over_tls() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(" verified"), "{stdout}");
 }
+
+#[test]
+fn a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure() {
+    let Some(pki) = setup("a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure") else {
+        return;
+    };
+    // TLS 1.1 only (openssl 3 needs security level 0 for it).
+    let server = Server::start(&pki, "leaf", &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let output = probe(&["-v", "--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let tls = tls_json(&output);
+    assert_eq!(
+        tls["verify_error"],
+        "protocol version: the server refused TLS 1.2 and 1.3 (alert protocol_version)"
+    );
+    assert!(tls["version"].is_null(), "{tls}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hint: sockx speaks TLS 1.2 and 1.3; this server offers neither"),
+        "{stderr}"
+    );
+}
