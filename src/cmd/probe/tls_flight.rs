@@ -119,7 +119,7 @@ fn start_check(
             });
         }
     };
-    let talk = check.begin(peer);
+    let talk = check.begin_tls(peer);
     step_check(stream, rtt, session, check, talk, engine)
 }
 
