@@ -12,7 +12,7 @@ use crate::output::ColorChoice;
 
 pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
-pub use ports::{GroupBy, PortsArgs};
+pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which

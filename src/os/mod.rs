@@ -11,3 +11,5 @@ pub mod rlimit;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+#[cfg(unix)]
+pub mod unix_sockets;

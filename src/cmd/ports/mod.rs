@@ -5,9 +5,14 @@
 //! only looks for the sockets that can still match), then renders the rows.
 
 mod group;
+mod held;
 mod kill;
 mod remote;
 mod rows;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+mod unix_rows;
 
 use std::collections::HashMap;
 use std::io::{self, Write as _};
@@ -15,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::{GroupBy, PortsArgs};
+use crate::cli::{GroupBy, PortFilter, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::Proto;
@@ -71,7 +76,11 @@ impl Config {
         let connections = !remote.is_empty() || args.by == Some(GroupBy::Remote);
         let both = args.tcp == args.udp;
         Ok(Config {
-            ports: args.ports,
+            ports: args
+                .ports
+                .into_iter()
+                .filter_map(PortFilter::into_ports)
+                .collect(),
             tcp: args.tcp || both,
             udp: args.udp || both,
             family: context.family,
@@ -138,6 +147,15 @@ impl Config {
 
 /// Runs `sockx ports`.
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
+    if args.unix || args.ports.iter().any(PortFilter::is_unix) {
+        #[cfg(unix)]
+        return unix::run(args, context);
+        #[cfg(not(unix))]
+        return Err(Error::usage(
+            "ports -x: Unix-domain sockets are not supported on this platform",
+        )
+        .into());
+    }
     let config = Config::new(args, context)?;
     let started = Instant::now();
 
@@ -194,20 +212,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    if hidden > 0 {
-        let (noun, owner, them) = if hidden == 1 {
-            ("socket has", "its process belongs to another user", "it")
-        } else {
-            (
-                "sockets have",
-                "their processes belong to other users",
-                "them",
-            )
-        };
-        notes::warn(format_args!(
-            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-        ));
-    }
+    warn_unknown_owners(hidden);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
@@ -235,6 +240,25 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
+}
+
+/// Says how many sockets have no known owner because their processes are other users'.
+fn warn_unknown_owners(hidden: usize) {
+    if hidden == 0 {
+        return;
+    }
+    let (noun, owner, them) = if hidden == 1 {
+        ("socket has", "its process belongs to another user", "it")
+    } else {
+        (
+            "sockets have",
+            "their processes belong to other users",
+            "them",
+        )
+    };
+    notes::warn(format_args!(
+        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+    ));
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
