@@ -15,6 +15,8 @@ needed=(
   dante-server
   tinyproxy
   curl
+  socat
+  netcat-openbsd
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

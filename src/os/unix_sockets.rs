@@ -105,9 +105,10 @@ impl UnixSocket {
     }
 }
 
-/// Every Unix-domain socket, without owners.
-pub fn list_unix_sockets() -> io::Result<Vec<UnixSocket>> {
-    platform::list()
+/// The Unix-domain sockets, without owners: every one, or with `unconnected_only` only the
+/// listening and unconnected ones (what the default view shows).
+pub fn list_unix_sockets(unconnected_only: bool) -> io::Result<Vec<UnixSocket>> {
+    platform::list(unconnected_only)
 }
 
 /// The holders of every socket whose inode is in `inodes` (0 is never one), by inode; all
@@ -132,8 +133,8 @@ mod platform {
     use super::*;
     use crate::os::linux::{proc_fd, unix_diag};
 
-    pub fn list() -> io::Result<Vec<UnixSocket>> {
-        unix_diag::unix_sockets()
+    pub fn list(unconnected_only: bool) -> io::Result<Vec<UnixSocket>> {
+        unix_diag::unix_sockets(unconnected_only)
     }
 
     pub fn owners(inodes: &[u64], only_pid: Option<u32>) -> (HashMap<u64, Vec<u32>>, OwnerLookup) {
@@ -151,7 +152,7 @@ mod platform {
 mod platform {
     use super::*;
 
-    pub fn list() -> io::Result<Vec<UnixSocket>> {
+    pub fn list(_unconnected_only: bool) -> io::Result<Vec<UnixSocket>> {
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 
@@ -186,9 +187,11 @@ mod tests {
 
     #[test]
     fn device_numbers_in_the_kernels_form() {
-        // 8:1 (sda1) is 0x801 for stat and 0x800001 inside the kernel; 259:3 (nvme) too.
+        // 8:1 (sda1) is 0x801 for stat and 0x800001 inside the kernel; 259:3 (nvme) is
+        // 0x10303; minor 300 spills above the major in stat's form.
         assert_eq!(kernel_dev(0x801), 0x80_0001);
-        assert_eq!(kernel_dev((259 << 8) as u64 & 0xfff00 | 3), (259 << 20) | 3);
+        assert_eq!(kernel_dev(0x1_0303), (259 << 20) | 3);
+        assert_eq!(kernel_dev((1 << 20) | (8 << 8) | 0x2c), (8 << 20) | 300);
     }
 
     #[cfg(target_os = "linux")]
@@ -199,7 +202,7 @@ mod tests {
         let path = dir.path().join("f.sock");
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let meta = std::fs::metadata(&path).unwrap();
-        let sockets = list_unix_sockets().unwrap();
+        let sockets = list_unix_sockets(true).unwrap();
         let ours = sockets
             .iter()
             .find(|s| s.file == Some((kernel_dev(meta.dev()), meta.ino())))

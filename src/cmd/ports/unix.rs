@@ -162,7 +162,9 @@ impl Config {
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     let config = Config::new(args, context)?;
 
-    let all = match unix_sockets::list_unix_sockets() {
+    // Connected sockets are needed with --all (and --state), and for nothing else: a path
+    // filter looks at peers only with --all.
+    let all = match unix_sockets::list_unix_sockets(!config.all) {
         Ok(sockets) => sockets,
         Err(err) if err.kind() == io::ErrorKind::Unsupported => {
             return Err(Error::usage(

@@ -30,15 +30,24 @@ use crate::os::unix_sockets::{UnixKind, UnixName, UnixSocket};
 const UNIX_DIAG_UID: u16 = 7;
 const UDIAG_SHOW_UID: u32 = 0x40;
 
-/// Every state a unix socket can be in: the kernel filters with `1 << state`.
+/// The kernel's state filter is a mask of `1 << state`: every state, or only those of
+/// listeners and unconnected sockets (connected ones are most of a host's Unix sockets, so
+/// the kernel leaving them out keeps the default listing small).
 const EVERY_STATE: u32 = u32::MAX;
+const UNCONNECTED_STATES: u32 = (1 << TCP_LISTEN) | (1 << TCP_CLOSE);
 
-/// Every Unix-domain socket of this network namespace.
-pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
+/// The Unix-domain sockets of this network namespace: all of them, or with
+/// `unconnected_only` only listening and unconnected ones.
+pub fn unix_sockets(unconnected_only: bool) -> io::Result<Vec<UnixSocket>> {
+    let states = if unconnected_only {
+        UNCONNECTED_STATES
+    } else {
+        EVERY_STATE
+    };
     let mut socket = Socket::new(NETLINK_SOCK_DIAG)?;
     socket.bind_auto()?;
     socket.connect(&NetlinkAddr::new(0, 0))?;
-    socket.send(&request(), 0)?;
+    socket.send(&request(states), 0)?;
 
     let mut sockets = Vec::new();
     let mut received = vec![0u8; 64 * 1024];
@@ -79,8 +88,8 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     }
 }
 
-/// The dump request: every state, with name, file, peer and owner.
-fn request() -> Vec<u8> {
+/// The dump request: sockets in `states`, with name, file, peer and owner.
+fn request(states: u32) -> Vec<u8> {
     let length = NETLINK_HEADER_LEN + UNIX_REQUEST_LEN;
     let mut buffer = vec![0u8; length];
     let mut header = NetlinkBuffer::new(&mut buffer[..]);
@@ -90,7 +99,7 @@ fn request() -> Vec<u8> {
     let mut body = UnixRequestBuffer::new(&mut buffer[NETLINK_HEADER_LEN..]);
     body.set_family(AF_UNIX);
     body.set_protocol(0);
-    body.set_state_flags(EVERY_STATE);
+    body.set_state_flags(states);
     body.set_show_flags(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_UID);
     buffer
 }
@@ -170,7 +179,18 @@ mod tests {
         let _dgram = UnixDatagram::bind(&dgram_path).unwrap();
         let _ = client;
 
-        let sockets = unix_sockets().unwrap();
+        let sockets = unix_sockets(false).unwrap();
+        let unconnected = unix_sockets(true).unwrap();
+        assert!(
+            unconnected
+                .iter()
+                .all(|s| s.state != SocketState::Established)
+        );
+        assert!(
+            unconnected
+                .iter()
+                .any(|s| s.name == Some(UnixName::Path(path.clone().into_os_string())))
+        );
         let named = |p: &std::path::Path| {
             sockets
                 .iter()
