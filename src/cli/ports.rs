@@ -7,7 +7,7 @@ use crate::net::{PortRange, SocketState};
 /// Which process holds which port. Listening TCP and bound UDP sockets by default.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage."
+    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n  sockx ports /run/docker.sock     who holds that Unix socket (-x: every Unix listener)\n  sockx ports -a /run/docker.sock  who is connected to it (PEER: the process on the other end)\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage."
 )]
 pub struct PortsArgs {
     /// Ports or ranges to show: 8080, :8080, 8000-8100; or a Unix socket's PATH (any argument
