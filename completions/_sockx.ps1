@@ -40,7 +40,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('p', 'p', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -57,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep accepting connections and serve them concurrently')
             [CompletionResult]::new('--keep-open', '--keep-open', [CompletionResultType]::ParameterName, 'Keep accepting connections and serve them concurrently')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Send every byte back to its sender')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
@@ -90,6 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep accepting connections and serve them concurrently')
             [CompletionResult]::new('--keep-open', '--keep-open', [CompletionResultType]::ParameterName, 'Keep accepting connections and serve them concurrently')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'Send every byte back to its sender')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
@@ -124,6 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--no-shutdown', '--no-shutdown', [CompletionResultType]::ParameterName, 'Keep the write side open after stdin EOF')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Send line endings from stdin as CRLF')
@@ -157,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--no-shutdown', '--no-shutdown', [CompletionResultType]::ParameterName, 'Keep the write side open after stdin EOF')
+            [CompletionResult]::new('--recv-only', '--recv-only', [CompletionResultType]::ParameterName, 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Send line endings from stdin as CRLF')
@@ -185,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)')
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
@@ -199,6 +203,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--kill', '--kill', [CompletionResultType]::ParameterName, 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'With --kill: do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'With --kill: do not ask for confirmation')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)')
+            [CompletionResult]::new('--info', '--info', [CompletionResultType]::ParameterName, 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
@@ -220,6 +227,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)')
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
@@ -234,6 +242,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--kill', '--kill', [CompletionResultType]::ParameterName, 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'With --kill: do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'With --kill: do not ask for confirmation')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)')
+            [CompletionResult]::new('--info', '--info', [CompletionResultType]::ParameterName, 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
@@ -257,14 +268,24 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Re-probe until every target is open or DUR has passed')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between rounds [default: 250ms with --wait, 1s with --count]')
-            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary')
-            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'UDP datagram to send (escapes \r \n \t \0 \\ \xHH) [default: a request for the port''s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]')
+            [CompletionResult]::new('--targets-file', '--targets-file', [CompletionResultType]::ParameterName, 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out this host, address or CIDR block (repeatable)')
+            [CompletionResult]::new('--exclude-ports', '--exclude-ports', [CompletionResultType]::ParameterName, 'Leave out these ports (same syntax as -p)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Start at most N probes per second, evenly spaced')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply (with --expect: until it matches; without: any reply passes)')
+            [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout')
+            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]')
+            [CompletionResult]::new('--http-status', '--http-status', [CompletionResultType]::ParameterName, 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON lines on stdout: one object per reported port')
             [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'After connecting, read what the service says first (up to 1 KiB) and show it escaped')
             [CompletionResult]::new('--any', '--any', [CompletionResultType]::ParameterName, 'Succeed when at least one probed port is open (default: all of them)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
+            [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'Probe hosts and ports in random order')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
@@ -291,27 +312,12 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'sockx;manpage' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
-            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'sockx;help' {
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen for a connection and relay it to stdin/stdout (like nc -l)')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)')
             [CompletionResult]::new('ports', 'ports', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -328,9 +334,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             break
         }
         'sockx;help;completions' {
-            break
-        }
-        'sockx;help;manpage' {
             break
         }
         'sockx;help;help' {

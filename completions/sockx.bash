@@ -34,9 +34,6 @@ _sockx() {
             sockx,listen)
                 cmd="sockx__subcmd__listen"
                 ;;
-            sockx,manpage)
-                cmd="sockx__subcmd__manpage"
-                ;;
             sockx,p)
                 cmd="sockx__subcmd__ports"
                 ;;
@@ -58,9 +55,6 @@ _sockx() {
             sockx__subcmd__help,listen)
                 cmd="sockx__subcmd__help__subcmd__listen"
                 ;;
-            sockx__subcmd__help,manpage)
-                cmd="sockx__subcmd__help__subcmd__manpage"
-                ;;
             sockx__subcmd__help,ports)
                 cmd="sockx__subcmd__help__subcmd__ports"
                 ;;
@@ -74,7 +68,7 @@ _sockx() {
 
     case "${cmd}" in
         sockx)
-            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version listen l connect c ports p probe completions manpage help"
+            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version listen l connect c ports p probe completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,7 +104,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__connect)
-            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
+            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --recv-only --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,7 +166,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__help)
-            opts="listen connect ports probe completions manpage help"
+            opts="listen connect ports probe completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,20 +235,6 @@ _sockx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sockx__subcmd__help__subcmd__manpage)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sockx__subcmd__help__subcmd__ports)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -284,7 +264,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__listen)
-            opts="-k -e -m -u -w -C -v -q -4 -6 -h -V --keep-open --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --verbose --quiet --color --help --version"
+            opts="-k -e -m -u -w -C -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,26 +317,8 @@ _sockx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sockx__subcmd__manpage)
-            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sockx__subcmd__ports)
-            opts="-x -t -u -a -r -y -v -q -4 -6 -h -V --unix --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --verbose --quiet --color --help --version"
+            opts="-x -t -u -a -r -y -i -v -q -4 -6 -h -V --unix --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +356,10 @@ _sockx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -406,7 +372,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__probe)
-            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --verbose --quiet --color --help --version"
+            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,6 +423,38 @@ _sockx() {
                     return 0
                     ;;
                 --payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-ports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --send)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,7 +37,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand p 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;listen'= {
@@ -53,6 +52,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --color 'When to use colour'
             cand -k 'Keep accepting connections and serve them concurrently'
             cand --keep-open 'Keep accepting connections and serve them concurrently'
+            cand --recv-only 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
             cand --echo 'Send every byte back to its sender'
             cand -u 'UDP instead of TCP'
             cand --udp 'UDP instead of TCP'
@@ -85,6 +85,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --color 'When to use colour'
             cand -k 'Keep accepting connections and serve them concurrently'
             cand --keep-open 'Keep accepting connections and serve them concurrently'
+            cand --recv-only 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
             cand --echo 'Send every byte back to its sender'
             cand -u 'UDP instead of TCP'
             cand --udp 'UDP instead of TCP'
@@ -118,6 +119,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --proxy 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)'
             cand --color 'When to use colour'
             cand --no-shutdown 'Keep the write side open after stdin EOF'
+            cand --recv-only 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
             cand -u 'UDP instead of TCP'
             cand --udp 'UDP instead of TCP'
             cand -C 'Send line endings from stdin as CRLF'
@@ -150,6 +152,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --proxy 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)'
             cand --color 'When to use colour'
             cand --no-shutdown 'Keep the write side open after stdin EOF'
+            cand --recv-only 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
             cand -u 'UDP instead of TCP'
             cand --udp 'UDP instead of TCP'
             cand -C 'Send line endings from stdin as CRLF'
@@ -177,6 +180,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --remote 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)'
             cand --by 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)'
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
+            cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
             cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
@@ -191,6 +195,9 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --kill 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
             cand -y 'With --kill: do not ask for confirmation'
             cand --yes 'With --kill: do not ask for confirmation'
+            cand -i 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+            cand --info 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+            cand --watch 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
             cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand -q 'Nothing on stderr but errors'
@@ -211,6 +218,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --remote 'Only sockets whose remote end matches: ports (5432, 5000-6000), an address (192.0.2.10, 192.0.2.10:5432, [::1]:5432) or a CIDR block (repeatable; implies --all)'
             cand --by 'One row per distinct KEY with its COUNT, largest first, instead of one per socket (remote implies --all)'
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
+            cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
             cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
@@ -225,6 +233,9 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --kill 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
             cand -y 'With --kill: do not ask for confirmation'
             cand --yes 'With --kill: do not ask for confirmation'
+            cand -i 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+            cand --info 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+            cand --watch 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
             cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand -q 'Nothing on stderr but errors'
@@ -247,14 +258,24 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --state 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]'
             cand --wait 'Re-probe until every target is open or DUR has passed'
             cand --interval 'Time between rounds [default: 250ms with --wait, 1s with --count]'
-            cand --count 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary'
-            cand --payload 'UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)'
+            cand --count 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply'
+            cand --payload 'UDP datagram to send (escapes \r \n \t \0 \\ \xHH) [default: a request for the port''s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]'
+            cand --targets-file 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment'
+            cand --exclude 'Leave out this host, address or CIDR block (repeatable)'
+            cand --exclude-ports 'Leave out these ports (same syntax as -p)'
+            cand --rate 'Start at most N probes per second, evenly spaced'
+            cand --send 'Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply (with --expect: until it matches; without: any reply passes)'
+            cand --expect 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout'
+            cand --http 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]'
+            cand --http-status 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]'
             cand --color 'When to use colour'
             cand --json 'JSON lines on stdout: one object per reported port'
             cand --banner 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
             cand --any 'Succeed when at least one probed port is open (default: all of them)'
             cand -u 'UDP instead of TCP'
             cand --udp 'UDP instead of TCP'
+            cand --random 'Probe hosts and ports in random order'
+            cand --prometheus 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
             cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand -q 'Nothing on stderr but errors'
@@ -279,26 +300,12 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'sockx;manpage'= {
-            cand --color 'When to use colour'
-            cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand -q 'Nothing on stderr but errors'
-            cand --quiet 'Nothing on stderr but errors'
-            cand -4 'IPv4 only'
-            cand -6 'IPv6 only'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'sockx;help'= {
             cand listen 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
             cand connect 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
             cand ports 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;help;listen'= {
@@ -310,8 +317,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
         &'sockx;help;probe'= {
         }
         &'sockx;help;completions'= {
-        }
-        &'sockx;help;manpage'= {
         }
         &'sockx;help;help'= {
         }

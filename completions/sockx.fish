@@ -41,7 +41,6 @@ complete -c sockx -n "__fish_sockx_needs_command" -f -a "ports" -d 'Which proces
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "p" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s e -l exec -d 'Run CMD for each connection with the connection as its stdin and stdout (no shell)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l sh-exec -d 'Run CMD through /bin/sh -c for each connection' -r
@@ -53,6 +52,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump of the traffic on stderr'
@@ -75,6 +75,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s k -l keep-open -d 'Keep accepting connections and serve them concurrently'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l echo -d 'Send every byte back to its sender'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of the traffic on stderr'
@@ -98,6 +99,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When t
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
@@ -120,6 +122,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use 
 always\t'Always colour'
 never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
@@ -141,6 +144,7 @@ remote\t'The remote address (not address and port)'
 port\t'The local port'
 state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -152,6 +156,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l exposed -d 'Only s
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l json -d 'JSON lines on stdout, one object per socket'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s 4 -d 'IPv4 only'
@@ -168,6 +174,7 @@ remote\t'The remote address (not address and port)'
 port\t'The local port'
 state\t'The socket state'"
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l signal -d 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number' -r
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l interval -d 'How often --watch looks: 200ms, 2s, ...' -r
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -179,6 +186,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l exposed -d 'Only socke
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l json -d 'JSON lines on stdout, one object per socket'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l kill -d 'Send a signal to the owners of the matched sockets (asks first on a terminal; needs --yes without one; never PID 1)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s y -l yes -d 'With --kill: do not ask for confirmation'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s i -l info -d 'TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q, RECV-Q (for a listener: the accept backlog and its limit)'
+complete -c sockx -n "__fish_sockx_using_subcommand p" -l watch -d 'Print the matching sockets, then a line for each one that appears or goes away, until Ctrl-C'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s 4 -d 'IPv4 only'
@@ -192,8 +201,16 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -s c -l concurrency -
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l state -d 'Which states to list: open, closed, filtered, open|filtered (comma list) or all [default: every port up to 32 probes, only open ones above]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l wait -d 'Re-probe until every target is open or DUR has passed' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l interval -d 'Time between rounds [default: 250ms with --wait, 1s with --count]' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (default empty; escapes \\r \\n \\t \\0 \\\\ \\xHH)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l count -d 'Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with a check, each attempt is timed to its passing reply' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l payload -d 'UDP datagram to send (escapes \\r \\n \\t \\0 \\\\ \\xHH) [default: a request for the port\'s service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l targets-file -d 'Read targets from FILE (- for stdin): one TARGET a line, # starts a comment' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude -d 'Leave out this host, address or CIDR block (repeatable)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude-ports -d 'Leave out these ports (same syntax as -p)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l rate -d 'Start at most N probes per second, evenly spaced' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check every open TCP port: send DATA (escapes \\r \\n \\t \\0 \\\\ \\xHH), then read the reply (with --expect: until it matches; without: any reply passes)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -201,6 +218,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON line
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l random -d 'Probe hosts and ports in random order'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l prometheus -d 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s 4 -d 'IPv4 only'
@@ -216,19 +235,9 @@ complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 4 -d 'IPv4 o
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
-always\t'Always colour'
-never\t'Never colour'"
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s q -l quiet -d 'Nothing on stderr but errors'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 4 -d 'IPv4 only'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 6 -d 'IPv6 only'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -7,7 +7,10 @@ use std::net::{Shutdown, TcpListener, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use common::relay::{Running, assert_one_error_line, free_port, payload, sockx_command};
+use common::relay::{
+    Peer, Running, assert_one_error_line, chunk_lines, feed_slowly, free_port, has_tool, payload,
+    sockx_command, start_socat_listener,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -26,6 +29,18 @@ fn exchanging_peer(listener: TcpListener, reply: Vec<u8>) -> thread::JoinHandle<
         sender.join().expect("sender");
         got
     })
+}
+
+/// Reads `len` bytes in 16 KiB pieces with a pause between them (the pace of a slow reader;
+/// only how likely the old defect showed depends on it, not what the tests assert).
+fn read_slowly(stream: &mut std::net::TcpStream, len: usize) {
+    let mut piece = vec![0u8; 16 << 10];
+    for _ in 0..len / piece.len() {
+        if stream.read_exact(&mut piece).is_err() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn connect(args: &[&str]) -> Running {
@@ -121,19 +136,216 @@ fn crlf_translates_stdin_line_endings() {
 }
 
 #[test]
-fn session_ends_when_the_peer_closes_even_with_stdin_open() {
+fn stdin_is_sent_whole_after_the_peers_fin() {
+    // The reproduction: a receiver whose stdin is /dev/null half-closes at once, while
+    // our input is a pipe with pauses.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut sockx = connect(&[&addr]);
+    let feeder = feed_slowly(sockx.stdin.take().unwrap(), 5, Duration::from_millis(200));
+    let done = sockx.finish(LIMIT);
+    feeder.join().unwrap();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(
+        String::from_utf8(peer.join().unwrap()).unwrap(),
+        "chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n"
+    );
+    assert_eq!(done.stdout, b"");
+}
+
+#[test]
+fn stdout_closes_at_the_peers_fin_while_stdin_goes_on() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"bye\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut child = sockx_command(&["connect", &addr]).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // EOF on stdout while stdin is still open: the peer's direction is over on its own.
+    let mut printed = Vec::new();
+    stdout.read_to_end(&mut printed).unwrap();
+    assert_eq!(printed, b"bye\n");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "sockx ended with stdin open"
+    );
+    stdin.write_all(b"still sent\n").unwrap();
+    drop(stdin);
+    let done = Running::start_spawned(child).finish(LIMIT);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(peer.join().unwrap(), b"still sent\n");
+}
+
+#[test]
+fn a_terminal_on_stdin_ends_the_session_with_the_peer() {
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let peer = thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         stream.write_all(b"bye\n").unwrap();
     });
-    // stdin is a pipe the test never closes.
-    let sockx = connect(&[&addr]);
-    let done = sockx.finish(LIMIT);
+    let mut command = sockx_command(&["connect", &addr]);
+    command.stdin(std::process::Stdio::from(pty.slave));
+    // Nobody types: the session still ends when the peer is done.
+    let done = Running::start(command).finish(LIMIT);
     peer.join().unwrap();
+    drop(pty.master);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_eq!(done.stdout, b"bye\n");
+}
+
+#[test]
+fn recv_only_never_reads_stdin_and_ends_with_the_peer() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"report\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).unwrap();
+        got
+    });
+    let mut sockx = connect(&["--recv-only", &addr]);
+    // Stdin holds data and stays open: neither is sent nor waited for.
+    let mut stdin = sockx.stdin.take().unwrap();
+    stdin.write_all(b"never sent\n").unwrap();
+    let done = sockx.finish(LIMIT);
+    drop(stdin);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(done.stdout, b"report\n");
+    assert_eq!(peer.join().unwrap(), b"");
+}
+
+#[test]
+fn nc_listener_gets_every_chunk_of_a_slow_pipe() {
+    if !has_tool("nc") {
+        return common::skip(
+            "nc_listener_gets_every_chunk_of_a_slow_pipe",
+            "nc is not installed",
+        );
+    }
+    // OpenBSD nc with stdin /dev/null and -N sends its FIN at once, then prints what it gets;
+    // with -v it names the port it picked: `Listening on localhost PORT`.
+    let mut nc = std::process::Command::new("nc")
+        .args(["-v", "-N", "-l", "127.0.0.1", "0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut announce = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(nc.stderr.take().unwrap()),
+        &mut announce,
+    )
+    .unwrap();
+    let mut nc = Peer { child: nc };
+    let port: u16 = announce
+        .split_whitespace()
+        .last()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("nc said {announce:?}"));
+    let mut sockx = connect(&[&format!("127.0.0.1:{port}")]);
+    let feeder = feed_slowly(sockx.stdin.take().unwrap(), 5, Duration::from_millis(200));
+    let done = sockx.finish(LIMIT);
+    feeder.join().unwrap();
+    let mut received = Vec::new();
+    nc.child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut received)
+        .unwrap();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&received),
+        String::from_utf8_lossy(&chunk_lines(5))
+    );
+}
+
+#[test]
+fn reset_while_sending_is_exit_1_with_the_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        // A receiver with nothing to say (stdin /dev/null) half-closes at once, then takes
+        // 256 KiB at its own pace.
+        stream.shutdown(Shutdown::Write).unwrap();
+        read_slowly(&mut stream, 256 << 10);
+        // SO_LINGER 0: close sends RST while sockx is still sending.
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let mut sockx = connect(&[&addr]);
+    let feeder = sockx.feed(payload(32 << 20, 7));
+    let done = sockx.finish(LIMIT);
+    peer.join().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(done.code(), 1, "stderr: {}", done.stderr);
+    assert_one_error_line(&done.stderr);
+    assert!(
+        done.stderr.contains(&format!(
+            "connection with {addr} lost: connection reset by peer"
+        )),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_receiver_killed_mid_upload_is_exit_1_with_the_error() {
+    if !has_tool("socat") {
+        return common::skip(
+            "a_receiver_killed_mid_upload_is_exit_1_with_the_error",
+            "socat is not installed",
+        );
+    }
+    // socat half-closes at once (its stdin is /dev/null) and writes what it receives to a pipe
+    // nobody reads, so the upload cannot finish.
+    let (mut socat, port) = start_socat_listener(
+        &["-t", "60", "TCP-LISTEN:0,bind=127.0.0.1", "STDIO"],
+        std::process::Stdio::null(),
+        std::process::Stdio::piped(),
+    );
+    let mut socat_stdout = socat.child.stdout.take().unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let mut sockx = connect(&[&addr]);
+    let feeder = sockx.feed(payload(32 << 20, 8));
+    // Once 256 KiB have arrived, the receiver is mid-upload (and long past its half-close).
+    let mut first = vec![0u8; 256 << 10];
+    socat_stdout
+        .read_exact(&mut first)
+        .expect("socat passes on what it receives");
+    socat.child.kill().unwrap();
+    let done = sockx.finish(LIMIT);
+    feeder.join().unwrap();
+    assert_eq!(done.code(), 1, "stderr: {}", done.stderr);
+    assert_one_error_line(&done.stderr);
+    assert!(
+        done.stderr.contains(&format!(
+            "connection with {addr} lost: connection reset by peer"
+        )),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -300,6 +512,28 @@ fn idle_timeout_ends_a_silent_session() {
     let done = connect(&["-i", "300ms", &addr]).finish(LIMIT);
     peer.join().unwrap();
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+}
+
+#[test]
+fn idle_timeout_ends_a_session_that_waits_for_stdin() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"done\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    // The peer's direction is over and stdin stays open and silent: -i still ends it.
+    let mut sockx = connect(&["-v", "-i", "300ms", &addr]);
+    let stdin = sockx.stdin.take();
+    let done = sockx.finish(LIMIT);
+    drop(stdin);
+    peer.join().unwrap();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(done.stdout, b"done\n");
+    assert!(done.stderr.contains(" idle timeout: "), "{}", done.stderr);
 }
 
 #[test]

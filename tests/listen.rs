@@ -211,7 +211,9 @@ fn socket_fds(pid: u32) -> Vec<String> {
 
 #[test]
 fn keep_open_serves_200_concurrent_clients_without_interleaving() {
-    let server = Server::start(&["-k", "127.0.0.1:0"]);
+    let mut server = Server::start(&["-k", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     const CLIENTS: usize = 200;
     let barrier = Arc::new(Barrier::new(CLIENTS));
     let message = |i: usize| -> Vec<u8> {
@@ -278,6 +280,8 @@ fn keep_open_broadcasts_stdin_and_half_closes_at_its_end() {
 #[test]
 fn a_client_that_resets_does_not_take_the_listener_down() {
     let mut server = Server::start(&["-k", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     let rude = server.connect();
     let mut rude_writer = &rude;
     rude_writer.write_all(b"partial ").unwrap();
@@ -496,7 +500,9 @@ fn exec_that_cannot_start_is_one_error_line() {
 
 #[test]
 fn max_conns_closes_the_rest_at_once() {
-    let server = Server::start(&["-k", "-v", "-m", "1", "127.0.0.1:0"]);
+    let mut server = Server::start(&["-k", "-v", "-m", "1", "127.0.0.1:0"]);
+    // No stdin (as under nohup or cron): each client's session ends with its FIN.
+    drop(server.stdin.take());
     let mut first = server.connect();
     server.wait_stderr("the first connection", |log| {
         log.contains("connection from")
@@ -707,4 +713,120 @@ fn ctrl_c_prints_every_open_connections_summary_with_v() {
     let log = echo.stderr();
     assert!(log.contains(" interrupted: "), "{log}");
     assert!(log.contains("received 4 B"), "{log}");
+}
+
+#[test]
+fn keep_open_resets_clients_that_stop_reading_and_serves_the_rest() {
+    const READERS: usize = 17;
+    const STALLED: usize = 3;
+    let mut server = Server::start(&["-k", "-v", "127.0.0.1:0"]);
+    let data = common::relay::payload(4 << 20, 31);
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let mut stream = server.connect();
+            let len = data.len();
+            thread::spawn(move || {
+                let mut got = vec![0u8; len];
+                stream.read_exact(&mut got).map(|()| (got, stream))
+            })
+        })
+        .collect();
+    let mut stalled: Vec<TcpStream> = (0..STALLED).map(|_| server.connect()).collect();
+    server.wait_stderr("every connection", |log| {
+        log.matches("connection from").count() == READERS + STALLED
+    });
+    // Stdin stays open after the data: only the slow-client rule can end the stalled ones.
+    let mut stdin = server.stdin.take().unwrap();
+    stdin.write_all(&data).unwrap();
+    stdin.flush().unwrap();
+
+    let mut kept = Vec::new();
+    for reader in readers {
+        let (got, stream) = reader.join().unwrap().expect("a reader gets all of stdin");
+        assert!(got == data, "a reader's bytes differ");
+        kept.push(stream);
+    }
+    server.wait_stderr("the stalled clients' disconnection", |log| {
+        log.matches(" too slow to take stdin: ").count() == STALLED
+    });
+    for stream in &mut stalled {
+        // What reached its receive buffer, then the end (a reset); never a read that waits.
+        let mut sink = [0u8; 64 << 10];
+        loop {
+            match stream.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(err) => panic!("a stalled client is still connected: {err}"),
+            }
+        }
+    }
+    let log = server.stderr();
+    assert_eq!(
+        log.matches(" too slow to take stdin: ").count(),
+        STALLED,
+        "{log}"
+    );
+    assert!(server.is_running());
+    drop(stdin);
+}
+
+#[test]
+fn keep_open_sends_stdin_to_a_client_that_half_closed_until_stdin_ends() {
+    if !common::relay::has_tool("socat") {
+        return skip(
+            "keep_open_sends_stdin_to_a_client_that_half_closed_until_stdin_ends",
+            "socat is not installed",
+        );
+    }
+    let mut server = Server::start(&["-k", "-v", "127.0.0.1:0"]);
+    // socat's stdin is /dev/null: it half-closes at once, then prints what it receives.
+    let socat = Command::new("socat")
+        .args([
+            "-t",
+            "30",
+            "STDIO",
+            &format!("TCP:127.0.0.1:{}", server.port),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut socat = common::relay::Peer { child: socat };
+    server.wait_stderr("the connection", |log| log.contains("connection from"));
+    let feeder =
+        common::relay::feed_slowly(server.stdin.take().unwrap(), 5, Duration::from_millis(200));
+    let mut received = Vec::new();
+    socat
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut received)
+        .unwrap();
+    feeder.join().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&received),
+        String::from_utf8_lossy(&common::relay::chunk_lines(5))
+    );
+    server.wait_stderr("the session's end", |log| log.contains(" closed: "));
+    assert!(server.is_running());
+}
+
+#[test]
+fn keep_open_recv_only_ends_each_session_with_its_client() {
+    let mut server = Server::start(&["-k", "--recv-only", "127.0.0.1:0"]);
+    let mut stdin = server.stdin.take().unwrap();
+    stdin.write_all(b"never sent\n").unwrap();
+    stdin.flush().unwrap();
+    let mut client = server.connect();
+    client.write_all(b"upload\n").unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+    // Stdin stays open, yet the session ends with the client's FIN, and nothing was sent.
+    assert_eq!(read_all(&mut client), b"");
+    server.wait_stdout(7);
+    assert_eq!(server.stdout(), b"upload\n");
+    assert!(server.is_running());
+    drop(stdin);
 }

@@ -506,6 +506,8 @@ fn flags_for_ip_sockets_are_refused_with_unix_sockets() {
         &["@name", "--by", "port"],
         &["/run/x.sock", "8080"],
         &["unix:"],
+        &["-x", "-i"],
+        &["-x", "--watch"],
     ] {
         let output = sockx().arg("ports").args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");

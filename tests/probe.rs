@@ -141,8 +141,29 @@ fn banner_is_read_and_escaped() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // The JSON string holds the text itself (the encoder escapes it once), not the
+    // terminal's escaped form.
     let rows = json_lines(&output);
-    assert_eq!(rows[0]["banner"], "SSH-2.0-test\\r\\n\\x00");
+    assert_eq!(rows[0]["banner"], "SSH-2.0-test\r\n\0");
+    assert!(
+        text(&output.stdout).contains(r#""banner":"SSH-2.0-test\r\n\u0000""#),
+        "{}",
+        text(&output.stdout)
+    );
+    server.join().unwrap();
+
+    // The text line shows it escaped.
+    let (second, port) = crate::listener();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = second.accept().unwrap();
+        stream.write_all(b"SSH-2.0-test\r\n\x1b").unwrap();
+        thread::sleep(Duration::from_millis(500));
+    });
+    sockx()
+        .args(["probe", "--banner", &format!("127.0.0.1:{port}")])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("SSH-2.0-test\\r\\n\\x1b\n"));
     server.join().unwrap();
 }
 
@@ -290,9 +311,49 @@ fn wait_deadline_names_the_target() {
         ));
 }
 
+/// `/etc/netns/NAME/resolv.conf` for a test's namespace (`ip netns exec` bind-mounts it over
+/// `/etc/resolv.conf`), removed when dropped.
+struct NetnsResolver {
+    dir: std::path::PathBuf,
+}
+
+impl NetnsResolver {
+    /// Points the namespace's resolver at 127.0.0.1 inside it, where nothing answers: a name
+    /// lookup fails at once and no query leaves the machine.
+    fn loopback_only(netns: &Netns) -> std::io::Result<NetnsResolver> {
+        let dir = std::path::Path::new("/etc/netns").join(&netns.name);
+        std::fs::create_dir_all(&dir)?;
+        let resolver = NetnsResolver { dir };
+        std::fs::write(
+            resolver.dir.join("resolv.conf"),
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+        )?;
+        Ok(resolver)
+    }
+}
+
+impl Drop for NetnsResolver {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        // The parent goes too when no other test's namespace uses it.
+        let _ = std::fs::remove_dir("/etc/netns");
+    }
+}
+
 #[test]
 fn wait_retries_names_that_do_not_resolve() {
-    sockx()
+    const NAME: &str = "wait_retries_names_that_do_not_resolve";
+    // The lookup runs in a namespace whose resolver is its own loopback: never the system's.
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(reason) => return skip(NAME, &reason),
+    };
+    let _resolver = match NetnsResolver::loopback_only(&netns) {
+        Ok(resolver) => resolver,
+        Err(err) => return skip(NAME, &format!("cannot write /etc/netns: {err}")),
+    };
+    netns
+        .sockx()
         .args(["probe", "--wait", "600ms", "no-such-host.invalid:80"])
         .timeout(Duration::from_secs(30))
         .assert()
@@ -301,6 +362,58 @@ fn wait_retries_names_that_do_not_resolve() {
             "timed out after 600ms waiting for no-such-host.invalid:80",
         ))
         .stderr(predicate::str::contains("hint: cannot resolve"));
+}
+
+#[test]
+fn verbose_wait_says_what_each_round_found() {
+    let port = closed_port();
+    let output = sockx()
+        .args([
+            "probe",
+            "-v",
+            "--wait",
+            "500ms",
+            "--interval",
+            "100ms",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let rounds: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("round "))
+        .collect();
+    assert!(rounds.len() >= 2, "{stderr}");
+    assert!(
+        rounds[0].starts_with("round 1 after ")
+            && rounds[0].ends_with(&format!(": 127.0.0.1:{port} closed (conn-refused)")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_command_is_said_before_waiting() {
+    // The old behaviour waited the whole 60 s first, then failed with the OS's text.
+    let port = closed_port();
+    sockx()
+        .args([
+            "probe",
+            "--wait",
+            "60s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "sockx-no-such-program",
+        ])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(127)
+        .stderr(
+            "sockx: error: cannot run 'sockx-no-such-program': command not found\n\
+             hint: give the full path, or use -- sh -c '…' for shell syntax\n",
+        );
 }
 
 #[test]
@@ -443,6 +556,45 @@ fn ctrl_c_ends_count_zero_with_a_summary() {
     );
     assert!(stdout.contains(" sent, "), "{stdout}");
     assert!(stdout.contains("0% loss"), "{stdout}");
+}
+
+/// Ctrl-C on a scan prints the open ports found so far and the summary, then exits 130.
+#[test]
+fn ctrl_c_on_a_scan_keeps_what_was_found() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let (listener, port) = listener();
+    // One probe at a time: the open port first, then every port of eight loopback addresses.
+    let child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "-c",
+            "1",
+            &format!("127.0.0.1:{port}"),
+            "127.0.0.0/29",
+            "-p",
+            "all",
+        ])
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The probe of the open port has connected once the listener accepts it.
+    let _ = listener.accept().unwrap();
+    thread::sleep(Duration::from_millis(300));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with(&format!("127.0.0.1:{port}  open  syn-ack")),
+        "{stdout}"
+    );
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains(" on 9 hosts in "), "{stderr}");
+    assert!(last.contains("; interrupted, "), "{stderr}");
 }
 
 #[test]
@@ -595,6 +747,136 @@ fn malformed_input_exits_two() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
     }
+}
+
+/// A probe of a one-shot `sockx listen` closes with a FIN: the listener sees an ordinary end
+/// and exits 0 (a reset made it fail with "reset by peer"). Scan, `--wait` and `--count`.
+#[test]
+fn small_probes_close_with_a_fin() {
+    for mode in [&[][..], &["--wait", "5s"], &["--count", "1"]] {
+        let mut listen = common::relay::start_listen(&["127.0.0.1:0"]);
+        drop(listen.running.stdin.take());
+        sockx()
+            .arg("probe")
+            .args(mode)
+            .arg(format!("127.0.0.1:{}", listen.port))
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success();
+        let finished = listen.running.finish(Duration::from_secs(10));
+        assert_eq!(finished.code(), 0, "{mode:?}: {}", finished.stderr);
+    }
+}
+
+#[test]
+fn a_udp_payload_over_65507_bytes_is_invalid_input() {
+    let port = closed_port();
+    let target = format!("127.0.0.1:{port}");
+    sockx()
+        .args(["probe", "-u", &target, "--payload", &"x".repeat(65_508)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "sockx: error: --payload is 65508 bytes",
+        ));
+    // The largest datagram is sent (and the closed port says so).
+    sockx()
+        .args(["probe", "-u", &target, "--payload", &"x".repeat(65_507)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("closed"));
+}
+
+/// With no free local port (`ip_local_port_range` used up in a namespace), a probe says so
+/// (`no-local-port`) within its timeout, and `--wait` and `--count` keep their pace; before,
+/// every probe spent 5 s backing off, then said `filtered error`.
+#[test]
+fn no_free_local_port_is_said_within_every_deadline() {
+    const NAME: &str = "no_free_local_port_is_said_within_every_deadline";
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(reason) => return skip(NAME, &reason),
+    };
+    let range = netns
+        .command("sysctl")
+        .args(["-qw", "net.ipv4.ip_local_port_range=40000 40001"])
+        .status();
+    if !range.is_ok_and(|status| status.success()) {
+        return skip(NAME, "cannot set ip_local_port_range in the namespace");
+    }
+    // Two listeners hold both local ports; the probed port is one of them (open).
+    let Some(mut holder) = listeners_in(&netns, &[40000, 40001]) else {
+        return skip(NAME, "python3 listeners failed");
+    };
+    let target = "127.0.0.1:40000";
+    let timed = |args: &[&str]| {
+        let begun = std::time::Instant::now();
+        let output = netns
+            .sockx()
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (output, begun.elapsed())
+    };
+    let (scan, took) = timed(&["probe", "--json", "-t", "300ms", target]);
+    assert_eq!(scan.status.code(), Some(1), "{}", text(&scan.stderr));
+    let rows = json_lines(&scan);
+    assert_eq!(rows[0]["reason"], "no-local-port", "{rows:?}");
+    assert!(took < Duration::from_secs(4), "a 300ms probe took {took:?}");
+
+    let (wait, took) = timed(&["probe", "--wait", "1s", "-t", "200ms", target]);
+    assert_eq!(wait.status.code(), Some(1));
+    assert!(
+        text(&wait.stderr).contains("hint: no free local port"),
+        "{}",
+        text(&wait.stderr)
+    );
+    assert!(took < Duration::from_secs(4), "--wait 1s took {took:?}");
+
+    let (count, took) = timed(&[
+        "probe",
+        "--count",
+        "3",
+        "-t",
+        "300ms",
+        "--interval",
+        "300ms",
+        target,
+    ]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(count.status.code(), Some(1));
+    assert_eq!(
+        text(&count.stdout).matches("no-local-port").count(),
+        3,
+        "{}",
+        text(&count.stdout)
+    );
+    assert!(took < Duration::from_secs(5), "--count 3 took {took:?}");
+}
+
+/// With no descriptor left for a socket (and none of ours in flight to free one), a probe says
+/// `no-descriptors` within its timeout; before, it backed off for 5 s and said `filtered error`.
+#[test]
+fn no_descriptor_is_said_within_the_timeout() {
+    let port = closed_port();
+    let begun = std::time::Instant::now();
+    // Four descriptors: stdin, stdout, stderr and the poller; any inherited one closed first.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("for fd in 3 4 5 6 7 8 9; do eval \"exec $fd>&-\"; done; ulimit -n 4 && exec \"$0\" probe --json -t 300ms \"$1\"")
+        .arg(common::sockx_path())
+        .arg(format!("127.0.0.1:{port}"))
+        .env_clear()
+        .output()
+        .unwrap();
+    let took = begun.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let rows = json_lines(&output);
+    assert_eq!(rows[0]["reason"], "no-descriptors", "{rows:?}");
+    assert_eq!(rows[0]["state"], "filtered", "{rows:?}");
+    assert!(took < Duration::from_secs(4), "a 300ms probe took {took:?}");
 }
 
 /// Starts a python listener holding `ports` inside `netns`; returns the child once ready.
@@ -811,4 +1093,229 @@ fn a_bare_ipv6_address_without_ports_points_at_brackets() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("write [IPv6]:PORTS"));
+}
+
+/// `--targets-file` (a file, or `-` for stdin) with comments, `--exclude` and
+/// `--exclude-ports` take targets in and out.
+#[test]
+fn targets_files_and_excludes() {
+    let (_a, open) = listener();
+    let closed = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets");
+    std::fs::write(
+        &file,
+        format!("# loopback\n127.0.0.1:{open}  # the open one\n\n127.0.0.2 {closed}\n127.0.0.0/30:{closed}\n"),
+    )
+    .unwrap();
+    let ports = |output: &Output| -> Vec<(String, u64)> {
+        json_lines(output)
+            .iter()
+            .map(|row| {
+                (
+                    row["host"].as_str().unwrap().to_string(),
+                    row["port"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let output = sockx()
+        .args(["probe", "--json", "--targets-file"])
+        .arg(&file)
+        .args(["--exclude", "127.0.0.0/31", "--exclude", "127.0.0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(
+        ports(&output),
+        [
+            ("127.0.0.2".to_string(), closed as u64),
+            ("127.0.0.2".to_string(), closed as u64)
+        ],
+        "the excluded 127.0.0.1 and .0, .3 are left out"
+    );
+    // From stdin, with a port excluded: only the open port is left, and it is open.
+    let output = sockx()
+        .args(["probe", "--json", "--targets-file", "-", "--exclude-ports"])
+        .arg(closed.to_string())
+        .write_stdin(std::fs::read(&file).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(ports(&output), [("127.0.0.1".to_string(), open as u64)]);
+    // Everything excluded, or a bad line: invalid input.
+    sockx()
+        .args([
+            "probe",
+            &format!("127.0.0.1:{open}"),
+            "--exclude",
+            "127.0.0.1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to probe"));
+    std::fs::write(&file, "127.0.0.1:0\n").unwrap();
+    sockx()
+        .args(["probe", "--targets-file"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1"));
+}
+
+/// `--random` probes the same ports in another order, and the report is still in order.
+#[test]
+fn random_order_probes_every_port_once() {
+    let (_a, open) = listener();
+    let output = sockx()
+        .args([
+            "probe",
+            "--random",
+            "--json",
+            "--state",
+            "all",
+            "-p",
+            "1-200",
+            "127.0.0.1",
+            &format!("127.0.0.1:{open}"),
+        ])
+        .output()
+        .unwrap();
+    let ports: Vec<u64> = json_lines(&output)
+        .iter()
+        .map(|row| row["port"].as_u64().unwrap())
+        .collect();
+    let mut want: Vec<u64> = (1..=200).collect();
+    want.push(open as u64);
+    assert_eq!(ports, want, "{}", text(&output.stderr));
+}
+
+/// `--rate N` starts at most N probes a second: 21 probes at 20/s take at least a second.
+#[test]
+fn rate_spaces_the_probes() {
+    let begun = std::time::Instant::now();
+    let output = sockx()
+        .args(["probe", "--rate", "20", "127.0.0.1:1-21"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        begun.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        begun.elapsed()
+    );
+    for bad in ["0", "-1", "x", "inf", "NaN", "1e-300", "1e9"] {
+        sockx()
+            .args(["probe", "--rate", bad, "127.0.0.1:1"])
+            .assert()
+            .code(2);
+    }
+}
+
+/// A plan above the documented maximum (2^24 probes) is refused before any probe (exit 2).
+#[test]
+fn plans_above_the_maximum_are_refused() {
+    sockx()
+        .args(["probe", "127.0.0.0/8:1,2"])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("too many probes: 33554432"));
+    // --wait and --count keep a state per target: at most 2^20.
+    for mode in [&["--wait", "1s"][..], &["--count", "1"]] {
+        sockx()
+            .arg("probe")
+            .args(mode)
+            .arg("127.0.0.0/11:1")
+            .timeout(Duration::from_secs(10))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("too many probes: 2097152"));
+    }
+}
+
+/// `--prometheus` is the text exposition format, as promtool checks it.
+#[test]
+fn prometheus_output_passes_promtool() {
+    let (_a, open) = listener();
+    let closed = closed_port();
+    let output = sockx()
+        .args([
+            "probe",
+            "--prometheus",
+            &format!("127.0.0.1:{open},{closed}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let exposition = text(&output.stdout);
+    assert!(
+        exposition.contains(&format!(
+            "sockx_probe_up{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{open}\",proto=\"tcp\"}} 1\n"
+        )),
+        "{exposition}"
+    );
+    assert!(
+        exposition.contains(&format!("port=\"{closed}\",proto=\"tcp\"}} 0\n")),
+        "{exposition}"
+    );
+    assert!(exposition.contains("# TYPE sockx_probe_rtt_seconds gauge\n"));
+    assert!(exposition.contains("\nsockx_probe_duration_seconds "));
+    let Ok(mut promtool) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        return skip(
+            "prometheus_output_passes_promtool",
+            "promtool not installed (Debian package prometheus)",
+        );
+    };
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        text(&checked.stdout),
+        text(&checked.stderr)
+    );
+}
+
+/// With an application check, `--prometheus` adds `sockx_probe_check_ok`.
+#[test]
+fn prometheus_reports_the_check() {
+    let (listener, port) = listener();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"+PONG\r\n").unwrap();
+        thread::sleep(Duration::from_millis(300));
+    });
+    let output = sockx()
+        .args([
+            "probe",
+            "--prometheus",
+            &format!("127.0.0.1:{port}"),
+            "--expect",
+            "PONG",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains(&format!(
+            "sockx_probe_check_ok{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{port}\",proto=\"tcp\"}} 1\n"
+        )),
+        "{}",
+        text(&output.stdout)
+    );
+    server.join().unwrap();
 }

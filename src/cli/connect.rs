@@ -10,7 +10,7 @@ use crate::net::{Host, parse_duration, parse_port, parse_timeout};
 /// Connect to a peer and relay stdin to it and its replies to stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nExit status: 0 when the session ended normally (the peer closed, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
+    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only.\n\nExit status: 0 when the session ended normally (both directions ended, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
 )]
 pub struct ConnectArgs {
     /// The peer: HOST:PORT, [IPv6]:PORT, or HOST PORT
@@ -37,6 +37,11 @@ pub struct ConnectArgs {
     /// Keep the write side open after stdin EOF
     #[arg(long)]
     pub no_shutdown: bool,
+
+    /// Never read stdin: only print what the peer sends; the session ends when the peer is done
+    /// (without it, a session whose stdin is not a terminal lasts until stdin ends too)
+    #[arg(long, conflicts_with = "send")]
+    pub recv_only: bool,
 
     /// UDP instead of TCP
     #[arg(short, long)]

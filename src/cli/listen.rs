@@ -9,7 +9,7 @@ use crate::net::{Cidr, parse_timeout};
 /// Serve one connection (or many with -k), relaying between the peer and stdin/stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx listen 9000                     one connection on every interface, port 9000\n  sockx listen 127.0.0.1:0              a free port; stderr says which\n  sockx listen -k --echo 7000           an echo server for many clients\n  sockx listen -k -e 'cat /etc/motd' 2323\n  sockx listen -u 5353                  print datagrams\n  sockx listen 9000 > file              receive a file\n\nReady signal: once listening, stderr gets one line 'listening on ADDR:PORT (tcp|udp)'."
+    after_help = "Examples:\n  sockx listen 9000                     one connection on every interface, port 9000\n  sockx listen 127.0.0.1:0              a free port; stderr says which\n  sockx listen -k --echo 7000           an echo server for many clients\n  sockx listen -k -e 'cat /etc/motd' 2323\n  sockx listen -u 5353                  print datagrams\n  sockx listen 9000 > file              receive a file\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only. With -k the same holds per client; a client that takes no\npending stdin for 5s is disconnected.\n\nReady signal: once listening, stderr gets one line 'listening on ADDR:PORT (tcp|udp)'."
 )]
 pub struct ListenArgs {
     /// Where to listen: [HOST:]PORT, [IPv6]:PORT, or HOST PORT; port 0 picks a free port
@@ -19,6 +19,11 @@ pub struct ListenArgs {
     /// Keep accepting connections and serve them concurrently
     #[arg(short, long)]
     pub keep_open: bool,
+
+    /// Never read stdin: only print what the peer sends; the session ends when the peer is done
+    /// (without it, a session whose stdin is not a terminal lasts until stdin ends too)
+    #[arg(long)]
+    pub recv_only: bool,
 
     /// Send every byte back to its sender
     #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]

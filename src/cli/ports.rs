@@ -1,13 +1,15 @@
 //! `sockx ports` arguments.
 
+use std::time::Duration;
+
 use clap::Args;
 
-use crate::net::{PortRange, SocketState};
+use crate::net::{PortRange, SocketState, parse_duration};
 
 /// Which process holds which port. Listening TCP and bound UDP sockets by default.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n  sockx ports /run/docker.sock     who holds that Unix socket (-x: every Unix listener)\n  sockx ports -a /run/docker.sock  who is connected to it (PEER: the process on the other end)\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage."
+    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n  sockx ports -a -i 443       RTT, retransmits and queues of each connection\n  sockx ports --watch         a line for each listener that comes or goes\n  sockx ports /run/docker.sock     who holds that Unix socket (-x: every Unix listener)\n  sockx ports -a /run/docker.sock  who is connected to it (PEER: the process on the other end)\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage."
 )]
 pub struct PortsArgs {
     /// Ports or ranges to show: 8080, :8080, 8000-8100; or a Unix socket's PATH (any argument
@@ -77,6 +79,20 @@ pub struct PortsArgs {
     /// With --kill: do not ask for confirmation
     #[arg(short, long, requires = "kill")]
     pub yes: bool,
+
+    /// TCP internals of each TCP socket, as `ss -ti`: RTT, RTTVAR (ms), CWND, RETRANS, SEND-Q,
+    /// RECV-Q (for a listener: the accept backlog and its limit)
+    #[arg(short, long, conflicts_with = "by")]
+    pub info: bool,
+
+    /// Print the matching sockets, then a line for each one that appears or goes away, until
+    /// Ctrl-C
+    #[arg(long, conflicts_with_all = ["kill", "by"])]
+    pub watch: bool,
+
+    /// How often --watch looks: 200ms, 2s, ...
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1s", requires = "watch")]
+    pub interval: Duration,
 }
 
 /// What `--by` counts.

@@ -9,11 +9,11 @@ use crate::net::{PortSpec, parse_duration, parse_timeout};
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe -u 127.0.0.1:53 --payload '\\x00'             UDP\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open (--any: at least one), 1 otherwise,\n2 on invalid usage; with --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage; with --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
-    #[arg(value_name = "TARGET", required = true)]
+    #[arg(value_name = "TARGET", required_unless_present = "targets_file")]
     pub targets: Vec<String>,
 
     /// Ports for targets named without ports: 22,80,8000-8100, service names, or all
@@ -58,7 +58,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub interval: Option<Duration>,
 
-    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary
+    /// Latency mode: N connects per target (0: until Ctrl-C), a line each and a summary; with
+    /// a check, each attempt is timed to its passing reply
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
@@ -66,9 +67,54 @@ pub struct ProbeArgs {
     #[arg(short, long)]
     pub udp: bool,
 
-    /// UDP datagram to send (default empty; escapes \r \n \t \0 \\ \xHH)
+    /// UDP datagram to send (escapes \r \n \t \0 \\ \xHH) [default: a request for the
+    /// port's service (DNS, NTP, SNMP, NetBIOS, SSDP, mDNS, memcached), else empty]
     #[arg(long, value_name = "DATA", requires = "udp")]
     pub payload: Option<String>,
+
+    /// Read targets from FILE (- for stdin): one TARGET a line, # starts a comment
+    #[arg(long, value_name = "FILE", help_heading = "Scan controls")]
+    pub targets_file: Option<std::path::PathBuf>,
+
+    /// Leave out this host, address or CIDR block (repeatable)
+    #[arg(long, value_name = "HOST|CIDR", conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
+    pub exclude: Vec<String>,
+
+    /// Leave out these ports (same syntax as -p)
+    #[arg(long, value_name = "PORTS", value_parser = parse_port_spec, conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
+    pub exclude_ports: Option<PortSpec>,
+
+    /// Probe hosts and ports in random order
+    #[arg(long, conflicts_with_all = ["wait", "count"], help_heading = "Scan controls")]
+    pub random: bool,
+
+    /// Start at most N probes per second, evenly spaced
+    #[arg(long, value_name = "N", value_parser = parse_rate, help_heading = "Scan controls")]
+    pub rate: Option<f64>,
+
+    /// Prometheus text exposition format on stdout (node_exporter textfile collector,
+    /// Pushgateway) instead of lines
+    #[arg(long, conflicts_with_all = ["json", "count"])]
+    pub prometheus: bool,
+
+    /// Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply
+    /// (with --expect: until it matches; without: any reply passes)
+    #[arg(long, value_name = "DATA", conflicts_with = "http")]
+    pub send: Option<String>,
+
+    /// Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read
+    /// until a match, EOF, 64 KiB or the timeout
+    #[arg(long, value_name = "REGEX", conflicts_with = "http")]
+    pub expect: Option<String>,
+
+    /// Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/")]
+    pub http: Option<String>,
+
+    /// Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502
+    /// [default: 200-399]
+    #[arg(long, value_name = "LIST", requires = "http")]
+    pub http_status: Option<String>,
 
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]
@@ -77,4 +123,16 @@ pub struct ProbeArgs {
 
 fn parse_port_spec(text: &str) -> Result<PortSpec, String> {
     text.parse()
+}
+
+/// A probe rate: probes per second, from 0.001 (one every 1000 s) to 10,000,000; fractions
+/// allowed (`0.5`).
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if (0.001..=10_000_000.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "'{}' is not a rate (probes per second, from 0.001 to 10000000)",
+            crate::output::escape::quote_arg(text)
+        )),
+    }
 }

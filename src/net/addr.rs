@@ -253,6 +253,11 @@ impl Cidr {
         1u128.checked_shl(bits).unwrap_or(u128::MAX)
     }
 
+    /// The block's first address (the network address).
+    pub fn network(&self) -> IpAddr {
+        self.network
+    }
+
     /// Every address in the block, network and broadcast included (as nmap scans them).
     pub fn addrs(&self) -> impl Iterator<Item = IpAddr> + use<> {
         let base = ip_to_u128(self.network);
@@ -262,14 +267,16 @@ impl Cidr {
     }
 }
 
-fn ip_to_u128(ip: IpAddr) -> u128 {
+/// An address as a number (IPv4 in the low 32 bits), for ranges and offsets.
+pub fn ip_to_u128(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(v4) => u128::from(u32::from(v4)),
         IpAddr::V6(v6) => u128::from(v6),
     }
 }
 
-fn u128_to_ip(value: u128, is_v4: bool) -> IpAddr {
+/// The address numbered `value` ([`ip_to_u128`]'s inverse) in the given family.
+pub fn u128_to_ip(value: u128, is_v4: bool) -> IpAddr {
     if is_v4 {
         IpAddr::V4(Ipv4Addr::from(value as u32))
     } else {

@@ -24,7 +24,7 @@ pub struct SocketOptions {
 }
 
 /// Which transport a socket carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     /// TCP.

@@ -6,10 +6,18 @@ pub mod interrupt;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod processes;
+pub mod program;
 #[cfg(unix)]
 pub mod rlimit;
+#[cfg(unix)]
+pub mod send_queue;
+pub mod socket_key;
 pub mod sockets;
 #[cfg(target_os = "linux")]
 pub mod splice;
+#[cfg(unix)]
+pub mod stdio;
+pub mod stdout_gone;
+pub mod tcp_info;
 #[cfg(unix)]
 pub mod unix_sockets;

@@ -5,8 +5,10 @@
 pub mod color;
 pub mod escape;
 pub mod json;
+pub mod lines;
 pub mod notes;
 pub mod plain;
+pub mod prometheus;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};

@@ -13,6 +13,8 @@
 #      on 10,000 established loopback sockets more: 50 other processes each accept 100
 #      connections and open 100 to the next one, from a source address of their own
 #      (127.0.1.2 .. 127.0.1.51), so that there are 50 peers of 100 sockets each
+#   4. TCP internals:    sockx ports -a -i | sockx ports -t -i --state established | ss -tni |
+#      ss -tnpi, on the same established sockets
 # and prints sockx's median over each anchor's median, and sockx's peak RSS.
 # Needs root, python3, hyperfine, ss, netstat, lsof, fuser and /usr/bin/time.
 # Usage: tests/bench/ports.sh [--runs N] [--only listeners|connections]
@@ -176,8 +178,58 @@ for path in sys.argv[1:]:
 EOF
 }
 
+# == -i: TCP internals of established connections (issue 11) ==
+# Scenario 4. Times `sockx ports -a -i` (every socket, as the issue asks) and `sockx ports -t -i
+# --state established` (the same sockets as ss) against `ss -tni` and `ss -tnpi`, and prints
+# sockx's peak RSS with -a -i, on SOCKX_BENCH_SOCKETS established sockets (default 10000): those
+# scenario 3 opened. If the namespace has fewer, it first adds 50 python3 processes that each
+# connect to a listener of their own (127.0.0.1, ports 21000-21049) and accept.
+info_bench() {
+  local want=${SOCKX_BENCH_SOCKETS:-10000} talkers=50 i established
+  established=$(ip netns exec "$netns" ss -Htn state established | wc -l)
+  if [ "$established" -lt "$want" ]; then
+    local talker='
+import resource, signal, socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2 * count + 64), hard))
+listener = socket.socket()
+listener.bind(("127.0.0.1", port))
+listener.listen(count)
+held = []
+for _ in range(count):
+    held.append(socket.create_connection(("127.0.0.1", port)))
+    held.append(listener.accept()[0])
+signal.pause()
+'
+    local per=$((((want - established) / 2 + talkers - 1) / talkers))
+    for ((i = 0; i < talkers; i++)); do
+      ip netns exec "$netns" python3 -c "$talker" $((21000 + i)) "$per" &
+      pids+=($!)
+    done
+    for _ in $(seq 1 600); do
+      established=$(ip netns exec "$netns" ss -Htn state established | wc -l)
+      [ "$established" -ge "$want" ] && break
+      sleep 0.1
+    done
+  fi
+  echo
+  echo "== -i on $established established sockets =="
+  ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/info.json" \
+    -n "sockx ports -a -i" "$sockx ports -a -i" \
+    -n "sockx ports -t -i --state established" "$sockx ports -t -i --state established" \
+    -n "ss -tni" "ss -tni" \
+    -n "ss -tnpi" "ss -tnpi"
+  ratios "$work/info.json"
+  local rss
+  rss=$(ip netns exec "$netns" /usr/bin/time -v "$sockx" ports -a -i 2>&1 >/dev/null |
+    awk -F': ' '/Maximum resident set size/ {print $2}')
+  printf 'sockx ports -a -i peak RSS %s KiB (%.1f MiB)\n' "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
+}
+
 if [ "$only" = connections ]; then
   connections
+  info_bench
   exit 0
 fi
 
@@ -211,4 +263,5 @@ done
 if [ "$only" = all ]; then
   echo
   connections
+  info_bench
 fi

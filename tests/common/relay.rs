@@ -165,8 +165,13 @@ pub struct Listener {
 
 /// Starts `sockx listen ARGS` and waits (up to 10 s) for `listening on ADDR:PORT (PROTO)`.
 pub fn start_listen(args: &[&str]) -> Listener {
+    start_listen_with(args, Stdio::piped())
+}
+
+/// [`start_listen`] with this stdin (`Stdio::null()` for a listener under nohup or cron).
+pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
     let mut command = sockx_command(&[&["listen"], args].concat());
-    command.stderr(Stdio::piped());
+    command.stdin(stdin).stderr(Stdio::piped());
     let mut child = command.spawn().expect("sockx listen starts");
     let stdin = child.stdin.take();
     let stderr = child.stderr.take().expect("stderr is piped");
@@ -241,4 +246,81 @@ pub fn assert_one_error_line(stderr: &str) {
         lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
         "more than one error line: {stderr:?}"
     );
+}
+
+/// `chunk 1\nchunk 2\n…` up to `count`: what a slow writer sends.
+pub fn chunk_lines(count: usize) -> Vec<u8> {
+    (1..=count)
+        .map(|i| format!("chunk {i}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// Writes [`chunk_lines`]`(count)` one line at a time with `pause` before each, as
+/// `(for i in …; do echo chunk $i; sleep …; done) |` does, then closes `stdin` (EOF).
+pub fn feed_slowly(mut stdin: ChildStdin, count: usize, pause: Duration) -> JoinHandle<()> {
+    thread::spawn(move || {
+        for i in 1..=count {
+            thread::sleep(pause);
+            if stdin.write_all(format!("chunk {i}\n").as_bytes()).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// True when `tool` is on PATH (for tests that use a third-party peer).
+pub fn has_tool(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A third-party program run by a test, killed (by its own PID) when dropped.
+pub struct Peer {
+    /// The child process.
+    pub child: Child,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `socat -d -d ARGS` (its first address a `TCP-LISTEN:0,…`) and returns it with the
+/// port from its `listening on AF=2 127.0.0.1:PORT` line; the rest of stderr is drained.
+pub fn start_socat_listener(args: &[&str], stdin: Stdio, stdout: Stdio) -> (Peer, u16) {
+    let mut child = Command::new("socat")
+        .args(["-d", "-d"])
+        .args(args)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("socat starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut port = None;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if port.is_none()
+                && let Some(at) = line.find("listening on ")
+                && let Some(found) = line[at..]
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| p.trim().parse::<u16>().ok())
+            {
+                port = Some(found);
+                let _ = sender.send(found);
+            }
+        }
+    });
+    let peer = Peer { child };
+    let port = receiver
+        .recv_timeout(Duration::from_secs(10))
+        .expect("socat says where it listens");
+    (peer, port)
 }

@@ -4,7 +4,6 @@ mod udp;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -50,7 +49,10 @@ impl ConnectConfig {
     /// Checks the arguments and resolves the source address (no network traffic).
     pub fn new(args: &ConnectArgs, context: &Context) -> anyhow::Result<ConnectConfig> {
         let peer = Endpoint::from_words(&args.peer).map_err(Error::usage)?;
-        let send = if args.send.is_empty() {
+        let send = if args.recv_only {
+            // Nothing is sent (over UDP: no datagram; over TCP the relay never reads stdin).
+            Some(Vec::new())
+        } else if args.send.is_empty() {
             None
         } else {
             let pieces = args
@@ -85,6 +87,7 @@ impl ConnectConfig {
                 idle_timeout: args.idle_timeout,
                 crlf: args.crlf,
                 hex: args.hex,
+                recv_only: args.recv_only,
             },
             socket: SocketOptions {
                 nodelay: args.nodelay,
@@ -124,12 +127,8 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
         Some(pieces) => Input::Bytes(pieces.concat()),
         None => Input::stdin(),
     };
-    let output = io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|err| Error::failure(format!("cannot use stdout: {}", describe(&err))))?;
     let stats = relay
-        .run(input, output)
+        .run_stdio(input)
         .map_err(|err| err.into_report(peer))?;
     if context.verbose() {
         let why = match stats.end {

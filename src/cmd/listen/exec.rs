@@ -16,7 +16,6 @@
 //! succeeded, its exit code when it failed, 128+N when signal N killed it; 0 when `-w` ended
 //! an idle command (see [`exec_idle`](super::exec_idle)).
 
-use std::ffi::OsString;
 use std::io;
 use std::net::{Shutdown, TcpListener};
 use std::os::fd::OwnedFd;
@@ -79,25 +78,7 @@ impl Program {
     /// Fails (exit 1) when the program cannot be found or is not executable, so that the
     /// mistake shows before any client connects.
     pub fn check(&self) -> Result<(), Error> {
-        let name = self.name();
-        let found = if name.contains('/') {
-            is_executable(std::path::Path::new(name))
-        } else {
-            std::env::var_os("PATH")
-                .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"))
-                .to_str()
-                .map(|path| std::env::split_paths(path).any(|dir| is_executable(&dir.join(name))))
-                .unwrap_or(true)
-        };
-        if found {
-            Ok(())
-        } else {
-            Err(Error::failure(format!(
-                "cannot run '{}': command not found",
-                quote_arg(name)
-            ))
-            .with_hint("give the full path, or use --sh-exec for shell syntax"))
-        }
+        crate::os::program::ensure_runnable(self.name(), "--sh-exec")
     }
 
     /// Starts the command with `socket` (blocking: the child expects ordinary stdin and
@@ -170,12 +151,6 @@ impl Program {
             }
         }
     }
-}
-
-fn is_executable(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Serves `--exec`/`--sh-exec` on a bound TCP listener: one connection, or every connection

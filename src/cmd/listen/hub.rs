@@ -2,8 +2,11 @@
 //! puts every client's chunks on stdout whole.
 //!
 //! Memory stays bounded whatever the clients do: each client has a queue of at most
-//! [`CLIENT_QUEUE`] stdin chunks (shared, not copied), and a client whose queue stays full for
-//! [`SLOW_CLIENT_GRACE`] is disconnected so that it cannot hold stdin (and everyone else) back.
+//! [`CLIENT_QUEUE`] stdin chunks (shared, not copied). A client that takes nothing for
+//! [`SLOW_CLIENT_GRACE`] is disconnected by its own task (see [`stall`](super::stall): the
+//! kernel's send buffer can hide a stalled client from this queue for megabytes); a queue that
+//! stays full that long drops its client from the broadcast too, so that nothing can hold
+//! stdin (and everyone else) back for longer.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -21,7 +24,8 @@ pub type Chunk = Arc<[u8]>;
 /// Stdin chunks a client may have waiting before it counts as slow.
 pub const CLIENT_QUEUE: usize = 32;
 
-/// How long stdin waits for a client whose queue is full before disconnecting it.
+/// How long a client may take no stdin while some is pending for it before it is disconnected
+/// (and how long stdin waits for a client whose queue is full).
 pub const SLOW_CLIENT_GRACE: Duration = Duration::from_secs(5);
 
 /// Largest piece read from stdin at once.

@@ -1,12 +1,16 @@
 //! `-k/--keep-open`: accept connections until Ctrl-C and serve them all at once. Every
 //! client's data goes to stdout (each received chunk whole); stdin goes to every client.
 //!
-//! Stdin's end half-closes every client's write side, and a client that connects afterwards
-//! has its write side closed at once; reading from clients goes on. A client whose stdin queue
-//! stays full (it does not read) is disconnected, see [`hub`](super::hub). With `--hex`, stdin is
-//! dumped once as it is read and each client's data as it arrives.
+//! Each client's session follows the end-of-session rule of the one-shot relay: the client's
+//! FIN ends its direction, stdin's end half-closes the client's write side (a client that
+//! connects afterwards has its write side closed at once), and the session ends when both have
+//! ended, or at the client's FIN when stdin is a terminal or `--recv-only`. A client that has
+//! stdin pending and takes none of it for 5 s is reset, see [`stall`](super::stall). With
+//! `--hex`, stdin is dumped once as it is read and each client's data as it arrives.
 
+use std::io::IsTerminal;
 use std::net::TcpListener;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +20,7 @@ use tokio::sync::mpsc;
 
 use super::hub::{self, Feed, Hub};
 use super::server::{self, Ending, Gate, Peer, Slot};
+use super::stall::{SLOW_CLIENT_GRACE, SendProgress};
 use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
@@ -32,10 +37,14 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
     let idle = args.idle_timeout;
     let verbose = context.verbose();
     let hex = args.hex;
+    let recv_only = args.recv_only;
+    let ends_with_client = recv_only || std::io::stdin().is_terminal();
     let runtime = server::runtime()?;
     let status = runtime.block_on(async move {
         let hub = Hub::new();
-        hub::pump_stdin(Arc::clone(&hub), args.crlf, args.hex);
+        if !recv_only {
+            hub::pump_stdin(Arc::clone(&hub), args.crlf, args.hex);
+        }
         let (stdout, writer) = hub::stdout_writer();
         let stdout_closed = async move {
             match writer.await {
@@ -57,6 +66,8 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
                     idle,
                     verbose,
                     hex,
+                    recv_only,
+                    ends_with_client,
                 };
                 client.serve(stream, slot)
             },
@@ -68,6 +79,9 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
     status
 }
 
+/// Why a client that takes no stdin is disconnected, for its `-v` line.
+const TOO_SLOW: &str = "too slow to take stdin";
+
 struct Client {
     peer: Peer,
     hub: Arc<Hub>,
@@ -75,11 +89,18 @@ struct Client {
     idle: Option<Duration>,
     verbose: bool,
     hex: bool,
+    recv_only: bool,
+    /// The session ends at the client's FIN, without waiting for stdin's end.
+    ends_with_client: bool,
 }
 
 impl Client {
+    /// Relays one client until its session ends: the client's FIN ends its direction, stdin's
+    /// end (half-closing the client) ends ours, and the session ends when both have ended, or
+    /// with the client's FIN alone when stdin is a terminal or unread (`--recv-only`).
     async fn serve(self, stream: TcpStream, slot: Slot) -> anyhow::Result<Status> {
         let traffic = Traffic::new();
+        let progress = SendProgress::default();
         let (reader, mut writer) = stream.into_split();
         let mut feed = self.hub.subscribe();
         // Each client's received bytes are dumped with their own offsets; stdin is dumped once,
@@ -107,34 +128,73 @@ impl Client {
             }
         };
         let send = async {
+            if self.recv_only {
+                // Stdin is never read; the write side stays open until the session ends.
+                return std::future::pending().await;
+            }
             loop {
                 match feed.next().await {
                     Feed::Data(chunk) => {
-                        writer.write_all(&chunk).await?;
-                        traffic.sent(chunk.len());
+                        progress.set_writing(true);
+                        let mut rest = &chunk[..];
+                        while !rest.is_empty() {
+                            let n = writer.write(rest).await?;
+                            if n == 0 {
+                                return Err(std::io::ErrorKind::WriteZero.into());
+                            }
+                            rest = &rest[n..];
+                            progress.wrote(n);
+                            traffic.sent(n);
+                        }
+                        progress.set_writing(false);
                     }
                     Feed::End => {
                         writer.shutdown().await?;
-                        // Keep reading from the client until it is done too.
-                        return std::future::pending().await;
+                        return Ok::<_, std::io::Error>(None);
                     }
-                    Feed::TooSlow => return Ok::<_, std::io::Error>("too slow to take stdin"),
+                    Feed::TooSlow => return Ok(Some(TOO_SLOW)),
                 }
             }
         };
-        let ending = tokio::select! {
-            received = receive => match received {
-                Ok(None) => Ending::Closed,
-                Ok(Some(why)) => Ending::Other(why.to_string()),
-                Err(err) => Ending::error(&err),
-            },
-            sent = send => match sent {
-                Ok(why) => Ending::Other(why.to_string()),
-                Err(err) => Ending::error(&err),
-            },
-            () = traffic.idle(self.idle) => Ending::Idle,
-            interrupted = server::interrupted() => interrupted,
+        // The futures borrow the feed and the socket: they are gone when the block ends.
+        let ending = {
+            let stalled = progress.stalled(reader.as_ref().as_fd(), SLOW_CLIENT_GRACE);
+            let idle = traffic.idle(self.idle);
+            let interrupted = server::interrupted();
+            tokio::pin!(receive, send, stalled, idle, interrupted);
+            let (mut received_all, mut sent_all) = (false, false);
+            loop {
+                tokio::select! {
+                    received = &mut receive, if !received_all => match received {
+                        Ok(None) => {
+                            received_all = true;
+                            if sent_all || self.ends_with_client {
+                                break Ending::Closed;
+                            }
+                        }
+                        Ok(Some(why)) => break Ending::Other(why.to_string()),
+                        Err(err) => break Ending::error(&err),
+                    },
+                    sent = &mut send, if !sent_all => match sent {
+                        Ok(None) => {
+                            sent_all = true;
+                            if received_all {
+                                break Ending::Closed;
+                            }
+                        }
+                        Ok(Some(why)) => break Ending::Other(why.to_string()),
+                        Err(err) => break Ending::error(&err),
+                    },
+                    () = &mut stalled => break Ending::Other(TOO_SLOW.to_string()),
+                    () = &mut idle => break Ending::Idle,
+                    interrupted = &mut interrupted => break interrupted,
+                }
+            }
         };
+        if ending == Ending::Other(TOO_SLOW.to_string()) {
+            // It reads nothing: a reset, rather than a close that waits on it forever.
+            let _ = socket2::SockRef::from(reader.as_ref()).set_linger(Some(Duration::ZERO));
+        }
         drop(feed);
         drop(slot);
         if self.verbose {

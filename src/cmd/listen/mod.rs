@@ -15,6 +15,7 @@ mod hub;
 mod keep_open;
 mod server;
 mod single;
+mod stall;
 mod traffic;
 mod udp;
 

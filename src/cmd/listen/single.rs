@@ -8,7 +8,7 @@ use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
-use crate::net::relay::{Relay, RelayConfig, RelayEnd};
+use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer, relays until it closes its side, and exits.
@@ -55,11 +55,14 @@ pub fn run(
         idle_timeout: args.idle_timeout,
         crlf: args.crlf,
         hex: args.hex,
+        recv_only: args.recv_only,
     };
     let relay = Relay::new(stream, config);
     let stopper = relay.stopper();
     interrupt.on_interrupt(move || stopper.stop());
-    let stats = relay.run_stdio().map_err(|err| err.into_report(peer))?;
+    let stats = relay
+        .run_stdio(Input::stdin())
+        .map_err(|err| err.into_report(peer))?;
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed",

@@ -135,7 +135,7 @@ pub fn run(
         });
     }
     let last_peer = Arc::new(LastPeer::default());
-    if !args.echo {
+    if !args.echo && !args.recv_only {
         let socket = Arc::clone(&socket);
         let last_peer = Arc::clone(&last_peer);
         let counters = Arc::clone(&counters);

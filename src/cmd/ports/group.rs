@@ -147,6 +147,7 @@ mod tests {
                     cmd_cell: None,
                 })
                 .collect(),
+            tcp_info: None,
             with_connection: true,
         }
     }

@@ -351,6 +351,7 @@ mod tests {
                     cmd_cell: None,
                 },
             ],
+            tcp_info: None,
             with_connection: false,
         };
         let (targets, init) = targets(&[row]);

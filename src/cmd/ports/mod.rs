@@ -6,6 +6,7 @@
 
 mod group;
 mod held;
+mod info;
 mod kill;
 mod remote;
 mod rows;
@@ -13,10 +14,11 @@ mod rows;
 mod unix;
 #[cfg(unix)]
 mod unix_rows;
+mod watch;
 
 use std::collections::HashMap;
 use std::io::{self, Write as _};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -51,6 +53,10 @@ struct Config {
     by: Option<GroupBy>,
     format: Format,
     kill: Option<KillPlan>,
+    /// `-i`: TCP internals too.
+    info: bool,
+    /// `--watch`, with its interval.
+    watch: Option<Duration>,
 }
 
 impl Config {
@@ -94,6 +100,11 @@ impl Config {
             by: args.by,
             format: Format::choose(args.json),
             kill,
+            info: args.info,
+            watch: args
+                .watch
+                .then(|| watch::checked_interval(args.interval))
+                .transpose()?,
         })
     }
 
@@ -157,9 +168,13 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .into());
     }
     let config = Config::new(args, context)?;
+    if let Some(interval) = config.watch {
+        return watch::run(&config, interval, context);
+    }
     let started = Instant::now();
 
     let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
+    let infos = info::load(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
     if config.by.is_none() {
@@ -186,18 +201,13 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .map(|(pid, info)| (pid, ProcessView::new(info)))
         .collect();
 
-    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
-        sockets
-            .iter()
-            .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
-            .count()
-    } else {
-        0
-    };
     let mut users = UserNames::default();
     let rows: Vec<PortRow> = sockets
         .iter()
-        .map(|socket| PortRow::new(socket, &details, &mut users, config.all))
+        .map(|socket| {
+            let row = PortRow::new(socket, &details, &mut users, config.all);
+            info::with_info(row, socket, infos.as_ref())
+        })
         .filter(|row| config.keeps_row(row))
         .collect();
 
@@ -212,7 +222,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
             rows.len(),
         ));
     }
-    warn_unknown_owners(hidden);
+    warn_hidden_owners(&sockets, lookup);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
@@ -231,18 +241,31 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         }
         return Ok(Status::from_answer(!groups.is_empty()));
     }
-    let headers = if config.all { HEADERS_ALL } else { HEADERS };
+    let headers = info::headers(if config.all { HEADERS_ALL } else { HEADERS }, config.info);
     if !rows.is_empty() {
         let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
         config
             .format
-            .write_rows(&mut out, headers, &rows, context.colors)?;
+            .write_rows(&mut out, &headers, &rows, context.colors)?;
         out.flush()?;
     }
     Ok(Status::from_answer(!rows.is_empty()))
 }
 
-/// Says how many sockets have no known owner because their processes are other users'.
+/// Says how many of `sockets` have no known owner because their processes belong to other
+/// users (never as root, who sees every process).
+fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
+    if lookup.denied_processes == 0 || processes::is_privileged() {
+        return;
+    }
+    let hidden = sockets
+        .iter()
+        .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
+        .count();
+    warn_unknown_owners(hidden);
+}
+
+/// Says that `hidden` sockets have no known owner because their processes are other users'.
 fn warn_unknown_owners(hidden: usize) {
     if hidden == 0 {
         return;

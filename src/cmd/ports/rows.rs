@@ -9,8 +9,11 @@ use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::processes::{ProcessInfo, UserNames};
 use crate::os::sockets::SocketEntry;
+use crate::os::tcp_info::TcpInfo;
 use crate::output::Tabular;
 use crate::output::escape::escape_text;
+
+use super::info;
 
 /// Columns of the default view.
 pub const HEADERS: &[&str] = &[
@@ -45,6 +48,9 @@ pub struct PortRow<'a> {
     pub user: Option<String>,
     /// The processes holding the socket.
     pub processes: Vec<ProcessRow<'a>>,
+    /// With `--info`: the TCP internals, `None` inside for a socket without them (UDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_info: Option<Option<TcpInfo>>,
     /// Whether the table shows the STATE and REMOTE columns (`--all`).
     #[serde(skip)]
     pub with_connection: bool,
@@ -132,6 +138,7 @@ impl<'a> PortRow<'a> {
                     cmd_cell: process.cmd_cell.as_deref(),
                 })
                 .collect(),
+            tcp_info: None,
             with_connection,
         }
     }
@@ -213,6 +220,9 @@ impl Tabular for PortRow<'_> {
                     .map_or_else(|| "-".to_string(), |peer| peer.to_string()),
             );
         }
+        if let Some(info) = &self.tcp_info {
+            cells.extend(info::cells(info.as_ref()));
+        }
         cells.extend(holder_cells(
             &self.processes,
             self.user.as_deref(),
@@ -268,6 +278,7 @@ mod tests {
                     cmd_cell: Some("nginx: worker"),
                 },
             ],
+            tcp_info: None,
             with_connection,
         }
     }

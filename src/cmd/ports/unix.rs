@@ -87,12 +87,20 @@ impl Config {
                 args.ports.iter().any(|filter| !filter.is_unix()),
                 "a port filter",
             ),
+            (args.info, "-i/--info (TCP internals)"),
         ];
         if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
             return Err(Error::usage(format!(
                 "{flag} cannot go with Unix-domain sockets (-x or a socket path)"
             ))
             .with_hint("Unix sockets have paths, not addresses and ports: filter with PATH, @NAME, --pid, --process, --user or --state"));
+        }
+        if args.watch {
+            return Err(
+                Error::usage("--watch does not follow Unix-domain sockets yet").with_hint(
+                    "run sockx ports -x again to see what changed, or watch -n1 sockx ports -x",
+                ),
+            );
         }
         let uid = match &args.user {
             Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {

@@ -4,12 +4,16 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
-use super::outcome::{Outcome, PortState, Reason, is_self_connect};
+use super::check::{self, Check};
+use super::outcome::{Outcome, PortState, Reason, is_self_connect, shortage_reason};
+use super::plan::HostEntry;
+use super::udp_payloads;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use socket2::{Domain, Protocol, Type};
 use socket2::{SockRef, Socket};
@@ -26,10 +30,25 @@ pub const BANNER_MAX: usize = 1024;
 pub struct AttemptSpec {
     /// TCP or UDP.
     pub proto: Proto,
-    /// What to send in each UDP datagram.
-    pub payload: Vec<u8>,
+    /// What to send in each UDP datagram (`--payload`); without it, the port's service
+    /// request from [`udp_payloads`], or an empty datagram.
+    pub payload: Option<Vec<u8>>,
     /// Read a banner after a TCP connect.
     pub banner: bool,
+    /// Close connections with a reset (SO_LINGER 0) rather than a FIN: for large scans,
+    /// which must leave no TIME_WAIT behind; a handful of probes closes politely.
+    pub reset_on_close: bool,
+    /// The application check run on every open TCP port.
+    pub check: Option<Arc<Check>>,
+}
+
+impl AttemptSpec {
+    /// Tells the check how the user named each host (the HTTP `Host` header).
+    pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a HostEntry>) {
+        if let Some(check) = &mut self.check {
+            Arc::make_mut(check).learn_hosts(hosts);
+        }
+    }
 }
 
 /// A socket with an attempt in progress.
@@ -48,6 +67,16 @@ pub enum Flight {
     },
     /// UDP datagram sent, waiting for a reply or an ICMP error.
     Datagram(UdpSocket),
+    /// Connected; the application check is talking to the service.
+    Checking {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The check and how far it is.
+        check: Arc<Check>,
+        talk: check::Conversation,
+    },
 }
 
 /// Where an attempt stands after a step.
@@ -61,8 +90,9 @@ pub enum Step {
     Done(Outcome),
     /// The socket connected to itself (loopback, ephemeral port): probe again.
     SelfConnect,
-    /// This host ran out of sockets, buffers or ports: back off and probe again.
-    Shortage,
+    /// This host ran out of sockets, buffers or ports (which one: the reason): back off and
+    /// probe again.
+    Shortage(Reason),
 }
 
 /// Starts an attempt on `addr`, registering its socket under `token`.
@@ -179,7 +209,13 @@ fn start_udp(
     socket.connect(&addr.into())?;
     let mut socket = UdpSocket::from_std(socket.into());
     registry.register(&mut socket, token, Interest::READABLE)?;
-    if let Err(err) = socket.send(&spec.payload) {
+    let sent = match &spec.payload {
+        Some(payload) => socket.send(payload),
+        None => {
+            socket.send(&udp_payloads::for_port(addr.port()).map_or_else(Vec::new, |p| (p.build)()))
+        }
+    };
+    if let Err(err) = sent {
         return Ok(classify(&err, Proto::Udp, started));
     }
     Ok(Step::Waiting(Flight::Datagram(socket)))
@@ -232,6 +268,20 @@ pub fn advance(
             }),
             BannerRead::Finished => Step::Done(open_with_banner(rtt, &received)),
         },
+        Flight::Checking {
+            mut stream,
+            rtt,
+            check,
+            mut talk,
+        } => match talk.step(&mut stream, &check, started.elapsed()) {
+            check::Turn::More => Step::Waiting(Flight::Checking {
+                stream,
+                rtt,
+                check,
+                talk,
+            }),
+            check::Turn::Done(result) => Step::Done(Outcome::checked(rtt, result, spec.banner)),
+        },
         Flight::Datagram(socket) => {
             let mut buf = [0u8; 1];
             match socket.recv(&mut buf) {
@@ -270,13 +320,20 @@ fn connected(
         }
         Err(err) => return classify(&err, Proto::Tcp, started),
     };
-    // SO_LINGER 0: closing sends a reset, so a scan leaves no TIME_WAIT behind.
-    let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    // SO_LINGER 0: closing sends a reset, so a large scan leaves no TIME_WAIT behind. A few
+    // probes close with a FIN, so that the service sees an ordinary end (a one-shot
+    // `sockx listen` exits 0, a daemon logs no reset).
+    if spec.reset_on_close {
+        let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    }
     if stream
         .local_addr()
         .is_ok_and(|local| is_self_connect(local, peer))
     {
         return Step::SelfConnect;
+    }
+    if let Some(check) = &spec.check {
+        return start_check(stream, peer, rtt, check, spec, registry, token, started);
     }
     if !spec.banner {
         return Step::Done(Outcome::new(PortState::Open, Reason::SynAck, Some(rtt)));
@@ -294,6 +351,38 @@ fn connected(
             stream,
             rtt,
             received,
+        }),
+    }
+}
+
+/// Connected with a check to run: send its request and read the reply as it comes.
+#[allow(clippy::too_many_arguments)]
+fn start_check(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    rtt: Duration,
+    check: &Arc<Check>,
+    spec: &AttemptSpec,
+    registry: &Registry,
+    token: Token,
+    started: Instant,
+) -> Step {
+    let mut talk = check.begin(peer);
+    let interest = if talk.wants_write() {
+        Interest::READABLE | Interest::WRITABLE
+    } else {
+        Interest::READABLE
+    };
+    if let Err(err) = registry.reregister(&mut stream, token, interest) {
+        return classify(&err, Proto::Tcp, started);
+    }
+    match talk.step(&mut stream, check, started.elapsed()) {
+        check::Turn::Done(result) => Step::Done(Outcome::checked(rtt, result, spec.banner)),
+        check::Turn::More => Step::Rearmed(Flight::Checking {
+            stream,
+            rtt,
+            check: check.clone(),
+            talk,
         }),
     }
 }
@@ -328,17 +417,24 @@ fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
     }
 }
 
-/// The outcome of an attempt whose banner phase ended (possibly by its deadline).
-pub fn banner_deadline(flight: &Flight) -> Option<Outcome> {
+/// The outcome of an attempt whose banner or check phase ended by its deadline.
+pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Option<Outcome> {
     match flight {
         Flight::ReadingBanner { rtt, received, .. } => Some(open_with_banner(*rtt, received)),
+        Flight::Checking {
+            rtt, check, talk, ..
+        } => Some(Outcome::checked(
+            *rtt,
+            talk.timed_out(check, started.elapsed()),
+            banner,
+        )),
         _ => None,
     }
 }
 
 fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
     Outcome {
-        banner: (!received.is_empty()).then(|| crate::output::escape::escape_bytes(received)),
+        banner: (!received.is_empty()).then(|| received.to_vec()),
         ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
     }
 }
@@ -346,7 +442,7 @@ fn open_with_banner(rtt: Duration, received: &[u8]) -> Outcome {
 fn classify(err: &io::Error, proto: Proto, started: Instant) -> Step {
     match Outcome::from_error(err, proto == Proto::Udp, started.elapsed()) {
         Some(outcome) => Step::Done(outcome),
-        None => Step::Shortage,
+        None => Step::Shortage(shortage_reason(err).unwrap_or(Reason::Error)),
     }
 }
 
@@ -368,8 +464,10 @@ mod tests {
     fn tcp() -> AttemptSpec {
         AttemptSpec {
             proto: Proto::Tcp,
-            payload: Vec::new(),
+            payload: None,
             banner: false,
+            reset_on_close: true,
+            check: None,
         }
     }
 

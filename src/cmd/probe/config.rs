@@ -1,9 +1,11 @@
 //! `sockx probe` arguments turned into a validated config before any I/O.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::attempt::AttemptSpec;
+use super::check::{Check, CheckKind};
 use super::outcome::PortState;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
@@ -15,6 +17,9 @@ use crate::output::escape::quote_arg;
 /// The most address × port probes one run may make: a /16 on a few ports, or 16 hosts on
 /// every port. Beyond that the run would take hours and the results would not fit in memory.
 pub const MAX_PROBES: u64 = 1 << 20;
+
+/// The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers).
+pub const MAX_UDP_PAYLOAD: usize = 65_507;
 
 /// Most probes in flight at once by default, however high the open-file limit.
 pub const MAX_DEFAULT_CONCURRENCY: usize = 5000;
@@ -110,12 +115,91 @@ pub struct ProbeConfig {
     pub json: bool,
     /// `--any`: one open port is enough.
     pub any: bool,
+    /// Scan controls: `--exclude`, `--exclude-ports`, `--random`, `--rate`.
+    pub controls: ScanControls,
+    /// `--prometheus`: the text exposition format instead of lines.
+    pub prometheus: bool,
+}
+
+/// What takes targets out of a scan, and how it is paced.
+#[derive(Debug, Clone, Default)]
+pub struct ScanControls {
+    /// Hosts, addresses and blocks left out.
+    pub exclude: Vec<HostSpec>,
+    /// Ports left out.
+    pub exclude_ports: Vec<u16>,
+    /// Hosts and ports in random order.
+    pub random: bool,
+    /// Most probes started per second.
+    pub rate: Option<f64>,
+}
+
+impl ScanControls {
+    fn from_args(args: &ProbeArgs) -> Result<ScanControls, Error> {
+        let exclude = args
+            .exclude
+            .iter()
+            .map(|word| {
+                word.parse::<HostSpec>()
+                    .map_err(|err| Error::usage(format!("--exclude '{word}': {err}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ScanControls {
+            exclude,
+            exclude_ports: args
+                .exclude_ports
+                .as_ref()
+                .map(PortSpec::ports)
+                .unwrap_or_default(),
+            random: args.random,
+            rate: args.rate,
+        })
+    }
+}
+
+/// The words of `--targets-file` (`-`: stdin): each line's words, `#` to the end of a line a
+/// comment. Each line is parsed on its own, so `HOST PORTS` works there as on the command line.
+fn targets_file_lines(path: &std::path::Path) -> Result<Vec<Vec<String>>, Error> {
+    let text = if path == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin().lock())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|err| {
+        Error::usage(format!(
+            "cannot read --targets-file {}: {err}",
+            path.display()
+        ))
+    })?;
+    Ok(text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+        .collect())
 }
 
 impl ProbeConfig {
     /// Validates the arguments; every error here is a usage error (exit 2).
     pub fn from_args(args: ProbeArgs) -> Result<ProbeConfig, Error> {
-        let targets = parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+        let mut targets =
+            parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+        if let Some(path) = &args.targets_file {
+            for (index, words) in targets_file_lines(path)?.iter().enumerate() {
+                let more = parse_targets(words, args.ports.as_ref()).map_err(|err| {
+                    Error::usage(format!("{} line {}: {err}", path.display(), index + 1))
+                })?;
+                targets.extend(more);
+            }
+            if targets.is_empty() {
+                return Err(Error::usage(format!("{}: no targets", path.display())));
+            }
+        }
+        let controls = ScanControls::from_args(&args)?;
         let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
         if args.banner && args.udp {
             return Err(Error::usage("--banner works with TCP only"));
@@ -125,10 +209,22 @@ impl ProbeConfig {
         }
         let payload = match &args.payload {
             Some(text) => {
-                unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?
+                Some(unescape(text).map_err(|err| Error::usage(format!("--payload: {err}")))?)
             }
-            None => Vec::new(),
+            None => None,
         };
+        if let Some(payload) = payload.as_ref().filter(|p| p.len() > MAX_UDP_PAYLOAD) {
+            return Err(Error::usage(format!(
+                "--payload is {} bytes; a UDP datagram holds at most {MAX_UDP_PAYLOAD}",
+                payload.len()
+            )));
+        }
+        let check = check_from_args(&args)?;
+        if check.is_some() && args.udp {
+            return Err(Error::usage(
+                "--send, --expect and --http check TCP services; they do not work with -u",
+            ));
+        }
         let filter = match &args.state {
             Some(text) => StateFilter::parse(text).map_err(Error::usage)?,
             None => StateFilter::Auto,
@@ -152,6 +248,8 @@ impl ProbeConfig {
                 proto,
                 payload,
                 banner: args.banner,
+                reset_on_close: false,
+                check: check.map(Arc::new),
             },
             timeout: args.timeout,
             retries: args.retries,
@@ -159,8 +257,52 @@ impl ProbeConfig {
             filter,
             json: args.json,
             any: args.any,
+            controls,
+            prometheus: args.prometheus,
         })
     }
+}
+
+/// The application check the arguments ask for, if any.
+fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
+    if let Some(path) = &args.http {
+        if !path.starts_with('/')
+            || path
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(Error::usage(format!(
+                "--http: '{}' is not a request path (it starts with / and has no spaces)",
+                crate::output::escape::quote_arg(path)
+            ))
+            .with_hint("write the target apart from --http: `sockx probe web:80 --http` or `--http /health web:80`"));
+        }
+        let statuses = match &args.http_status {
+            Some(text) => text
+                .parse()
+                .map_err(|err| Error::usage(format!("--http-status: {err}")))?,
+            None => Default::default(),
+        };
+        return Ok(Some(Check::new(CheckKind::Http {
+            path: path.clone(),
+            statuses,
+        })));
+    }
+    if args.send.is_none() && args.expect.is_none() {
+        return Ok(None);
+    }
+    let send = match &args.send {
+        Some(text) => unescape(text).map_err(|err| Error::usage(format!("--send: {err}")))?,
+        None => Vec::new(),
+    };
+    let expect = match &args.expect {
+        Some(pattern) => Some(
+            regex::bytes::Regex::new(pattern)
+                .map_err(|err| Error::usage(format!("--expect: invalid regex: {err}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(Check::new(CheckKind::Expect { send, expect })))
 }
 
 /// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from

@@ -1,13 +1,15 @@
 //! The probing engine: a sliding window of non-blocking attempts over one poller (epoll on
 //! Linux, through mio). As soon as one attempt ends, the next one starts, so the window stays
-//! full; an attempt that finds this host short of sockets is retried later with a smaller
-//! window, never reported as a port state.
+//! full; an attempt that finds this host short of sockets, descriptors or local ports is
+//! retried later with a smaller window. When nothing of ours is in flight to free one, the
+//! shortage has its own deadline (the attempt's timeout), and then it is the reason reported
+//! (`no-local-port`, …), never a guess at the port's state.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
@@ -31,6 +33,30 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// What an attempt does.
     pub spec: AttemptSpec,
+    /// `--rate`: most attempts started per second, evenly spaced.
+    pub rate: Option<f64>,
+}
+
+/// The jobs of a run by position, computed when the engine gets to them (a scan's plan is
+/// never materialised); `None` for a position that is skipped (an excluded address).
+pub trait Source: Sync {
+    /// How many positions there are.
+    fn len(&self) -> u64;
+    /// The job at `position`, if any.
+    fn job(&self, position: u64) -> Option<Job>;
+}
+
+/// A list of jobs as a [`Source`] (wait and latency modes: a few targets, planned up front).
+struct Listed<'a>(&'a [Job]);
+
+impl Source for Listed<'_> {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn job(&self, position: u64) -> Option<Job> {
+        self.0.get(usize::try_from(position).ok()?).copied()
+    }
 }
 
 /// One address and port to probe; `id` lets the caller find its own record again.
@@ -53,10 +79,10 @@ pub enum Finish {
 
 /// A self-connect is retried this many times before the port is reported closed.
 const SELF_CONNECT_TRIES: u8 = 3;
-/// A job that keeps meeting a resource shortage gives up after this many tries.
-const SHORTAGE_TRIES: u16 = 500;
-/// Pause after a shortage with nothing in flight (nothing will free a socket by itself).
+/// Pause after a shortage with nothing in flight (nothing of ours will free a socket).
 const SHORTAGE_PAUSE: Duration = Duration::from_millis(10);
+/// How often an engine tells a [`Watch`] where it stands.
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Most attempts started between two looks at the poller, so that answers are read (and
 /// timed) promptly while a long run of instantly refused ports is being launched.
 const LAUNCH_BURST: usize = 64;
@@ -66,10 +92,11 @@ const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
 /// A job waiting to (re)start.
 #[derive(Debug, Clone, Copy)]
 struct Queued {
-    job: usize,
+    job: Job,
     attempt: u32,
     self_connects: u8,
-    shortages: u16,
+    /// Since when the host has been short with nothing of ours in flight.
+    short_since: Option<Instant>,
 }
 
 /// A job with an attempt in flight.
@@ -77,6 +104,7 @@ struct Queued {
 struct Slot {
     queued: Queued,
     started: Instant,
+    deadline: Instant,
     seq: u64,
     flight: Flight,
 }
@@ -88,7 +116,8 @@ pub fn run(
     interrupt: &Interrupt,
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
-    let mut engine = Engine::new(jobs, config)?;
+    let listed = Listed(jobs);
+    let mut engine = Engine::new(&listed, 0, 1, config)?;
     engine.run(interrupt, &mut report)
 }
 
@@ -102,116 +131,217 @@ pub fn self_connects() -> usize {
 
 /// Fewest jobs for which the work is split across threads.
 const SPLIT_FROM: usize = 4096;
+/// Outcomes a probing thread hands over at once.
+const OUTCOME_BATCH: usize = 256;
 /// Most threads a split run uses.
 const MAX_THREADS: usize = 4;
 
+/// Where a run stands, for a progress bar: shared between the probing threads and the one
+/// that draws.
+#[derive(Debug)]
+pub struct Watch {
+    base: Instant,
+    done: AtomicUsize,
+    gauges: Vec<Gauge>,
+}
+
+/// One engine's part of a [`Watch`].
+#[derive(Debug, Default)]
+struct Gauge {
+    /// Jobs not started yet.
+    unstarted: AtomicU64,
+    /// When its last attempt in flight gives up, in ms after `base` (0: none in flight).
+    drain_ms: AtomicU64,
+}
+
+/// A [`Watch`] read at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Jobs finished.
+    pub done: usize,
+    /// Jobs not started yet.
+    pub unstarted: u64,
+    /// How long until every attempt now in flight has answered or timed out, at the latest.
+    pub drain: Duration,
+}
+
+impl Watch {
+    fn new(engines: usize, jobs: u64) -> Watch {
+        let gauges: Vec<Gauge> = (0..engines).map(|_| Gauge::default()).collect();
+        if let Some(first) = gauges.first() {
+            first.unstarted.store(jobs, Ordering::Relaxed);
+        }
+        Watch {
+            base: Instant::now(),
+            done: AtomicUsize::new(0),
+            gauges,
+        }
+    }
+
+    /// Reads every engine's gauge.
+    pub fn snapshot(&self) -> Snapshot {
+        let now_ms = self.base.elapsed().as_millis() as u64;
+        let mut snapshot = Snapshot {
+            done: self.done.load(Ordering::Relaxed),
+            unstarted: 0,
+            drain: Duration::ZERO,
+        };
+        for gauge in &self.gauges {
+            snapshot.unstarted += gauge.unstarted.load(Ordering::Relaxed);
+            let drain_ms = gauge
+                .drain_ms
+                .load(Ordering::Relaxed)
+                .saturating_sub(now_ms);
+            snapshot.drain = snapshot.drain.max(Duration::from_millis(drain_ms));
+        }
+        snapshot
+    }
+}
+
 /// Like [`run`], but a large run is split across up to one thread per core, each with its own
-/// poller and an equal share of the window; jobs are dealt round-robin so that a filtered
-/// range spreads over every thread. Connect, reset and close are kernel work that then runs
-/// on several cores at once. `progress` gets the number of finished jobs now and then;
-/// `report` gets every outcome (at the end when split).
+/// poller and an equal share of the window (and of `--rate`); positions are dealt
+/// round-robin so that a filtered range spreads over every thread. Connect, reset and close
+/// are kernel work that then runs on several cores at once. Outcomes stream back to this
+/// thread, which calls `report` as they come (nothing is collected). With `progress`, the run
+/// is watched from this thread (also when not split), which calls it now and then.
 pub fn run_split(
-    jobs: &[Job],
+    source: &dyn Source,
     config: &EngineConfig,
     interrupt: &Interrupt,
-    mut progress: impl FnMut(usize),
+    mut progress: Option<&mut dyn FnMut(&Snapshot)>,
     mut report: impl FnMut(&Job, Outcome),
 ) -> io::Result<Finish> {
     // Small runs (a single check above all) skip the core count: it reads cgroup files.
-    let threads = if jobs.len() < SPLIT_FROM {
+    let threads = if source.len() < SPLIT_FROM as u64 {
         1
     } else {
         std::thread::available_parallelism()
             .map_or(1, usize::from)
             .min(MAX_THREADS)
     };
-    if threads < 2 {
-        let mut done = 0;
-        return run(jobs, config, interrupt, |job, outcome| {
-            done += 1;
-            progress(done);
-            report(job, outcome);
-        });
+    if threads < 2 && progress.is_none() {
+        let mut engine = Engine::new(source, 0, 1, config)?;
+        return engine.run(interrupt, &mut report);
     }
     let share = EngineConfig {
         concurrency: config.concurrency.div_ceil(threads),
+        rate: config.rate.map(|rate| rate / threads as f64),
         ..config.clone()
     };
-    let done = AtomicUsize::new(0);
-    let results = std::thread::scope(|scope| {
+    let watch = Watch::new(threads, source.len());
+    let (sender, outcomes) = std::sync::mpsc::sync_channel::<Vec<(Job, Outcome)>>(64);
+    std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|index| {
-                let (share, done) = (&share, &done);
-                let dealt: Vec<Job> = jobs.iter().skip(index).step_by(threads).copied().collect();
+                let (share, watch, sender) = (&share, &watch, sender.clone());
                 scope.spawn(move || {
-                    let mut found = Vec::with_capacity(dealt.len());
-                    let finish = run(&dealt, share, interrupt, |job, outcome| {
-                        done.fetch_add(1, Ordering::Relaxed);
-                        found.push((*job, outcome));
+                    let mut engine = Engine::new(source, index as u64, threads as u64, share)?;
+                    engine.watch = Some((watch, index));
+                    // Outcomes go in batches: one wake-up of the reporting thread per
+                    // batch, not per port. (The receiver outlives every worker.)
+                    let mut batch = Vec::with_capacity(OUTCOME_BATCH);
+                    let finish = engine.run(interrupt, &mut |job, outcome| {
+                        watch.done.fetch_add(1, Ordering::Relaxed);
+                        batch.push((*job, outcome));
+                        if batch.len() == OUTCOME_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(OUTCOME_BATCH));
+                            let _ = sender.send(full);
+                        }
                     });
-                    finish.map(|finish| (finish, found))
+                    let _ = sender.send(batch);
+                    finish
                 })
             })
             .collect();
-        while !workers.iter().all(|worker| worker.is_finished()) {
-            progress(done.load(Ordering::Relaxed));
-            std::thread::sleep(Duration::from_millis(20));
+        drop(sender);
+        loop {
+            match outcomes.recv_timeout(Duration::from_millis(20)) {
+                Ok(batch) => {
+                    for (job, outcome) in batch {
+                        report(&job, outcome);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if let Some(progress) = progress.as_mut() {
+                progress(&watch.snapshot());
+            }
         }
-        workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a probing thread failed")))
-            })
-            .collect::<io::Result<Vec<_>>>()
-    })?;
-    progress(done.load(Ordering::Relaxed));
-    let mut finish = Finish::Completed;
-    for (worker_finish, found) in results {
-        if worker_finish == Finish::Interrupted {
-            finish = Finish::Interrupted;
+        let mut finish = Finish::Completed;
+        for worker in workers {
+            let worker_finish = worker
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("a probing thread failed")))?;
+            if worker_finish == Finish::Interrupted {
+                finish = Finish::Interrupted;
+            }
         }
-        for (job, outcome) in found {
-            report(&job, outcome);
+        if let Some(progress) = progress.as_mut() {
+            progress(&watch.snapshot());
         }
-    }
-    Ok(finish)
+        Ok(finish)
+    })
 }
 
 struct Engine<'a> {
-    jobs: &'a [Job],
+    source: &'a dyn Source,
+    /// The next position of the source this engine takes, and its stride (the thread count).
+    next_position: u64,
+    stride: u64,
     config: &'a EngineConfig,
     poll: Poll,
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, usize)>>,
     retry_queue: VecDeque<Queued>,
-    next_job: usize,
     in_flight: usize,
     window: usize,
     paused_until: Option<Instant>,
     seq: u64,
     spares: Spares,
+    /// Where to say how far this engine is, and its gauge's index.
+    watch: Option<(&'a Watch, usize)>,
+    published: Instant,
+    /// `--rate`: time between two starts, and when the next may start.
+    pace: Option<Duration>,
+    next_start: Instant,
 }
 
 impl<'a> Engine<'a> {
-    fn new(jobs: &'a [Job], config: &'a EngineConfig) -> io::Result<Engine<'a>> {
-        let concurrency = config.concurrency.clamp(1, jobs.len().max(1));
+    fn new(
+        source: &'a dyn Source,
+        first: u64,
+        stride: u64,
+        config: &'a EngineConfig,
+    ) -> io::Result<Engine<'a>> {
+        let jobs = source.len().saturating_sub(first).div_ceil(stride.max(1));
+        let concurrency = config
+            .concurrency
+            .clamp(1, usize::try_from(jobs).unwrap_or(usize::MAX).max(1));
         Ok(Engine {
-            jobs,
+            source,
+            next_position: first,
+            stride: stride.max(1),
             config,
             poll: Poll::new()?,
             slots: Vec::with_capacity(concurrency),
             free: Vec::new(),
             deadlines: BinaryHeap::with_capacity(concurrency),
             retry_queue: VecDeque::new(),
-            next_job: 0,
             in_flight: 0,
             window: concurrency,
             paused_until: None,
             seq: 0,
             spares: Spares::default(),
+            watch: None,
+            published: Instant::now(),
+            pace: config
+                .rate
+                .filter(|rate| *rate > 0.0)
+                .map(|rate| Duration::from_secs_f64(1.0 / rate)),
+            next_start: Instant::now(),
         })
     }
 
@@ -226,6 +356,7 @@ impl<'a> Engine<'a> {
                 return Ok(Finish::Interrupted);
             }
             self.launch(report);
+            self.publish();
             if self.in_flight == 0 && !self.has_queued() {
                 return Ok(Finish::Completed);
             }
@@ -242,8 +373,32 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Tells the watch, if any, how many jobs wait and when the last attempt in flight ends.
+    /// Every [`PUBLISH_EVERY`] at most: it walks the slots.
+    fn publish(&mut self) {
+        let Some((watch, index)) = self.watch else {
+            return;
+        };
+        let finished = self.in_flight == 0 && !self.has_queued();
+        if !finished && self.published.elapsed() < PUBLISH_EVERY {
+            return;
+        }
+        self.published = Instant::now();
+        let gauge = &watch.gauges[index];
+        let unstarted = (self.source.len())
+            .saturating_sub(self.next_position)
+            .div_ceil(self.stride)
+            + self.retry_queue.len() as u64;
+        gauge.unstarted.store(unstarted, Ordering::Relaxed);
+        let last = self.slots.iter().flatten().map(|slot| slot.deadline).max();
+        let drain_ms = last.map_or(0, |deadline| {
+            deadline.saturating_duration_since(watch.base).as_millis() as u64
+        });
+        gauge.drain_ms.store(drain_ms, Ordering::Relaxed);
+    }
+
     fn has_queued(&self) -> bool {
-        !self.retry_queue.is_empty() || self.next_job < self.jobs.len()
+        !self.retry_queue.is_empty() || self.next_position < self.source.len()
     }
 
     /// Starts attempts until the window is full or nothing is waiting.
@@ -258,22 +413,37 @@ impl<'a> Engine<'a> {
             if self.in_flight >= self.window {
                 return;
             }
+            if self.pace.is_some() && Instant::now() < self.next_start {
+                return;
+            }
             let queued = match self.retry_queue.pop_front() {
                 Some(queued) => queued,
-                None if self.next_job < self.jobs.len() => {
-                    self.next_job += 1;
+                None if self.next_position < self.source.len() => {
+                    let position = self.next_position;
+                    self.next_position += self.stride;
+                    let Some(job) = self.source.job(position) else {
+                        continue;
+                    };
                     Queued {
-                        job: self.next_job - 1,
+                        job,
                         attempt: 0,
                         self_connects: 0,
-                        shortages: 0,
+                        short_since: None,
                     }
                 }
                 None => return,
             };
+            if let Some(pace) = self.pace {
+                // Evenly spaced starts; after a pause, no burst to catch up.
+                let now = Instant::now();
+                if now.saturating_duration_since(self.next_start) > pace {
+                    self.next_start = now;
+                }
+                self.next_start = deadline_after(self.next_start, pace);
+            }
             let slot = self.alloc();
             let started = Instant::now();
-            let addr = self.jobs[queued.job].addr;
+            let addr = queued.job.addr;
             let step = attempt::start(
                 &self.config.spec,
                 addr,
@@ -328,21 +498,31 @@ impl<'a> Engine<'a> {
                     });
                 }
             }
-            Step::Shortage => {
+            Step::Shortage(reason) => {
                 self.free.push(slot);
-                if queued.shortages >= SHORTAGE_TRIES {
-                    let outcome = Outcome::new(PortState::Filtered, Reason::Error, None);
+                self.window = self.in_flight.max(1);
+                if self.in_flight > 0 {
+                    // Our own attempts hold what is short; each frees it by its deadline.
+                    self.retry_queue.push_front(Queued {
+                        short_since: None,
+                        ..queued
+                    });
+                    return false;
+                }
+                // Nothing of ours will free anything: the shortage gets the attempt's timeout.
+                let now = Instant::now();
+                let since = queued.short_since.unwrap_or(now);
+                let deadline = deadline_after(since, self.config.timeout);
+                if now >= deadline {
+                    let outcome = Outcome::new(PortState::Filtered, reason, None);
                     self.finish(queued, outcome, report);
                     return true;
                 }
                 self.retry_queue.push_front(Queued {
-                    shortages: queued.shortages + 1,
+                    short_since: Some(since),
                     ..queued
                 });
-                self.window = self.in_flight.max(1);
-                if self.in_flight == 0 {
-                    self.paused_until = Some(Instant::now() + SHORTAGE_PAUSE);
-                }
+                self.paused_until = Some((now + SHORTAGE_PAUSE).min(deadline));
                 return false;
             }
         }
@@ -361,6 +541,7 @@ impl<'a> Engine<'a> {
         self.slots[slot] = Some(Slot {
             queued,
             started,
+            deadline,
             seq: self.seq,
             flight,
         });
@@ -380,7 +561,7 @@ impl<'a> Engine<'a> {
         if self.window < self.config.concurrency {
             self.window += 1;
         }
-        report(&self.jobs[queued.job], outcome);
+        report(&queued.job, outcome);
     }
 
     fn on_ready(&mut self, slot: usize, report: &mut dyn FnMut(&Job, Outcome)) {
@@ -402,6 +583,7 @@ impl<'a> Engine<'a> {
                     flight,
                     queued: entry.queued,
                     started: entry.started,
+                    deadline: entry.deadline,
                     seq: entry.seq,
                 });
                 self.in_flight += 1;
@@ -429,7 +611,9 @@ impl<'a> Engine<'a> {
             };
             self.in_flight -= 1;
             self.free.push(slot);
-            if let Some(outcome) = attempt::banner_deadline(&entry.flight) {
+            if let Some(outcome) =
+                attempt::banner_deadline(&entry.flight, entry.started, self.config.spec.banner)
+            {
                 self.finish(entry.queued, outcome, report);
             } else if entry.queued.attempt < self.config.retries {
                 self.retry_queue.push_back(Queued {
@@ -446,11 +630,16 @@ impl<'a> Engine<'a> {
     /// How long the poller may sleep: not at all while more can be launched, else until the
     /// next deadline or the end of a pause.
     fn poll_wait(&self) -> Duration {
-        if self.in_flight < self.window && self.has_queued() && self.paused_until.is_none() {
+        let now = Instant::now();
+        let can_launch =
+            self.in_flight < self.window && self.has_queued() && self.paused_until.is_none();
+        if can_launch && self.pace.is_none_or(|_| self.next_start <= now) {
             return Duration::ZERO;
         }
-        let now = Instant::now();
         let mut until = now + MAX_POLL_WAIT;
+        if can_launch {
+            until = until.min(self.next_start);
+        }
         if let Some(Reverse((deadline, _, _))) = self.deadlines.peek() {
             until = until.min(*deadline);
         }

@@ -12,14 +12,15 @@ use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
-use super::outcome::{Outcome, PortState};
+use super::outcome::Outcome;
 use super::plan::{Plan, Record};
-use super::report::{PortReport, write_line};
+use super::report::PortReport;
 use super::stats::{LatencySummary, Samples};
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
+use crate::output::lines::{self, Block};
 
 /// The JSON summary object of one target.
 #[derive(Debug, Serialize)]
@@ -30,6 +31,9 @@ struct SummaryLine<'a> {
     proto: Proto,
     #[serde(flatten)]
     summary: LatencySummary,
+    /// `HOST:PORT` for people (not serialised).
+    #[serde(skip)]
+    endpoint: String,
 }
 
 /// Runs latency mode; `count` `None` means until Ctrl-C.
@@ -43,7 +47,10 @@ pub fn run(
     let Plan {
         mut records, jobs, ..
     } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let mut engine = engine_config(config, jobs.len(), config.timeout);
+    engine
+        .spec
+        .learn_hosts(records.iter().map(|record| &*record.host));
     let mut samples = vec![Samples::default(); records.len()];
     let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
     let widths = [
@@ -77,9 +84,8 @@ pub fn run(
                 continue;
             };
             last_addr[index] = Some(*addr);
-            let ok = outcome.state == PortState::Open;
-            samples[index].add(if ok {
-                outcome.rtt.map(super::report::millis)
+            samples[index].add(if outcome.passes() {
+                time_to_answer(outcome).map(super::report::millis)
             } else {
                 None
             });
@@ -127,6 +133,14 @@ pub fn run(
     }
 }
 
+/// What latency mode times: the connect, or with a check the time to its verdict.
+fn time_to_answer(outcome: &Outcome) -> Option<Duration> {
+    match &outcome.check {
+        Some(check) => Some(check.elapsed),
+        None => outcome.rtt,
+    }
+}
+
 /// The widest `HOST:PORT (ADDR)` a record can print.
 fn endpoint_width(record: &Record) -> usize {
     let addr = record
@@ -154,13 +168,11 @@ fn write_attempt(
     context: &Context,
     widths: [usize; 3],
 ) -> std::io::Result<()> {
-    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner);
+    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
+        .with_check(config.spec.check.as_deref(), outcome);
     report.seq = Some(seq);
-    if config.json {
-        crate::output::json::write_line(out, &report)
-    } else {
-        write_line(out, &report, widths, context.colors)
-    }
+    report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
+    lines::write_one(out, &report, &widths, config.json, context.colors)
 }
 
 fn write_summary(
@@ -170,37 +182,41 @@ fn write_summary(
     samples: &Samples,
     config: &ProbeConfig,
 ) -> std::io::Result<()> {
-    let summary = samples.summary();
-    if config.json {
-        let line = SummaryLine {
-            host: &record.host.name,
-            addr: addr.map(|addr| addr.ip().to_string()),
-            port: record.port,
-            proto: config.spec.proto,
-            summary,
-        };
-        return crate::output::json::write_line(out, &line);
+    let line = SummaryLine {
+        host: &record.host.name,
+        addr: addr.map(|addr| addr.ip().to_string()),
+        port: record.port,
+        proto: config.spec.proto,
+        summary: samples.summary(),
+        endpoint: record.endpoint(),
+    };
+    lines::write_block(out, &line, config.json)
+}
+
+/// The ping-style block: `--- HOST:PORT ---`, counts and loss, then the times.
+impl Block for SummaryLine<'_> {
+    fn lines(&self) -> Vec<String> {
+        let summary = &self.summary;
+        let ms = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+        vec![
+            format!("--- {} ---", self.endpoint),
+            format!(
+                "{} sent, {} ok, {}% loss",
+                summary.sent, summary.ok, summary.loss_pct
+            ),
+            format!(
+                "rtt min/avg/max/stddev = {}/{}/{}/{} ms",
+                ms(summary.min_ms),
+                ms(summary.avg_ms),
+                ms(summary.max_ms),
+                ms(summary.stddev_ms)
+            ),
+            format!(
+                "rtt p50/p95/p99 = {}/{}/{} ms",
+                ms(summary.p50_ms),
+                ms(summary.p95_ms),
+                ms(summary.p99_ms)
+            ),
+        ]
     }
-    let ms = |value: Option<f64>| value.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
-    writeln!(out, "--- {} ---", record.endpoint())?;
-    writeln!(
-        out,
-        "{} sent, {} ok, {}% loss",
-        summary.sent, summary.ok, summary.loss_pct
-    )?;
-    writeln!(
-        out,
-        "rtt min/avg/max/stddev = {}/{}/{}/{} ms",
-        ms(summary.min_ms),
-        ms(summary.avg_ms),
-        ms(summary.max_ms),
-        ms(summary.stddev_ms)
-    )?;
-    writeln!(
-        out,
-        "rtt p50/p95/p99 = {}/{}/{} ms",
-        ms(summary.p50_ms),
-        ms(summary.p95_ms),
-        ms(summary.p99_ms)
-    )
 }

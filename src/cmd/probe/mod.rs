@@ -5,8 +5,10 @@
 //! poller; each mode (scan, wait, latency) decides what to print and how the run ends.
 
 mod attempt;
+mod check;
 mod config;
 mod engine;
+mod http;
 mod interrupt;
 mod latency;
 mod outcome;
@@ -14,22 +16,25 @@ mod plan;
 mod progress;
 mod report;
 mod scan;
+mod space;
 mod stats;
+mod udp_payloads;
 mod wait;
 
-use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::ProbeArgs;
 use crate::cmd::Context;
 use crate::error::Status;
-use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig};
+use crate::output::notes;
+use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig, StateFilter};
 use engine::EngineConfig;
 use interrupt::Interrupt;
 
 /// Runs `sockx probe`.
 pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
+    describe_requests(&config);
     let interrupt = Interrupt::catch();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
@@ -44,14 +49,60 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     }
 }
 
+/// With `-v`: the check, or the UDP request each probed port with a service gets.
+fn describe_requests(config: &ProbeConfig) {
+    if let Some(check) = &config.spec.check {
+        notes::verbose(format_args!("{}", check.describe()));
+    }
+    if config.spec.proto != crate::net::socket::Proto::Udp {
+        return;
+    }
+    if let Some(payload) = &config.spec.payload {
+        notes::verbose(format_args!(
+            "udp payload: {} bytes (--payload)",
+            payload.len()
+        ));
+        return;
+    }
+    let mut ports: Vec<u16> = config
+        .targets
+        .iter()
+        .flat_map(|t| t.ports.iter().copied())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut others = 0;
+    for port in ports {
+        match udp_payloads::for_port(port) {
+            Some(payload) => notes::verbose(format_args!(
+                "udp port {port}: {} ({} bytes)",
+                payload.name,
+                (payload.build)().len()
+            )),
+            None => others += 1,
+        }
+    }
+    if others > 0 {
+        notes::verbose(format_args!(
+            "udp: an empty datagram to the {others} other {}",
+            report::plural(others, "port", "ports")
+        ));
+    }
+}
+
 /// The engine's settings for a run of `jobs` probes with `timeout` per attempt.
 fn engine_config(config: &ProbeConfig, jobs: usize, timeout: Duration) -> EngineConfig {
+    let mut spec = config.spec.clone();
+    // The contract: a handful of probes (`--wait`, `--count`, up to 32 ports) closes with a
+    // FIN; only a larger scan resets, so as to leave no TIME_WAIT behind.
+    spec.reset_on_close = matches!(config.mode, Mode::Scan) && jobs > StateFilter::AUTO_LIMIT;
     EngineConfig {
         timeout,
         banner_wait: config.timeout,
         retries: config.retries,
         concurrency: concurrency(config.concurrency, jobs),
-        spec: config.spec.clone(),
+        spec,
+        rate: config.controls.rate,
     }
 }
 
@@ -93,10 +144,10 @@ fn open_file_room(wanted: usize) -> usize {
     wanted
 }
 
-/// Writes a diagnostic or summary line on stderr; a closed stderr is not worth failing for.
+/// A summary line, or a `-v` line its caller already decided to say, on stderr through the
+/// one place for notes (`-q` silences it there too).
 fn note(line: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{line}");
+    crate::output::notes::ready(format_args!("{line}"));
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::CheckResult;
+
 /// The state of a probed port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum PortState {
@@ -76,6 +78,13 @@ pub enum Reason {
     PortUnreach,
     /// The UDP datagram got no answer.
     NoResponse,
+    /// No free local port to connect from (`ip_local_port_range` exhausted): the probe
+    /// could not start, so nothing is known about the port.
+    NoLocalPort,
+    /// No file descriptor for a socket (the open-file limit reached): nothing known either.
+    NoDescriptors,
+    /// No kernel memory or buffers for a socket: nothing known either.
+    NoBuffers,
     /// Another local error, e.g. the address cannot be reached from this host at all.
     Error,
 }
@@ -95,6 +104,9 @@ impl Reason {
             Reason::UdpResponse => "udp-response",
             Reason::PortUnreach => "port-unreach",
             Reason::NoResponse => "no-response",
+            Reason::NoLocalPort => "no-local-port",
+            Reason::NoDescriptors => "no-descriptors",
+            Reason::NoBuffers => "no-buffers",
             Reason::Error => "error",
         }
     }
@@ -109,8 +121,10 @@ pub struct Outcome {
     pub reason: Reason,
     /// Time from the connect (or send) to the answer; `None` when nothing answered.
     pub rtt: Option<Duration>,
-    /// The first bytes the service sent (`--banner`), escaped for display.
-    pub banner: Option<String>,
+    /// The first bytes the service sent (`--banner`), as they came (escaped when shown).
+    pub banner: Option<Vec<u8>>,
+    /// The application check's verdict (open TCP ports, with a check).
+    pub check: Option<CheckResult>,
 }
 
 impl Outcome {
@@ -121,7 +135,23 @@ impl Outcome {
             reason,
             rtt,
             banner: None,
+            check: None,
         }
+    }
+
+    /// An open port whose check ended with `result` (its first bytes as the banner when
+    /// `banner`).
+    pub fn checked(rtt: Duration, result: CheckResult, banner: bool) -> Outcome {
+        Outcome {
+            banner: (banner && !result.first_bytes.is_empty()).then(|| result.first_bytes.clone()),
+            check: Some(result),
+            ..Outcome::new(PortState::Open, Reason::SynAck, Some(rtt))
+        }
+    }
+
+    /// Open, and its check (if any) holds: what success means.
+    pub fn passes(&self) -> bool {
+        self.state == PortState::Open && self.check.as_ref().is_none_or(|check| check.ok)
     }
 
     /// No answer within the timeout.
@@ -161,11 +191,19 @@ impl Outcome {
 /// Errors that mean "this host is out of sockets, buffers or ports for now": back off and
 /// retry the probe, never report them as a port state.
 pub fn is_resource_shortage(err: &io::Error) -> bool {
+    shortage_reason(err).is_some()
+}
+
+/// What this host ran short of, when `err` says so: a free local port (EADDRNOTAVAIL, and
+/// EAGAIN from a TCP connect on Linux), descriptors, or kernel memory.
+pub fn shortage_reason(err: &io::Error) -> Option<Reason> {
     use nix::libc::{EADDRNOTAVAIL, EAGAIN, EMFILE, ENFILE, ENOBUFS, ENOMEM};
-    matches!(
-        err.raw_os_error(),
-        Some(code) if [EMFILE, ENFILE, ENOBUFS, ENOMEM, EAGAIN, EADDRNOTAVAIL].contains(&code)
-    )
+    match err.raw_os_error()? {
+        EADDRNOTAVAIL | EAGAIN => Some(Reason::NoLocalPort),
+        EMFILE | ENFILE => Some(Reason::NoDescriptors),
+        ENOBUFS | ENOMEM => Some(Reason::NoBuffers),
+        _ => None,
+    }
 }
 
 /// Whether a TCP connection is connected to itself: on loopback, a connect to a port inside
@@ -204,9 +242,16 @@ mod tests {
             Outcome::from_error(&net, false, rtt).unwrap().reason,
             Reason::NetUnreach
         );
-        for shortage in [nix::libc::EMFILE, nix::libc::ENFILE, nix::libc::ENOBUFS] {
+        for (shortage, reason) in [
+            (nix::libc::EMFILE, Reason::NoDescriptors),
+            (nix::libc::ENFILE, Reason::NoDescriptors),
+            (nix::libc::ENOBUFS, Reason::NoBuffers),
+            (nix::libc::EADDRNOTAVAIL, Reason::NoLocalPort),
+            (nix::libc::EAGAIN, Reason::NoLocalPort),
+        ] {
             let err = io::Error::from_raw_os_error(shortage);
             assert_eq!(Outcome::from_error(&err, false, rtt), None);
+            assert_eq!(shortage_reason(&err), Some(reason));
         }
         assert_eq!(Outcome::timed_out(false).rtt, None);
         assert_eq!(Outcome::timed_out(true).state, PortState::OpenFiltered);

@@ -24,7 +24,8 @@ pub struct HostEntry {
 }
 
 impl HostEntry {
-    fn from_ip(ip: IpAddr) -> HostEntry {
+    /// An address as its own host.
+    pub fn from_ip(ip: IpAddr) -> HostEntry {
         HostEntry {
             name: ip.to_string(),
             shown: Host::Ip(ip).to_string(),
@@ -104,10 +105,10 @@ pub struct Record {
 impl Record {
     /// Keeps `outcome` when it says more than what is there: open over closed over silence.
     pub fn merge(&mut self, addr: SocketAddr, outcome: Outcome) {
-        let better = self
-            .result
-            .as_ref()
-            .is_none_or(|(_, old)| rank(outcome.state) > rank(old.state));
+        // Among open addresses, one whose check holds wins.
+        let better = self.result.as_ref().is_none_or(|(_, old)| {
+            rank(outcome.state) > rank(old.state) || (outcome.passes() && !old.passes())
+        });
         if better {
             self.result = Some((addr, outcome));
         }

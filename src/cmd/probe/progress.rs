@@ -1,11 +1,14 @@
 //! The progress bar: on stderr, only when it is a terminal, and only once a scan has lasted
-//! more than a moment (a quick check never flashes a bar).
+//! more than a moment (a quick check never flashes a bar). Its ETA is honest about the end of
+//! a scan: the last probes in flight may each wait out their whole timeout, so the time left
+//! is never less than the time until the last of them gives up.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::engine::Snapshot;
 use crate::cmd::Context;
 
 /// How long a scan runs before its bar appears.
@@ -14,6 +17,7 @@ const SHOW_AFTER: Duration = Duration::from_millis(300);
 /// A bar that stays hidden until the scan has run for [`SHOW_AFTER`].
 pub struct Progress {
     bar: Option<ProgressBar>,
+    len: usize,
     started: Instant,
     shown: bool,
 }
@@ -25,7 +29,7 @@ impl Progress {
         let bar = wanted.then(|| {
             let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
             if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} probes, eta {eta}")
+                ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} probes, eta {msg}")
             {
                 bar.set_style(style);
             }
@@ -33,27 +37,97 @@ impl Progress {
         });
         Progress {
             bar,
+            len,
             started: Instant::now(),
             shown: false,
         }
     }
 
-    /// Shows `done` finished probes.
-    pub fn set(&mut self, done: usize) {
+    /// Whether there is a bar to keep up to date.
+    pub fn is_active(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Shows where the scan stands.
+    pub fn set(&mut self, snapshot: &Snapshot) {
         let Some(bar) = &self.bar else {
             return;
         };
-        bar.set_position(done as u64);
+        bar.set_position(snapshot.done as u64);
+        let left = eta(self.len, snapshot, self.started.elapsed());
+        bar.set_message(left.map_or_else(|| "-".to_string(), format_eta));
         if !self.shown && self.started.elapsed() >= SHOW_AFTER {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
     }
 
-    /// Removes the bar before results are printed.
+    /// Removes the bar (before results are printed, and on Ctrl-C).
     pub fn clear(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The time left: once every probe has started, exactly the time until the last one in
+/// flight answers or gives up; before that, the pace so far applied to what is left, and never
+/// less than that drain. `None` until there is a pace to go by.
+fn eta(len: usize, snapshot: &Snapshot, elapsed: Duration) -> Option<Duration> {
+    if snapshot.unstarted == 0 {
+        return Some(snapshot.drain);
+    }
+    if snapshot.done == 0 {
+        return None;
+    }
+    let left = len.saturating_sub(snapshot.done) as f64;
+    let paced = elapsed.mul_f64(left / snapshot.done as f64);
+    Some(paced.max(snapshot.drain))
+}
+
+/// `7s`, `1m 05s`, `2h 03m`: whole seconds, rounded up (a last second is not "0s").
+fn format_eta(left: Duration) -> String {
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(done: usize, unstarted: u64, drain_ms: u64) -> Snapshot {
+        Snapshot {
+            done,
+            unstarted,
+            drain: Duration::from_millis(drain_ms),
+        }
+    }
+
+    #[test]
+    fn the_last_timeouts_count() {
+        // Every probe started, the last ones wait out a 1 s timeout: not "0s".
+        let left = eta(100, &snapshot(99, 0, 800), Duration::from_secs(5)).unwrap();
+        assert_eq!(format_eta(left), "1s");
+        // Half done in 10 s: 10 s more, unless the drain is longer.
+        let left = eta(100, &snapshot(50, 40, 0), Duration::from_secs(10)).unwrap();
+        assert_eq!(left, Duration::from_secs(10));
+        let left = eta(100, &snapshot(50, 40, 30_000), Duration::from_secs(10)).unwrap();
+        assert_eq!(left, Duration::from_secs(30));
+        assert_eq!(
+            eta(100, &snapshot(0, 90, 500), Duration::from_secs(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn eta_text() {
+        assert_eq!(format_eta(Duration::ZERO), "0s");
+        assert_eq!(format_eta(Duration::from_millis(1)), "1s");
+        assert_eq!(format_eta(Duration::from_secs(65)), "1m 05s");
+        assert_eq!(format_eta(Duration::from_secs(7380)), "2h 03m");
     }
 }

@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::check::{Check, CheckJson, CheckKind};
+use super::http::HttpInfo;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::Record;
 use crate::net::format_duration;
 use crate::net::socket::Proto;
 use crate::output::Colors;
-use crate::output::color::paint;
+use crate::output::escape::escape_bytes;
+use crate::output::lines::{self, Cell, Line};
 
 /// One reported port, as the JSON contract names its fields.
 #[derive(Debug, Clone, Serialize)]
@@ -30,15 +33,28 @@ pub struct PortReport {
     pub reason: Reason,
     /// Round-trip time in milliseconds; null when nothing answered.
     pub rtt_ms: Option<f64>,
-    /// The service's first bytes, escaped; only with `--banner` (null when it said nothing).
+    /// The service's first bytes as text (the JSON encoder escapes them); only with
+    /// `--banner` (null when it said nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<Option<String>>,
+    /// The banner escaped for a terminal (not serialised).
+    #[serde(skip)]
+    pub banner_shown: Option<String>,
+    /// The application check's verdict; only with a check (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Option<CheckJson>>,
+    /// The HTTP response head; only with `--http` (null when none came back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Option<HttpInfo>>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// `HOST:PORT` for people (not serialised).
     #[serde(skip)]
     pub endpoint: String,
+    /// The check's part of the text line (not serialised).
+    #[serde(skip)]
+    pub check_text: Option<String>,
 }
 
 impl PortReport {
@@ -62,10 +78,33 @@ impl PortReport {
             state: outcome.state,
             reason: outcome.reason,
             rtt_ms: outcome.rtt.map(millis),
-            banner: with_banner.then(|| outcome.banner.clone()),
+            banner: with_banner.then(|| {
+                outcome
+                    .banner
+                    .as_deref()
+                    .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            }),
+            banner_shown: outcome.banner.as_deref().map(escape_bytes),
+            check: None,
+            http: None,
             seq: None,
             endpoint,
+            check_text: None,
         }
+    }
+
+    /// Adds the verdict of `check` (the run's check, if any) from `outcome`.
+    pub fn with_check(mut self, check: Option<&Check>, outcome: &Outcome) -> PortReport {
+        let Some(check) = check else {
+            return self;
+        };
+        let result = outcome.check.as_ref();
+        self.check = Some(result.map(|result| result.json()));
+        if matches!(check.kind, CheckKind::Http { .. }) {
+            self.http = Some(result.and_then(|result| result.http.clone()));
+        }
+        self.check_text = result.map(|result| result.text(crate::output::notes::is_verbose()));
+        self
     }
 }
 
@@ -88,63 +127,105 @@ pub fn format_ms(ms: f64) -> String {
 /// Writes `reports` to stdout (JSON lines or aligned human lines) and flushes it.
 pub fn print_reports(reports: &[PortReport], json: bool, colors: Colors) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    write_reports(&mut stdout, reports, json, colors)?;
+    lines::write_all(&mut stdout, reports, json, colors)?;
     stdout.flush()
 }
 
-/// Writes `reports` as JSON lines or as human lines aligned on their widest cells.
-fn write_reports(
-    out: &mut dyn Write,
-    reports: &[PortReport],
-    json: bool,
-    colors: Colors,
-) -> io::Result<()> {
-    if json {
-        return crate::output::json::write_lines(out, reports);
-    }
-    let width = |f: fn(&PortReport) -> usize| reports.iter().map(f).max().unwrap_or(0);
-    let endpoint_width = width(|r| r.endpoint.chars().count());
-    let state_width = width(|r| r.state.as_str().len());
-    let reason_width = width(|r| r.reason.as_str().len());
-    for report in reports {
-        write_line(
-            out,
-            report,
-            [endpoint_width, state_width, reason_width],
-            colors,
-        )?;
-    }
-    Ok(())
+/// Writes `reports` to stdout in the Prometheus text format: `sockx_probe_up` and
+/// `sockx_probe_rtt_seconds` per reported port, `sockx_probe_duration_seconds` for the run.
+pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result<()> {
+    use crate::output::prometheus::{Metric, Sample};
+    let labels = |r: &PortReport| {
+        vec![
+            ("host", r.host.clone()),
+            ("addr", r.addr.clone()),
+            ("port", r.port.to_string()),
+            ("proto", r.proto.to_string()),
+        ]
+    };
+    let metrics = [
+        Metric {
+            name: "sockx_probe_up",
+            help: "Whether the port is open (1) or not (0).",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .map(|r| Sample {
+                    labels: labels(r),
+                    value: f64::from(u8::from(r.state == PortState::Open)),
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_probe_rtt_seconds",
+            help: "Time from the connect (or datagram) to the answer.",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .filter_map(|r| {
+                    r.rtt_ms.map(|ms| Sample {
+                        labels: labels(r),
+                        // Whole microseconds over 1e6: the shortest decimal, not 7.1999e-5.
+                        value: (ms * 1000.0).round() / 1e6,
+                    })
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_probe_check_ok",
+            help: "Whether the application check (--send/--expect, --http) holds (1) or not (0).",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .filter_map(|r| {
+                    let check = r.check.as_ref()?;
+                    Some(Sample {
+                        labels: labels(r),
+                        value: f64::from(u8::from(check.as_ref().is_some_and(|c| c.ok))),
+                    })
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_probe_duration_seconds",
+            help: "How long the whole probe run took.",
+            kind: "gauge",
+            samples: vec![Sample {
+                labels: Vec::new(),
+                value: elapsed.as_secs_f64(),
+            }],
+        },
+    ];
+    let mut stdout = io::stdout().lock();
+    crate::output::prometheus::write(&mut stdout, &metrics)?;
+    stdout.flush()
 }
 
-/// Writes one human line: `127.0.0.1:22  open  syn-ack  0.12ms  [banner]`.
-pub fn write_line(
-    out: &mut dyn Write,
-    report: &PortReport,
-    widths: [usize; 3],
-    colors: Colors,
-) -> io::Result<()> {
-    let state = report.state.as_str();
-    let painted = paint(state, state_color(report.state), colors.stdout);
-    let pad = widths[1].saturating_sub(state.len());
-    let rtt = report.rtt_ms.map_or_else(|| "-".to_string(), format_ms);
-    let mut line = format!(
-        "{:<ew$}  {painted}{:pad$}  {:<rw$}  ",
-        report.endpoint,
-        "",
-        report.reason.as_str(),
-        ew = widths[0],
-        rw = widths[2],
-    );
-    if let Some(seq) = report.seq {
-        line.push_str(&format!("seq={seq}  "));
+/// A human line: `127.0.0.1:22  open  syn-ack  0.12ms  [banner]`; `seq=N` before the time
+/// in latency mode.
+impl Line for PortReport {
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::plain(self.endpoint.clone()),
+            Cell::colored(self.state.as_str(), state_color(self.state)),
+            Cell::plain(self.reason.as_str()),
+        ]
     }
-    line.push_str(&rtt);
-    if let Some(Some(banner)) = &report.banner {
-        line.push_str("  ");
-        line.push_str(banner);
+
+    fn tail(&self) -> Vec<String> {
+        let mut tail = Vec::new();
+        if let Some(seq) = self.seq {
+            tail.push(format!("seq={seq}"));
+        }
+        tail.push(self.rtt_ms.map_or_else(|| "-".to_string(), format_ms));
+        if let Some(check) = &self.check_text {
+            tail.push(check.clone());
+        }
+        if let Some(banner) = &self.banner_shown {
+            tail.push(banner.clone());
+        }
+        tail
     }
-    writeln!(out, "{}", line.trim_end())
 }
 
 fn state_color(state: PortState) -> &'static str {
@@ -251,7 +332,7 @@ mod tests {
             PortReport::new(&record(8080), addr, &closed, Proto::Tcp, false),
         ];
         let mut out = Vec::new();
-        write_reports(&mut out, &reports, false, Colors::default()).unwrap();
+        lines::write_all(&mut out, &reports, false, Colors::default()).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "127.0.0.1:22    open    syn-ack       0.12ms\n127.0.0.1:8080  closed  conn-refused  -\n"
@@ -278,6 +359,26 @@ mod tests {
         assert!(value["rtt_ms"].is_null());
         let with_banner = PortReport::new(&record(22), addr, &timeout, Proto::Tcp, true);
         assert!(serde_json::to_value(&with_banner).unwrap()["banner"].is_null());
+    }
+
+    #[test]
+    fn banners_are_raw_in_json_and_escaped_in_text() {
+        let addr: SocketAddr = "127.0.0.1:22".parse().unwrap();
+        let open = Outcome {
+            banner: Some(b"SSH-2.0-x\r\n\x1b".to_vec()),
+            ..Outcome::new(PortState::Open, Reason::SynAck, None)
+        };
+        let report = PortReport::new(&record(22), addr, &open, Proto::Tcp, true);
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains(r#""banner":"SSH-2.0-x\r\n\u001b""#), "{json}");
+        let mut out = Vec::new();
+        lines::write_all(&mut out, &[report], false, Colors::default()).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .ends_with("SSH-2.0-x\\r\\n\\x1b\n"),
+            "escaped in text"
+        );
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! Scan mode: probe every port once, list the ones the filter shows, summarise on stderr.
+//! The plan is an index space ([`Space`]) and outcomes are folded in as they come: what is
+//! kept is the tally and the reports to print, never a record per planned probe.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
 use super::config::ProbeConfig;
-use super::engine::{self, Finish};
+use super::engine::{self, Finish, Job, Snapshot};
 use super::interrupt::Interrupt;
-use super::outcome::PortState;
-use super::plan::Plan;
+use super::outcome::Outcome;
+use super::plan::Record;
 use super::progress::Progress;
-use super::report::{PortReport, Tally, plural, print_reports};
+use super::report::{PortReport, Tally, plural, print_prometheus, print_reports};
+use super::space::{Excludes, Space};
 use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
@@ -23,83 +27,85 @@ pub fn run(
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let Plan {
-        mut records,
-        jobs,
-        hosts,
-    } = Plan::build(&config.targets, context.family)?;
-    let engine = engine_config(config, jobs.len(), config.timeout);
+    let controls = &config.controls;
+    let excludes = Excludes::resolve(&controls.exclude)?;
+    let space = Space::build(
+        &config.targets,
+        context.family,
+        excludes,
+        &controls.exclude_ports,
+        controls.random,
+    )?;
+    let probes = usize::try_from(space.probes()).unwrap_or(usize::MAX);
+    let pairs = usize::try_from(space.pairs()).unwrap_or(usize::MAX);
+    let hosts = usize::try_from(space.hosts()).unwrap_or(usize::MAX);
+    if probes == 0 {
+        return Err(
+            crate::error::Error::usage("nothing to probe: every target is excluded").into(),
+        );
+    }
+    let mut engine = engine_config(config, probes, config.timeout);
+    engine.spec.learn_hosts(space.listed_hosts());
     if context.verbose() {
-        let mut named: Vec<&str> = Vec::new();
-        for record in records.iter().filter(|r| r.host.is_name) {
-            if !named.contains(&record.host.name.as_str()) {
-                named.push(&record.host.name);
-                let ips: Vec<String> = record.host.ips.iter().map(ToString::to_string).collect();
-                note(&format!(
-                    "{} resolves to {}",
-                    record.host.name,
-                    ips.join(", ")
-                ));
-            }
-        }
         note(&format!(
-            "probing {} {} {} on {hosts} {}: {} {}, window {}, timeout {}, retries {}",
-            records.len(),
+            "probing {pairs} {} {} on {hosts} {}: {probes} {}, window {}, timeout {}, retries {}{}{}",
             config.spec.proto,
-            plural(records.len(), "port", "ports"),
+            plural(pairs, "port", "ports"),
             plural(hosts, "host", "hosts"),
-            jobs.len(),
-            plural(jobs.len(), "probe", "probes"),
+            plural(probes, "probe", "probes"),
             engine.concurrency,
             format_duration(engine.timeout),
-            engine.retries
+            engine.retries,
+            if controls.random {
+                ", random order"
+            } else {
+                ""
+            },
+            controls
+                .rate
+                .map(|rate| format!(", at most {rate} probes/s"))
+                .unwrap_or_default(),
         ));
     }
-    let mut progress = Progress::new(jobs.len(), context);
-    let finish = engine::run_split(
-        &jobs,
-        &engine,
-        interrupt,
-        |done| progress.set(done),
-        |job, outcome| records[job.id].merge(job.addr, outcome),
-    )
+    let mut found = Found::new(config, pairs);
+    let mut progress = Progress::new(probes, context);
+    let progress_wanted = progress.is_active();
+    let mut draw = |snapshot: &Snapshot| progress.set(snapshot);
+    let watched: Option<&mut dyn FnMut(&Snapshot)> = if progress_wanted {
+        Some(&mut draw)
+    } else {
+        None
+    };
+    let finish = engine::run_split(&space, &engine, interrupt, watched, |job, outcome| {
+        found.add(&space, job, outcome)
+    })
     .context("cannot start probing")?;
     progress.clear();
+
+    // Interrupted or not, what was found is printed: Ctrl-C throws nothing away.
+    let Found {
+        tally,
+        passing,
+        mut shown,
+        ..
+    } = found;
+    shown.sort_by_key(|(id, _)| *id);
+    let reports: Vec<PortReport> = shown.into_iter().map(|(_, report)| report).collect();
+    if config.prometheus {
+        print_prometheus(&reports, started.elapsed())?;
+    } else {
+        print_reports(&reports, config.json, context.colors)?;
+    }
     if finish == Finish::Interrupted {
-        if context.verbose() {
-            // The contract: a -v session prints its summary before it stops.
-            let mut tally = Tally::default();
-            for (_, outcome) in records.iter().filter_map(|r| r.result.as_ref()) {
-                tally.add(outcome.state);
-            }
+        if context.chatty() {
             note(&format!(
                 "{}; interrupted, {} not probed",
                 tally.summary(hosts, started.elapsed()),
-                records.len() - tally.total()
+                pairs.saturating_sub(tally.total())
             ));
         }
         return Ok(Status::Interrupted);
     }
-
-    let probed = records.len();
-    let mut tally = Tally::default();
-    let mut reports = Vec::new();
-    for record in &records {
-        let Some((addr, outcome)) = &record.result else {
-            continue;
-        };
-        tally.add(outcome.state);
-        if config.filter.shows(outcome.state, probed) {
-            reports.push(PortReport::new(
-                record,
-                *addr,
-                outcome,
-                config.spec.proto,
-                config.spec.banner,
-            ));
-        }
-    }
-    print_reports(&reports, config.json, context.colors)?;
     if context.verbose() && engine::self_connects() > 0 {
         note(&format!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
@@ -109,10 +115,101 @@ pub fn run(
     if context.chatty() {
         note(&tally.summary(hosts, started.elapsed()));
     }
-    let open = tally.count(PortState::Open);
     Ok(Status::from_answer(if config.any {
-        open > 0
+        passing > 0
     } else {
-        open == probed
+        passing == pairs
     }))
+}
+
+/// What a scan found so far: the tally, the reports the filter shows (with their place in
+/// the plan, to print them in order), and the records of names with several addresses that
+/// still wait for some of them.
+struct Found<'a> {
+    config: &'a ProbeConfig,
+    pairs: usize,
+    tally: Tally,
+    /// Open ports whose check (if any) holds: what success counts.
+    passing: usize,
+    shown: Vec<(usize, PortReport)>,
+    partial: HashMap<usize, (Record, usize)>,
+}
+
+impl<'a> Found<'a> {
+    fn new(config: &'a ProbeConfig, pairs: usize) -> Found<'a> {
+        Found {
+            config,
+            pairs,
+            tally: Tally::default(),
+            passing: 0,
+            shown: Vec::new(),
+            partial: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, space: &Space, job: &Job, outcome: Outcome) {
+        if space.is_single_address(job) {
+            // The common case (a block, a literal): nothing to merge, and a host entry is
+            // made only for a port that is listed.
+            self.tally.add(outcome.state);
+            self.passing += usize::from(outcome.passes());
+            if self.config.filter.shows(outcome.state, self.pairs) {
+                let record = Record {
+                    host: space.host_of(job).0,
+                    port: job.addr.port(),
+                    result: None,
+                };
+                let report = PortReport::new(
+                    &record,
+                    job.addr,
+                    &outcome,
+                    self.config.spec.proto,
+                    self.config.spec.banner,
+                )
+                .with_check(self.config.spec.check.as_deref(), &outcome);
+                self.shown.push((job.id, report));
+            }
+            return;
+        }
+        let (host, addresses) = space.host_of(job);
+        let mut record = Record {
+            host,
+            port: job.addr.port(),
+            result: None,
+        };
+        if addresses > 1 {
+            // A name is open when any of its addresses is: wait for all of them.
+            let (merged, left) = self
+                .partial
+                .entry(job.id)
+                .or_insert_with(|| (record.clone(), addresses));
+            merged.merge(job.addr, outcome);
+            *left -= 1;
+            if *left > 0 {
+                return;
+            }
+            let Some((done, _)) = self.partial.remove(&job.id) else {
+                return;
+            };
+            record = done;
+        } else {
+            record.result = Some((job.addr, outcome));
+        }
+        let Some((addr, outcome)) = &record.result else {
+            return;
+        };
+        self.tally.add(outcome.state);
+        self.passing += usize::from(outcome.passes());
+        if self.config.filter.shows(outcome.state, self.pairs) {
+            let report = PortReport::new(
+                &record,
+                *addr,
+                outcome,
+                self.config.spec.proto,
+                self.config.spec.banner,
+            )
+            .with_check(self.config.spec.check.as_deref(), outcome);
+            self.shown.push((job.id, report));
+        }
+    }
 }

@@ -13,14 +13,16 @@ use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
 use super::note;
-use super::outcome::{Outcome, PortState};
-use super::plan::{HostEntry, Plan, Record, resolve_hosts};
-use super::report::{PortReport, print_reports};
+use super::outcome::{Outcome, PortState, Reason};
+use super::plan::{HostEntry, Plan, Record, check_size, resolve_hosts};
+use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::duration::deadline_after;
 use crate::net::{HostSpec, format_duration};
+use crate::os::program::ensure_runnable;
 use crate::output::escape::quote_arg;
+use crate::output::notes::verbose;
 
 /// A resolved host and its last outcome.
 type HostResult = (Arc<HostEntry>, Option<(SocketAddr, Outcome)>);
@@ -45,8 +47,9 @@ impl Awaited {
     }
 }
 
+/// Open, and its check (if any) holds.
 fn is_open(result: Option<&(SocketAddr, Outcome)>) -> bool {
-    result.is_some_and(|(_, outcome)| outcome.state == PortState::Open)
+    result.is_some_and(|(_, outcome)| outcome.passes())
 }
 
 /// Runs wait mode.
@@ -58,6 +61,15 @@ pub fn run(
     interval: Duration,
     command: &[String],
 ) -> anyhow::Result<Status> {
+    if let Some(program) = command.first() {
+        // Said before waiting: a typo must not cost the whole wait (exit 127, as a shell).
+        ensure_runnable(program, "-- sh -c '…'").map_err(|err| Error {
+            status: Status::Child(127),
+            ..err
+        })?;
+    }
+    // Wait mode keeps every target's state: its plan is bounded up front (exit 2 above).
+    check_size(&config.targets)?;
     let started = Instant::now();
     let deadline = deadline_after(started, limit);
     let mut awaited: Vec<Awaited> = config
@@ -73,15 +85,20 @@ pub fn run(
             })
         })
         .collect();
+    let mut round = 0u64;
     loop {
+        round += 1;
         resolve_pending(&mut awaited, context)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let timeout = config.timeout.min(remaining).max(Duration::from_millis(1));
-        if probe_round(&mut awaited, config, context, interrupt, timeout, started)?
-            == Finish::Interrupted
-        {
+        if probe_round(&mut awaited, config, interrupt, timeout)? == Finish::Interrupted {
             return Ok(interrupted(&awaited, context, started));
         }
+        verbose(format_args!(
+            "round {round} after {}: {}",
+            format_duration(started.elapsed()),
+            round_summary(&awaited)
+        ));
         if awaited.iter().all(Awaited::is_open) {
             break;
         }
@@ -100,7 +117,7 @@ pub fn run(
         ));
     }
     if command.is_empty() {
-        print_open(&awaited, config, context)?;
+        print_open(&awaited, config, context, started)?;
         return Ok(Status::Success);
     }
     run_command(command)
@@ -131,10 +148,8 @@ fn resolve_pending(awaited: &mut [Awaited], context: &Context) -> Result<(), Err
 fn probe_round(
     awaited: &mut [Awaited],
     config: &ProbeConfig,
-    context: &Context,
     interrupt: &Interrupt,
     timeout: Duration,
-    started: Instant,
 ) -> anyhow::Result<Finish> {
     let mut plan = Plan::default();
     let mut owners = Vec::new();
@@ -149,7 +164,10 @@ fn probe_round(
     if plan.jobs.is_empty() {
         return Ok(Finish::Completed);
     }
-    let engine = engine_config(config, plan.jobs.len(), timeout);
+    let mut engine = engine_config(config, plan.jobs.len(), timeout);
+    engine
+        .spec
+        .learn_hosts(plan.records.iter().map(|record| &*record.host));
     let records = &mut plan.records;
     let finish = engine::run(&plan.jobs, &engine, interrupt, |job, outcome| {
         records[job.id].merge(job.addr, outcome);
@@ -161,17 +179,35 @@ fn probe_round(
         let Some(hosts) = item.resolved.as_mut() else {
             continue;
         };
-        if context.verbose() && is_open(result.as_ref()) {
-            note(&format!(
-                "{}:{} is open after {}",
-                hosts[host_index].0.shown,
-                item.port,
-                format_duration(started.elapsed())
-            ));
-        }
         hosts[host_index].1 = result;
     }
     Ok(finish)
+}
+
+/// What a round found, target by target: `127.0.0.1:80 open, db:5432 closed (conn-refused)`.
+fn round_summary(awaited: &[Awaited]) -> String {
+    let mut parts = Vec::new();
+    for item in awaited {
+        let Some(hosts) = &item.resolved else {
+            parts.push(format!("{} not resolved", item.label));
+            continue;
+        };
+        for (host, result) in hosts {
+            let endpoint = format!("{}:{}", host.shown, item.port);
+            parts.push(match result {
+                Some((_, outcome)) if outcome.state == PortState::Open => {
+                    format!("{endpoint} open")
+                }
+                Some((_, outcome)) => format!(
+                    "{endpoint} {} ({})",
+                    outcome.state.as_str(),
+                    outcome.reason.as_str()
+                ),
+                None => format!("{endpoint} not probed"),
+            });
+        }
+    }
+    parts.join(", ")
 }
 
 /// Ctrl-C: with -v, say what was still awaited (the session's summary) before stopping.
@@ -200,14 +236,58 @@ fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
         format_duration(limit),
         names.join(", ")
     ));
-    match pending.iter().find_map(|item| item.last_error.as_deref()) {
-        Some(cause) => error.with_hint(cause.to_string()),
+    if let Some(cause) = pending
+        .iter()
+        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
+    {
+        return error.with_hint(cause);
+    }
+    // A probe that could not even start says why: the port itself may well be open.
+    let local = pending
+        .iter()
+        .flat_map(|item| item.resolved.iter().flatten())
+        .find_map(|(_, result)| result.as_ref().and_then(|(_, o)| local_shortage(o.reason)));
+    match local {
+        Some(hint) => error.with_hint(hint),
         None => error,
     }
 }
 
+/// The hint for a probe that could not start for a local reason.
+fn local_shortage(reason: Reason) -> Option<&'static str> {
+    match reason {
+        Reason::NoLocalPort => Some(
+            "no free local port to connect from (no-local-port): see net.ipv4.ip_local_port_range",
+        ),
+        Reason::NoDescriptors => {
+            Some("no file descriptor for a socket (no-descriptors): see ulimit -n")
+        }
+        Reason::NoBuffers => Some("the kernel is out of socket memory (no-buffers)"),
+        _ => None,
+    }
+}
+
+/// `HOST:PORT is open, but its check failed: DETAIL`, for an open port that was not ready.
+fn failed_check(item: &Awaited) -> Option<String> {
+    item.resolved.iter().flatten().find_map(|(host, result)| {
+        let (_, outcome) = result.as_ref()?;
+        let check = outcome.check.as_ref().filter(|check| !check.ok)?;
+        Some(format!(
+            "{}:{} is open, but its check failed: {}",
+            host.shown,
+            item.port,
+            check.detail.as_deref().unwrap_or("?")
+        ))
+    })
+}
+
 /// Without a command, the open ports are the answer: print them as a scan would.
-fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> anyhow::Result<()> {
+fn print_open(
+    awaited: &[Awaited],
+    config: &ProbeConfig,
+    context: &Context,
+    started: Instant,
+) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     for item in awaited {
         for (host, result) in item.resolved.iter().flatten() {
@@ -217,17 +297,24 @@ fn print_open(awaited: &[Awaited], config: &ProbeConfig, context: &Context) -> a
                     port: item.port,
                     result: None,
                 };
-                reports.push(PortReport::new(
-                    &record,
-                    *addr,
-                    outcome,
-                    config.spec.proto,
-                    config.spec.banner,
-                ));
+                reports.push(
+                    PortReport::new(
+                        &record,
+                        *addr,
+                        outcome,
+                        config.spec.proto,
+                        config.spec.banner,
+                    )
+                    .with_check(config.spec.check.as_deref(), outcome),
+                );
             }
         }
     }
-    print_reports(&reports, config.json, context.colors)?;
+    if config.prometheus {
+        print_prometheus(&reports, started.elapsed())?;
+    } else {
+        print_reports(&reports, config.json, context.colors)?;
+    }
     Ok(())
 }
 

@@ -1,17 +1,18 @@
 //! The relay engine shared by `connect` and `listen`: stdin to the socket and the socket to
 //! stdout at the same time, binary-safe, with half-close.
 //!
-//! The session ends once the peer has closed its side and everything it sent is written
-//! out, even when stdin is still open (as `nc -l > file` ends when the sender is done). On
-//! stdin EOF the write side is shut down (unless `no_shutdown`) and reading goes on. One
-//! refinement: when the peer only half-closed while our input is still streaming (a file
-//! or pipe being uploaded), the upload is finished first; an input that is open but idle
-//! (a terminal) does not hold the session ([`UPLOAD_GRACE`]). On Linux both directions use
-//! `splice(2)` through a kernel pipe when no transformation needs to see the data.
+//! The two directions end independently (the contract's "End of session"). Peer to stdout ends
+//! at the peer's FIN: everything received is written, then stdout is closed so that its reader
+//! sees EOF. Stdin to peer ends at stdin's EOF: the write side is shut down (unless
+//! `no_shutdown`). The session ends when both have ended, so no byte of stdin is dropped
+//! whatever pauses the input has; a terminal on stdin, or `recv_only`, ends it with the peer's
+//! direction instead (see [`Input::ends_with_peer`]). The idle timeout and [`Stopper`] end any
+//! session. On Linux both directions use `splice(2)` through a kernel pipe when no
+//! transformation needs to see the data.
 //!
 //! Each direction runs on its own thread with blocking I/O: the socket-to-stdout direction on
-//! the caller's thread (it decides the end), stdin-to-socket on a helper thread that is left
-//! behind when the session ends while stdin is still open.
+//! the caller's thread, stdin-to-socket on a helper thread that is left behind when the session
+//! ends while it still waits for stdin (a terminal, a timeout, Ctrl-C).
 
 pub mod crlf;
 pub mod hexdump;
@@ -19,11 +20,11 @@ pub mod pump;
 pub mod stats;
 pub mod tune;
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -31,10 +32,6 @@ pub use crlf::CrlfTranslator;
 pub use hexdump::{Flow, HexDumper};
 pub use pump::{Activity, PumpError, Transform, pump};
 pub use stats::{RelayEnd, RelayStats};
-
-/// After the peer closed its side, the upload goes on for as long as it makes progress
-/// within every such window; an idle input ends the session after one window.
-pub const UPLOAD_GRACE: Duration = Duration::from_millis(100);
 
 /// How a relay session behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,6 +44,8 @@ pub struct RelayConfig {
     pub crlf: bool,
     /// Hex dump of both directions on stderr (`--hex`).
     pub hex: bool,
+    /// Never read the input; the session ends with the peer's direction (`--recv-only`).
+    pub recv_only: bool,
 }
 
 /// What is sent to the peer.
@@ -68,6 +67,12 @@ impl Input {
             Err(_) => Input::Nothing,
         }
     }
+
+    /// True when the session should not wait for this input's end once the peer is done: a
+    /// terminal (a person typing, as `nc -l > file` ends when the sender is done).
+    pub fn ends_with_peer(&self) -> bool {
+        matches!(self, Input::Fd(fd) if fd.is_terminal())
+    }
 }
 
 /// Why a session failed.
@@ -84,18 +89,63 @@ pub enum RelayError {
     Output(#[source] io::Error),
 }
 
+/// Where a session stands, shared by its threads; the caller's thread waits on it for the
+/// upload's end (or a stop or timeout) once the peer's direction has ended.
+#[derive(Debug, Default)]
+struct Progress {
+    state: Mutex<ProgressState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct ProgressState {
+    upload_done: bool,
+    upload_error: Option<RelayError>,
+    stopped: bool,
+    timed_out: bool,
+}
+
+impl Progress {
+    fn lock(&self) -> MutexGuard<'_, ProgressState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the state and wakes the waiting thread.
+    fn update(&self, change: impl FnOnce(&mut ProgressState)) {
+        change(&mut self.lock());
+        self.changed.notify_all();
+    }
+
+    /// Blocks until the upload has ended or the session was stopped or timed out.
+    fn wait_for_upload(&self) {
+        let mut state = self.lock();
+        while !(state.upload_done || state.stopped || state.timed_out) {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
 /// Ends a running session from another thread (Ctrl-C): the relay returns its stats with
 /// [`RelayEnd::Stopped`].
 #[derive(Debug, Clone)]
 pub struct Stopper {
     stream: Arc<TcpStream>,
-    stopped: Arc<AtomicBool>,
+    progress: Arc<Progress>,
 }
 
 impl Stopper {
     /// Stops the session: both directions of the socket are shut down.
     pub fn stop(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
+        self.progress.update(|state| state.stopped = true);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// The idle timeout passed: the same as [`Stopper::stop`], reported as a timeout.
+    fn time_out(&self) {
+        self.progress.update(|state| state.timed_out = true);
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 }
@@ -105,7 +155,7 @@ impl Stopper {
 pub struct Relay {
     stream: Arc<TcpStream>,
     config: RelayConfig,
-    stopped: Arc<AtomicBool>,
+    progress: Arc<Progress>,
 }
 
 impl Relay {
@@ -115,7 +165,7 @@ impl Relay {
         Relay {
             stream: Arc::new(stream),
             config,
-            stopped: Arc::new(AtomicBool::new(false)),
+            progress: Arc::new(Progress::default()),
         }
     }
 
@@ -123,28 +173,23 @@ impl Relay {
     pub fn stopper(&self) -> Stopper {
         Stopper {
             stream: Arc::clone(&self.stream),
-            stopped: Arc::clone(&self.stopped),
+            progress: Arc::clone(&self.progress),
         }
     }
 
-    /// Relays this process's stdin and stdout.
-    pub fn run_stdio(self) -> Result<RelayStats, RelayError> {
+    /// Sends `input` to the peer and writes what the peer sends to this process's stdout
+    /// until both directions have ended (see the module's documentation). Stdout is closed
+    /// (fd 1 included) as soon as the peer's direction has ended.
+    pub fn run_stdio(self, input: Input) -> Result<RelayStats, RelayError> {
         let output = io::stdout()
             .as_fd()
             .try_clone_to_owned()
             .map_err(RelayError::Output)?;
-        self.run(Input::stdin(), output)
-    }
-
-    /// Sends `input` to the peer and writes what the peer sends to `output`, until the peer
-    /// closes its side (or the idle timeout passes, or the session is stopped).
-    pub fn run(self, input: Input, output: OwnedFd) -> Result<RelayStats, RelayError> {
         let activity = Arc::new(Activity::new());
         let sent = Arc::new(AtomicU64::new(0));
         let received = AtomicU64::new(0);
-        let upload_error: Arc<Mutex<Option<RelayError>>> = Arc::new(Mutex::new(None));
         let finished = Arc::new(AtomicBool::new(false));
-        let timed_out = Arc::new(AtomicBool::new(false));
+        let ends_with_peer = self.config.recv_only || input.ends_with_peer();
 
         if let Some(limit) = self.config.idle_timeout {
             spawn_watchdog(
@@ -152,17 +197,21 @@ impl Relay {
                 self.stopper(),
                 Arc::clone(&activity),
                 Arc::clone(&finished),
-                Arc::clone(&timed_out),
             );
         }
-        let upload_done = spawn_upload(
-            input,
-            Arc::clone(&self.stream),
-            self.config,
-            Arc::clone(&sent),
-            Arc::clone(&activity),
-            Arc::clone(&upload_error),
-        );
+        if self.config.recv_only {
+            // Stdin is never read, and the write side stays open until the session ends.
+            drop(input);
+        } else {
+            spawn_upload(
+                input,
+                Arc::clone(&self.stream),
+                self.config,
+                Arc::clone(&sent),
+                Arc::clone(&activity),
+                Arc::clone(&self.progress),
+            );
+        }
 
         let download = pump(
             self.stream.as_fd(),
@@ -172,62 +221,55 @@ impl Relay {
             &activity,
         );
         if download.is_ok() {
-            finish_upload(&upload_done, &sent);
+            // The peer's direction is over: its reader sees EOF now, while the upload goes on.
+            drop(output);
+            let _ = crate::os::stdio::close_stdout();
+            if !ends_with_peer {
+                self.progress.wait_for_upload();
+            }
         }
         finished.store(true, Ordering::SeqCst);
+        let mut state = self.progress.lock();
         let stats = RelayStats {
             sent: sent.load(Ordering::Relaxed),
             received: received.load(Ordering::Relaxed),
             duration: activity.start().elapsed(),
-            end: if self.stopped.load(Ordering::SeqCst) {
+            end: if state.stopped {
                 RelayEnd::Stopped
-            } else if timed_out.load(Ordering::SeqCst) {
+            } else if state.timed_out {
                 RelayEnd::IdleTimeout
             } else {
                 RelayEnd::PeerClosed
             },
         };
+        // Our own shutdown (idle timeout, stop) surfaces as errors on both sides: not failures.
+        if stats.end != RelayEnd::PeerClosed {
+            return Ok(stats);
+        }
         match download {
             Ok(()) => {}
-            // Our own shutdown (idle timeout, stop) can surface as an error: not a failure.
-            Err(_) if stats.end != RelayEnd::PeerClosed => {}
             Err(PumpError::Read(err)) => return Err(RelayError::Peer(err)),
             Err(PumpError::Write(err)) => return Err(RelayError::Output(err)),
         }
-        // The peer closed cleanly; a failed write towards it is moot then, but a failure to
-        // read stdin is worth reporting.
-        if let Ok(mut slot) = upload_error.lock()
-            && let Some(err @ RelayError::Input(_)) = slot.take()
-        {
-            return Err(err);
-        }
-        Ok(stats)
-    }
-}
-
-/// Lets a streaming upload complete after the peer's EOF (its last chunk counted and
-/// dumped too); returns as soon as the upload ends or stalls for [`UPLOAD_GRACE`].
-fn finish_upload(upload_done: &mpsc::Receiver<()>, sent: &AtomicU64) {
-    loop {
-        let before = sent.load(Ordering::Relaxed);
-        match upload_done.recv_timeout(UPLOAD_GRACE) {
-            Err(mpsc::RecvTimeoutError::Timeout) if sent.load(Ordering::Relaxed) != before => {}
-            _ => return,
+        // A reset while sending is as much a failure as one while receiving, even when the
+        // download side then only saw the end of the stream.
+        match state.upload_error.take() {
+            Some(err) => Err(err),
+            None => Ok(stats),
         }
     }
 }
 
-/// The stdin-to-socket direction, on its own thread.
+/// The stdin-to-socket direction, on its own thread; its end (and error) go to `progress`.
 fn spawn_upload(
     input: Input,
     stream: Arc<TcpStream>,
     config: RelayConfig,
     sent: Arc<AtomicU64>,
     activity: Arc<Activity>,
-    error: Arc<Mutex<Option<RelayError>>>,
-) -> mpsc::Receiver<()> {
-    let (done, upload_done) = mpsc::channel();
-    let slot_for_spawn_failure = Arc::clone(&error);
+    progress: Arc<Progress>,
+) {
+    let progress_for_spawn_failure = Arc::clone(&progress);
     let body = move || {
         let transform = Transform::new(Flow::Sent, config.crlf, config.hex);
         let outcome = match input {
@@ -235,35 +277,42 @@ fn spawn_upload(
             Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &sent, &activity),
             Input::Nothing => Ok(()),
         };
-        match outcome {
+        let error = match outcome {
             Ok(()) => {
                 if !config.no_shutdown {
                     let _ = stream.shutdown(Shutdown::Write);
                 }
+                None
             }
-            Err(err) => {
-                let err = match err {
-                    PumpError::Read(err) => RelayError::Input(err),
-                    PumpError::Write(err) => RelayError::Peer(err),
-                };
-                if let Ok(mut slot) = error.lock() {
-                    *slot = Some(err);
-                }
-            }
-        }
-        let _ = done.send(());
+            Err(PumpError::Read(err)) => Some(RelayError::Input(err)),
+            Err(PumpError::Write(err)) => Some(RelayError::Peer(peer_write_error(err))),
+        };
+        progress.update(|state| {
+            state.upload_done = true;
+            state.upload_error = error;
+        });
     };
     // A small stack: the thread only moves data through fixed buffers on the heap.
     let spawned = thread::Builder::new()
         .name("upload".into())
         .stack_size(128 * 1024)
         .spawn(body);
-    if let Err(err) = spawned
-        && let Ok(mut slot) = slot_for_spawn_failure.lock()
-    {
-        *slot = Some(RelayError::Input(err));
+    if let Err(err) = spawned {
+        progress_for_spawn_failure.update(|state| {
+            state.upload_done = true;
+            state.upload_error = Some(RelayError::Input(err));
+        });
     }
-    upload_done
+}
+
+/// A write to a connected socket that fails with EPIPE met a connection the peer reset (our
+/// own shutdowns are not reported): say so, as the contract words it.
+fn peer_write_error(err: io::Error) -> io::Error {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        io::ErrorKind::ConnectionReset.into()
+    } else {
+        err
+    }
 }
 
 fn send_bytes(
@@ -296,7 +345,6 @@ fn spawn_watchdog(
     stopper: Stopper,
     activity: Arc<Activity>,
     finished: Arc<AtomicBool>,
-    timed_out: Arc<AtomicBool>,
 ) {
     let body = move || {
         loop {
@@ -305,8 +353,7 @@ fn spawn_watchdog(
                 return;
             }
             if idle >= limit {
-                timed_out.store(true, Ordering::SeqCst);
-                let _ = stopper.stream.shutdown(Shutdown::Both);
+                stopper.time_out();
                 return;
             }
             thread::sleep((limit - idle).max(Duration::from_millis(10)));

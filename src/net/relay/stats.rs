@@ -8,7 +8,8 @@ use crate::net::format_duration;
 /// Why a relay session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelayEnd {
-    /// The peer closed its side and everything it sent was written out.
+    /// The session ended normally: the peer closed its side and everything it sent was
+    /// written out, and the input ended too (unless it was a terminal or `--recv-only`).
     PeerClosed,
     /// Nothing moved either way for the idle timeout.
     IdleTimeout,
