@@ -318,7 +318,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -r -y -i -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
+            opts="-x -t -u -a -r -y -i -v -q -4 -6 -h -V --unix --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

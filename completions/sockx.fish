@@ -148,6 +148,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l interval -d 'How o
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s x -l unix -d 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s t -l tcp -d 'TCP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s u -l udp -d 'UDP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
@@ -177,6 +178,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l interval -d 'How often
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s x -l unix -d 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s t -l tcp -d 'TCP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s u -l udp -d 'UDP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'

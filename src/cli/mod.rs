@@ -13,7 +13,7 @@ use crate::output::ColorChoice;
 
 pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
-pub use ports::{GroupBy, PortsArgs};
+pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
 pub use tls::TlsArgs;
 
