@@ -173,9 +173,17 @@ fn a_listener_is_found_by_its_path_with_its_holder() {
     assert_eq!(row["state"], "LISTEN");
     assert_eq!(pids_of(&row["processes"]), vec![socat.pid()]);
     assert_eq!(row["peer_inode"], Value::Null);
+    assert_eq!(row["local_port"], Value::Null);
+    assert_eq!(row["exposed"], false);
     assert!(row["inode"].as_u64().unwrap() > 0);
+    // The keys of every ports row (null where a Unix socket has no address), and the Unix ones.
     let keys: BTreeSet<&str> = [
         "proto",
+        "local_addr",
+        "local_port",
+        "remote_addr",
+        "remote_port",
+        "exposed",
         "path",
         "state",
         "inode",

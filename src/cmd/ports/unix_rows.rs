@@ -28,6 +28,17 @@ pub const HEADERS_ALL: &[&str] = &[
 pub struct UnixRow<'a> {
     /// `unix`, `unix-dgram` or `unix-seq`.
     pub proto: &'static str,
+    /// No IP address or port: the fields every `ports` row has are null here, so that a
+    /// script reads TCP, UDP and Unix rows with one set of keys.
+    pub local_addr: Option<String>,
+    /// Null for a Unix socket.
+    pub local_port: Option<u16>,
+    /// Null for a Unix socket.
+    pub remote_addr: Option<String>,
+    /// Null for a Unix socket.
+    pub remote_port: Option<u16>,
+    /// A Unix socket is never reachable from other hosts.
+    pub exposed: bool,
     /// The path, `@name` when abstract, `None` when unnamed.
     pub path: Option<String>,
     /// `LISTEN`, `ESTABLISHED`, `UNCONN`, `CLOSE`.
@@ -79,6 +90,11 @@ impl<'a> UnixRow<'a> {
         let name = socket.name.as_ref().map(|name| name.display_bytes());
         UnixRow {
             proto: socket.kind.as_str(),
+            local_addr: None,
+            local_port: None,
+            remote_addr: None,
+            remote_port: None,
+            exposed: false,
             path: name
                 .as_ref()
                 .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
@@ -242,12 +258,17 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "exposed",
                 "inode",
+                "local_addr",
+                "local_port",
                 "path",
                 "peer_inode",
                 "peer_processes",
                 "processes",
                 "proto",
+                "remote_addr",
+                "remote_port",
                 "state",
                 "uid",
                 "user"
