@@ -145,12 +145,22 @@ impl<'a> PortRow<'a> {
     }
 }
 
-/// `-` for an empty cell, as `ss` and `lsof` leave unknowns.
+/// `-` for an empty cell, as `ss` and `lsof` leave unknowns; escaped to one line.
 fn or_dash(text: String) -> String {
     if text.is_empty() {
         "-".to_string()
     } else {
         one_line(&text)
+    }
+}
+
+/// `-` for an empty cell of text that is already escaped (the command lines: escaped once
+/// per process, not once per socket).
+fn escaped_or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
     }
 }
 
@@ -208,7 +218,7 @@ impl Tabular for PortRow<'_> {
         if let Some(info) = &self.tcp_info {
             cells.extend(info::cells(info.as_ref()));
         }
-        cells.push(or_dash(pid_list(&self.processes)));
+        cells.push(escaped_or_dash(pid_list(&self.processes)));
         cells.push(or_dash(join_distinct(
             self.processes.iter().map(|p| p.name),
             ",",
@@ -218,7 +228,7 @@ impl Tabular for PortRow<'_> {
             .clone()
             .or_else(|| self.uid.map(|uid| uid.to_string()));
         cells.push(user.map_or_else(|| "-".to_string(), |user| one_line(&user)));
-        cells.push(or_dash(join_distinct(
+        cells.push(escaped_or_dash(join_distinct(
             self.processes.iter().filter_map(|p| p.cmd_cell),
             " | ",
         )));
