@@ -15,8 +15,6 @@ use std::collections::HashMap;
 use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-
 use crate::cli::{GroupBy, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
@@ -155,8 +153,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     }
     let started = Instant::now();
 
-    let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
-    let infos = info::load(&config)?;
+    let (mut sockets, infos) = info::list(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
     if config.by.is_none() {
