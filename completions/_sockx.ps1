@@ -40,7 +40,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('p', 'p', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -191,6 +190,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP sockets only')
@@ -228,6 +229,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP sockets only')
@@ -309,27 +312,12 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'sockx;manpage' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
-            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'sockx;help' {
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen for a connection and relay it to stdin/stdout (like nc -l)')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)')
             [CompletionResult]::new('ports', 'ports', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -346,9 +334,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             break
         }
         'sockx;help;completions' {
-            break
-        }
-        'sockx;help;manpage' {
             break
         }
         'sockx;help;help' {

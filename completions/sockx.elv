@@ -37,7 +37,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand p 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;listen'= {
@@ -183,6 +182,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
             cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
+            cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
+            cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand -t 'TCP sockets only'
             cand --tcp 'TCP sockets only'
             cand -u 'UDP sockets only'
@@ -219,6 +220,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
             cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
+            cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
+            cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand -t 'TCP sockets only'
             cand --tcp 'TCP sockets only'
             cand -u 'UDP sockets only'
@@ -297,26 +300,12 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'sockx;manpage'= {
-            cand --color 'When to use colour'
-            cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand -q 'Nothing on stderr but errors'
-            cand --quiet 'Nothing on stderr but errors'
-            cand -4 'IPv4 only'
-            cand -6 'IPv6 only'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'sockx;help'= {
             cand listen 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
             cand connect 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
             cand ports 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;help;listen'= {
@@ -328,8 +317,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
         &'sockx;help;probe'= {
         }
         &'sockx;help;completions'= {
-        }
-        &'sockx;help;manpage'= {
         }
         &'sockx;help;help'= {
         }

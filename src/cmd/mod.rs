@@ -59,6 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Ports(args) => ports::run(args, &context),
         Command::Probe(args) => probe::run(args, &context),
         Command::Completions(args) => completions::run(args),
-        Command::Manpage => completions::manpage(),
+        Command::Manpage(args) => completions::manpage(args),
     }
 }
