@@ -372,7 +372,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__probe)
-            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --verbose --quiet --color --help --version"
+            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,6 +455,34 @@ _sockx() {
                     return 0
                     ;;
                 --http-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-days)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

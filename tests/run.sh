@@ -23,6 +23,7 @@ needed=(
   chrony
   snmpd
   memcached
+  openssl
   prometheus
   man-db
   bash-completion

@@ -5,6 +5,7 @@ mod connect;
 mod listen;
 mod ports;
 mod probe;
+mod tls;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -14,6 +15,7 @@ pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
 pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
+pub use tls::TlsArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
 /// port, and a port prober.
@@ -77,7 +79,7 @@ pub enum Command {
     Ports(PortsArgs),
 
     /// Is it open? Scan, wait for, or time TCP and UDP ports
-    Probe(ProbeArgs),
+    Probe(Box<ProbeArgs>),
 
     /// Print the completion script for a shell
     #[command(
