@@ -4,6 +4,7 @@ pub mod addr;
 pub mod cause;
 pub mod dial;
 pub mod duration;
+pub mod endpoint;
 pub mod escape;
 pub mod port;
 pub mod proxy;
@@ -12,8 +13,9 @@ pub mod resolve;
 pub mod socket;
 pub mod socket_state;
 
-pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
+pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};
+pub use endpoint::{BindEndpoint, Endpoint};
 pub use port::{PortRange, PortSpec, parse_port};
 pub use resolve::{Family, resolve};
 pub use socket_state::SocketState;

@@ -13,17 +13,18 @@ use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
 use crate::net::duration::deadline_after;
+use crate::net::endpoint::Transport;
 use crate::net::proxy::{ProxyError, ProxyKind, ProxySpec, TunnelTarget, open_tunnel};
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::socket::SocketOptions;
-use crate::net::{Endpoint, Family, Host, format_duration, resolve};
+use crate::net::{Endpoint, Family, Host, HostPort, format_duration, resolve};
 use crate::os::interrupt::Interrupt;
 
 /// `connect`'s arguments, validated.
 #[derive(Debug)]
 pub struct ConnectConfig {
     /// The peer as the user named it.
-    pub peer: Endpoint,
+    pub peer: HostPort,
     /// The unescaped `--send` pieces, when given: sent instead of stdin (TCP: in order, as
     /// one stream; UDP: one datagram each).
     pub send: Option<Vec<Vec<u8>>>,
@@ -48,7 +49,18 @@ pub struct ConnectConfig {
 impl ConnectConfig {
     /// Checks the arguments and resolves the source address (no network traffic).
     pub fn new(args: &ConnectArgs, context: &Context) -> anyhow::Result<ConnectConfig> {
-        let peer = Endpoint::from_words(&args.peer).map_err(Error::usage)?;
+        let transport = Transport {
+            datagram: args.udp,
+            unix: false,
+        };
+        let peer = match Endpoint::from_words(&args.peer, transport).map_err(Error::usage)? {
+            Endpoint::Tcp(peer) | Endpoint::Udp(peer) => peer,
+            unix @ (Endpoint::Unix(_) | Endpoint::UnixDgram(_)) => {
+                return Err(
+                    Error::usage(format!("{unix}: Unix sockets are not supported yet")).into(),
+                );
+            }
+        };
         let send = if args.recv_only {
             // Nothing is sent (over UDP: no datagram; over TCP the relay never reads stdin).
             Some(Vec::new())
@@ -239,7 +251,7 @@ fn try_once_via_proxy(
             addrs.into_iter().map(TunnelTarget::Addr).collect()
         }
     };
-    let proxy_endpoint = Endpoint {
+    let proxy_endpoint = HostPort {
         host: proxy.host.clone(),
         port: proxy.port,
     };
@@ -303,7 +315,7 @@ fn try_once_via_proxy(
 
 /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
 /// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`.
-fn dial_error(peer: &Endpoint, failure: &DialFailure) -> Error {
+fn dial_error(peer: &HostPort, failure: &DialFailure) -> Error {
     let message = match failure.attempts.as_slice() {
         [] => format!("cannot connect to {peer}: no address to try"),
         [(addr, err)] if addr.to_string() == peer.to_string() => {

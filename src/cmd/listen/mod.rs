@@ -24,8 +24,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::endpoint::Transport;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
-use crate::net::{BindSpec, Family, resolve};
+use crate::net::{BindEndpoint, BindSpec, Family, resolve};
 use crate::os::interrupt::Interrupt;
 
 pub use access::AccessList;
@@ -64,7 +65,16 @@ impl Mode {
 
 /// Runs `sockx listen`.
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let spec = BindSpec::from_words(&args.addr).map_err(Error::usage)?;
+    let transport = Transport {
+        datagram: args.udp,
+        unix: false,
+    };
+    let spec = match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
+        BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
+        BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => {
+            return Err(Error::usage(format!("{addr}: Unix sockets are not supported yet")).into());
+        }
+    };
     let mode = Mode::of(&args);
     if mode == Mode::Udp && (args.exec.is_some() || args.sh_exec.is_some()) {
         return Err(Error::usage("-u cannot go with --exec or --sh-exec")
