@@ -12,6 +12,7 @@ pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
+pub mod stream;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};

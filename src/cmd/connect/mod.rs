@@ -132,7 +132,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             format_elapsed(dialed.elapsed)
         ));
     }
-    let relay = Relay::new(dialed.stream, config.relay);
+    let relay = Relay::new(dialed.stream.into(), config.relay);
     let stopper = relay.stopper();
     interrupt.on_interrupt(move || stopper.stop());
     let input = match &config.send {

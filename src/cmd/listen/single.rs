@@ -57,7 +57,7 @@ pub fn run(
         hex: args.hex,
         recv_only: args.recv_only,
     };
-    let relay = Relay::new(stream, config);
+    let relay = Relay::new(stream.into(), config);
     let stopper = relay.stopper();
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
