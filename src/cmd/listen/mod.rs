@@ -18,6 +18,7 @@ mod single;
 mod stall;
 mod traffic;
 mod udp;
+mod unix;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 
@@ -67,14 +68,25 @@ impl Mode {
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     let transport = Transport {
         datagram: args.udp,
-        unix: false,
+        unix: args.unix,
     };
     let spec = match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
         BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
-        BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => {
-            return Err(Error::usage(format!("{addr}: Unix sockets are not supported yet")).into());
+        BindEndpoint::Unix(addr) => {
+            unix::check_args(&args, &addr)?;
+            // In place before the ready line, as for the TCP one-shot mode below.
+            let interrupt = Interrupt::install()?;
+            return unix::run_single(&addr, &args, context, &interrupt);
+        }
+        BindEndpoint::UnixDgram(addr) => {
+            return Err(
+                Error::usage(format!("{addr}: Unix datagram sockets are not served yet")).into(),
+            );
         }
     };
+    if args.unix_mode.is_some() {
+        return Err(Error::usage("--unix-mode needs a Unix socket path (unix:PATH)").into());
+    }
     let mode = Mode::of(&args);
     if mode == Mode::Udp && (args.exec.is_some() || args.sh_exec.is_some()) {
         return Err(Error::usage("-u cannot go with --exec or --sh-exec")
