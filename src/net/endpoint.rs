@@ -6,9 +6,6 @@
 //! (`./app.sock`, `/run/docker.sock`); with `-U`/`--unix` the argument is read as a path
 //! whatever it looks like (as nc does). With `-u` a Unix address is a datagram socket.
 
-// `connect` and `listen` take every form; some accessors wait for the modes that need them.
-#![allow(dead_code)]
-
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -168,14 +165,6 @@ impl Endpoint {
         })
     }
 
-    /// The host and port of a TCP or UDP peer.
-    pub fn host_port(&self) -> Option<&HostPort> {
-        match self {
-            Endpoint::Tcp(peer) | Endpoint::Udp(peer) => Some(peer),
-            Endpoint::Unix(_) | Endpoint::UnixDgram(_) => None,
-        }
-    }
-
     /// The address of a Unix peer.
     pub fn unix(&self) -> Option<&UnixAddr> {
         match self {
@@ -224,22 +213,6 @@ impl BindEndpoint {
         } else {
             BindEndpoint::Tcp(spec)
         })
-    }
-
-    /// The address and port of a TCP or UDP listener.
-    pub fn bind_spec(&self) -> Option<&BindSpec> {
-        match self {
-            BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => Some(spec),
-            BindEndpoint::Unix(_) | BindEndpoint::UnixDgram(_) => None,
-        }
-    }
-
-    /// The address of a Unix listener.
-    pub fn unix(&self) -> Option<&UnixAddr> {
-        match self {
-            BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => Some(addr),
-            BindEndpoint::Tcp(_) | BindEndpoint::Udp(_) => None,
-        }
     }
 }
 
