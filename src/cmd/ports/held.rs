@@ -19,6 +19,42 @@ pub trait Held {
     fn remote_addr(&self) -> Option<IpAddr>;
     /// The local port, for `--by port`.
     fn local_port(&self) -> Option<u16>;
+    /// The socket's owner's UID, where known.
+    fn uid(&self) -> Option<u32>;
+
+    /// Whether a holder's name or command line contains `needle`.
+    fn has_process_matching(&self, needle: &str) -> bool {
+        self.holders().iter().any(|process| {
+            process.name.contains(needle) || process.cmd.is_some_and(|cmd| cmd.contains(needle))
+        })
+    }
+
+    /// Whether `pid` holds the socket.
+    fn has_pid(&self, pid: u32) -> bool {
+        self.holders().iter().any(|process| process.pid == pid)
+    }
+}
+
+/// The filters that need the owners (`--pid`, `--process`, `--user`), for either kind of row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnerFilter<'a> {
+    /// `--pid`.
+    pub pid: Option<u32>,
+    /// `--process`: a substring of a holder's name or command line.
+    pub process: Option<&'a str>,
+    /// `--user`, as a UID.
+    pub uid: Option<u32>,
+}
+
+impl OwnerFilter<'_> {
+    /// Whether `row` passes every owner filter.
+    pub fn keeps(&self, row: &impl Held) -> bool {
+        self.pid.is_none_or(|pid| row.has_pid(pid))
+            && self
+                .process
+                .is_none_or(|needle| row.has_process_matching(needle))
+            && self.uid.is_none_or(|uid| row.uid() == Some(uid))
+    }
 }
 
 impl Held for super::rows::PortRow<'_> {
@@ -48,5 +84,9 @@ impl Held for super::rows::PortRow<'_> {
 
     fn local_port(&self) -> Option<u16> {
         Some(self.local_port)
+    }
+
+    fn uid(&self) -> Option<u32> {
+        self.uid
     }
 }

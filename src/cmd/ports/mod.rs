@@ -30,6 +30,7 @@ use crate::os::sockets::{self, SocketEntry, SocketQuery};
 use crate::output::{Format, notes};
 
 use crate::output::escape::quote_arg;
+use held::OwnerFilter;
 use kill::KillPlan;
 use remote::RemoteFilter;
 use rows::{HEADERS, HEADERS_ALL, PortRow, ProcessView};
@@ -145,12 +146,12 @@ impl Config {
 
     /// The filters that need the owners.
     fn keeps_row(&self, row: &PortRow) -> bool {
-        self.pid.is_none_or(|pid| row.has_pid(pid))
-            && self
-                .process
-                .as_deref()
-                .is_none_or(|needle| row.has_process_matching(needle))
-            && self.uid.is_none_or(|uid| row.uid == Some(uid))
+        OwnerFilter {
+            pid: self.pid,
+            process: self.process.as_deref(),
+            uid: self.uid,
+        }
+        .keeps(row)
     }
 }
 

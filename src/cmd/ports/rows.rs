@@ -143,18 +143,6 @@ impl<'a> PortRow<'a> {
         }
     }
 
-    /// Whether a holder's name or command line contains `needle`.
-    pub fn has_process_matching(&self, needle: &str) -> bool {
-        self.processes.iter().any(|process| {
-            process.name.contains(needle) || process.cmd.is_some_and(|cmd| cmd.contains(needle))
-        })
-    }
-
-    /// Whether `pid` holds the socket.
-    pub fn has_pid(&self, pid: u32) -> bool {
-        self.processes.iter().any(|process| process.pid == pid)
-    }
-
     fn remote(&self) -> Option<SocketAddr> {
         Some(SocketAddr::new(self.remote_addr?, self.remote_port?))
     }
@@ -262,6 +250,7 @@ pub fn holder_cells(processes: &[ProcessRow], user: Option<&str>, uid: Option<u3
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::ports::held::Held as _;
 
     fn row(with_connection: bool) -> PortRow<'static> {
         PortRow {

@@ -9,6 +9,7 @@ use std::io::{self, Write as _};
 
 use anyhow::Context as _;
 
+use super::held::OwnerFilter;
 use super::rows::ProcessView;
 use super::unix_rows::{HEADERS, HEADERS_ALL, UnixRow};
 use super::{group, kill, warn_unknown_owners};
@@ -157,12 +158,12 @@ impl Config {
 
     /// The filters that need the owners.
     fn keeps_row(&self, row: &UnixRow) -> bool {
-        self.pid.is_none_or(|pid| row.has_pid(pid))
-            && self
-                .process
-                .as_deref()
-                .is_none_or(|needle| row.has_process_matching(needle))
-            && self.uid.is_none_or(|uid| row.uid == Some(uid))
+        OwnerFilter {
+            pid: self.pid,
+            process: self.process.as_deref(),
+            uid: self.uid,
+        }
+        .keeps(row)
     }
 }
 

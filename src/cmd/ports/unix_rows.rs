@@ -109,18 +109,6 @@ impl<'a> UnixRow<'a> {
             with_connection,
         }
     }
-
-    /// Whether a holder's name or command line contains `needle`.
-    pub fn has_process_matching(&self, needle: &str) -> bool {
-        self.processes.iter().any(|process| {
-            process.name.contains(needle) || process.cmd.is_some_and(|cmd| cmd.contains(needle))
-        })
-    }
-
-    /// Whether `pid` holds the socket.
-    pub fn has_pid(&self, pid: u32) -> bool {
-        self.processes.iter().any(|process| process.pid == pid)
-    }
 }
 
 /// `name (pid)` for each process, `-` for none.
@@ -176,6 +164,10 @@ impl Held for UnixRow<'_> {
 
     fn local_port(&self) -> Option<u16> {
         None
+    }
+
+    fn uid(&self) -> Option<u32> {
+        self.uid
     }
 }
 
