@@ -70,9 +70,9 @@ pub fn resolve_hosts(hosts: &HostSpec, family: Family) -> Result<Vec<HostEntry>,
     }
 }
 
-/// Refuses a run that would make more than [`MAX_PROBES`] probes, before resolving anything.
-pub fn check_size(targets: &[TargetPorts]) -> Result<(), Error> {
-    let total: u128 = targets
+/// How many host and port pairs `targets` name (a name counts as one host), saturating.
+pub fn planned_probes(targets: &[TargetPorts]) -> u128 {
+    targets
         .iter()
         .map(|target| {
             let hosts = match &target.hosts {
@@ -81,7 +81,12 @@ pub fn check_size(targets: &[TargetPorts]) -> Result<(), Error> {
             };
             hosts.saturating_mul(target.ports.len() as u128)
         })
-        .fold(0u128, u128::saturating_add);
+        .fold(0u128, u128::saturating_add)
+}
+
+/// Refuses a run that would make more than [`MAX_PROBES`] probes, before resolving anything.
+pub fn check_size(targets: &[TargetPorts]) -> Result<(), Error> {
+    let total = planned_probes(targets);
     if total > u128::from(MAX_PROBES) {
         return Err(Error::usage(format!(
             "too many probes: {total} host and port pairs (at most {MAX_PROBES})"

@@ -145,16 +145,7 @@ impl Space {
         exclude_ports: &[u16],
         random: bool,
     ) -> Result<Space, Error> {
-        let planned: u128 = targets
-            .iter()
-            .map(|target| {
-                let hosts = match &target.hosts {
-                    HostSpec::Host(_) => 1,
-                    HostSpec::Block(block) => block.size(),
-                };
-                hosts.saturating_mul(target.ports.len() as u128)
-            })
-            .fold(0, u128::saturating_add);
+        let planned = super::plan::planned_probes(targets);
         if planned > u128::from(MAX_SCAN_PROBES) {
             return Err(Error::usage(format!(
                 "too many probes: {planned} host and port pairs (at most {MAX_SCAN_PROBES})"
