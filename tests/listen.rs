@@ -102,7 +102,15 @@ impl Server {
 
     /// Waits until `done` holds for stderr (or fails the test after PATIENCE).
     fn wait_stderr(&self, what: &str, done: impl Fn(&str) -> bool) {
-        wait_for(what, || done(&self.stderr()));
+        let deadline = Instant::now() + PATIENCE;
+        while !done(&self.stderr()) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; stderr so far: {:?}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Waits until stdout holds at least `len` bytes.

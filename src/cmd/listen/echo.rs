@@ -57,6 +57,12 @@ async fn serve(
         () = traffic.idle(idle) => Ending::Idle,
         interrupted = server::interrupted() => interrupted,
     };
+    // A connection that failed while Ctrl-C was being handled (a call cut short by the
+    // signal) ended because of the Ctrl-C, and says so.
+    let ending = match ending {
+        Ending::Other(_) if server::was_interrupted() => Ending::Interrupted,
+        ending => ending,
+    };
     drop(stream);
     drop(slot);
     if verbose {
@@ -117,6 +123,7 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
                     traffic.received(n);
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => pipe_full = in_pipe > 0,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
             }
         }
@@ -137,7 +144,7 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
                     pipe_full = false;
                     traffic.sent(n);
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if is_retry(&err) => {}
                 Err(err) => return Err(err),
             }
         }
@@ -182,7 +189,7 @@ pub async fn echo_copying(
         let n = match stream.try_read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(err) if is_retry(&err) => continue,
             Err(err) => return Err(err),
         };
         traffic.received(n);
@@ -194,7 +201,7 @@ pub async fn echo_copying(
             stream.writable().await?;
             match stream.try_write(&buffer[written..n]) {
                 Ok(m) => written += m,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if is_retry(&err) => {}
                 Err(err) => return Err(err),
             }
         }
@@ -204,6 +211,15 @@ pub async fn echo_copying(
         traffic.sent(n);
     }
     socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write)
+}
+
+/// Not an error of the connection: try the call again (nothing to move yet, or a signal cut
+/// it short).
+fn is_retry(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
 
 #[cfg(test)]

@@ -399,6 +399,11 @@ fn interrupt_channel() -> &'static tokio::sync::watch::Sender<bool> {
     CHANNEL.get_or_init(|| tokio::sync::watch::channel(false).0)
 }
 
+/// Whether Ctrl-C has come (and been announced to the connections).
+pub fn was_interrupted() -> bool {
+    *interrupt_channel().borrow()
+}
+
 /// Tells every connection waiting in [`interrupted`] (and every later one) that Ctrl-C came.
 fn announce_interrupt() {
     interrupt_channel().send_replace(true);
