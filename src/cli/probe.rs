@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::net::{PortSpec, parse_duration, parse_timeout};
+use crate::net::{PortSpec, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
@@ -51,7 +51,7 @@ pub struct ProbeArgs {
     pub any: bool,
 
     /// Re-probe until every target is open or DUR has passed
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "count")]
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout, conflicts_with = "count")]
     pub wait: Option<Duration>,
 
     /// Time between rounds [default: 250ms with --wait, 1s with --count]
