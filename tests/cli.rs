@@ -280,6 +280,18 @@ fn top_level_help_lists_every_exit_code_and_the_duration_limit() {
     }
 }
 
+/// Every subcommand's help says its exit statuses, Ctrl-C's 130 included.
+#[test]
+fn every_subcommand_help_lists_its_exit_statuses() {
+    for command in ["listen", "connect", "ports", "probe"] {
+        let output = sockx().args([command, "--help"]).assert().success();
+        let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+        for needle in ["Exit status: 0 ", "2 on invalid usage", "130 on Ctrl-C"] {
+            assert!(help.contains(needle), "{command}: {needle} missing: {help}");
+        }
+    }
+}
+
 /// Hyphenated service names are ports, not ranges, wherever a port is accepted (`connect`
 /// always took them; `probe` and `ports` read them as a reversed or unknown range).
 #[test]
