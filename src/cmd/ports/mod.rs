@@ -234,12 +234,9 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     Ok(Status::from_answer(!rows.is_empty()))
 }
 
-/// Says how many of `sockets` have no known owner because their processes belong to other
-/// users (never as root, who sees every process).
+/// Says how many of `sockets` have no known owner, and why: their processes belong to other
+/// users (never as root, who sees every process), or no process visible here holds them.
 fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
-    if lookup.denied_processes == 0 || processes::is_privileged() {
-        return;
-    }
     let hidden = sockets
         .iter()
         .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
@@ -247,18 +244,24 @@ fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
     if hidden == 0 {
         return;
     }
-    let (noun, owner, them) = if hidden == 1 {
-        ("socket has", "its process belongs to another user", "it")
+    let one = hidden == 1;
+    let noun = if one { "socket has" } else { "sockets have" };
+    if lookup.denied_processes > 0 && !processes::is_privileged() {
+        let (owner, them) = if one {
+            ("its process belongs to another user", "it")
+        } else {
+            ("their processes belong to other users", "them")
+        };
+        notes::warn(format_args!(
+            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+        ));
     } else {
-        (
-            "sockets have",
-            "their processes belong to other users",
-            "them",
-        )
-    };
-    notes::warn(format_args!(
-        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-    ));
+        let holds = if one { "holds it" } else { "holds them" };
+        notes::warn(format_args!(
+            "{hidden} {noun} no known owner: no process visible here {holds} \
+             (a process of another PID namespace, or the kernel)"
+        ));
+    }
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).
