@@ -40,7 +40,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('p', 'p', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -191,6 +190,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP sockets only')
@@ -228,6 +229,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --watch looks: 200ms, 2s, ...')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP sockets only')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'UDP sockets only')
@@ -275,6 +278,13 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout')
             [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]')
             [CompletionResult]::new('--http-status', '--http-status', [CompletionResultType]::ParameterName, 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]')
+            [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate''s IP SANs]')
+            [CompletionResult]::new('--alpn', '--alpn', [CompletionResultType]::ParameterName, 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust the PEM certificates in FILE instead of the system''s store')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Present this client certificate (PEM; with --key)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The client certificate''s private key (PEM: PKCS#8, PKCS#1 or SEC1)')
+            [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server')
+            [CompletionResult]::new('--min-days', '--min-days', [CompletionResultType]::ParameterName, 'With --tls: fail a certificate with fewer than N days left')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON lines on stdout: one object per reported port')
             [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'After connecting, read what the service says first (up to 1 KiB) and show it escaped')
@@ -283,6 +293,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP instead of TCP')
             [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'Probe hosts and ports in random order')
             [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'TLS over the connection (TLS 1.2 and 1.3)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s certificate (what failed is still said with -v)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
@@ -309,27 +321,12 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'sockx;manpage' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Diagnostics on stderr (connections, addresses, byte counts, timings)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Nothing on stderr but errors')
-            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
-            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'sockx;help' {
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Listen for a connection and relay it to stdin/stdout (like nc -l)')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)')
             [CompletionResult]::new('ports', 'ports', [CompletionResultType]::ParameterValue, 'Which process holds which port (like ss -tulnp, lsof -i, fuser)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Is it open? Scan, wait for, or time TCP and UDP ports')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('manpage', 'manpage', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -346,9 +343,6 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             break
         }
         'sockx;help;completions' {
-            break
-        }
-        'sockx;help;manpage' {
             break
         }
         'sockx;help;help' {

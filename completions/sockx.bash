@@ -34,9 +34,6 @@ _sockx() {
             sockx,listen)
                 cmd="sockx__subcmd__listen"
                 ;;
-            sockx,manpage)
-                cmd="sockx__subcmd__manpage"
-                ;;
             sockx,p)
                 cmd="sockx__subcmd__ports"
                 ;;
@@ -58,9 +55,6 @@ _sockx() {
             sockx__subcmd__help,listen)
                 cmd="sockx__subcmd__help__subcmd__listen"
                 ;;
-            sockx__subcmd__help,manpage)
-                cmd="sockx__subcmd__help__subcmd__manpage"
-                ;;
             sockx__subcmd__help,ports)
                 cmd="sockx__subcmd__help__subcmd__ports"
                 ;;
@@ -74,7 +68,7 @@ _sockx() {
 
     case "${cmd}" in
         sockx)
-            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version listen l connect c ports p probe completions manpage help"
+            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version listen l connect c ports p probe completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,7 +166,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__help)
-            opts="listen connect ports probe completions manpage help"
+            opts="listen connect ports probe completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,20 +222,6 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__help__subcmd__listen)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sockx__subcmd__help__subcmd__manpage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -337,26 +317,8 @@ _sockx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sockx__subcmd__manpage)
-            opts="-v -q -4 -6 -h -V --verbose --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         sockx__subcmd__ports)
-            opts="-t -u -a -r -y -i -v -q -4 -6 -h -V --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
+            opts="-x -t -u -a -r -y -i -v -q -4 -6 -h -V --unix --tcp --udp --all --state --pid --process --user --exposed --remote --by --json --kill --signal --yes --info --watch --interval --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,7 +372,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__probe)
-            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --verbose --quiet --color --help --version"
+            opts="-p -t -c -u -v -q -4 -6 -h -V --ports --timeout --retries --concurrency --state --json --banner --any --wait --interval --count --udp --payload --targets-file --exclude --exclude-ports --random --rate --prometheus --send --expect --http --http-status --tls --sni --alpn --ca --cert --key --insecure --pin --min-days --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,6 +455,34 @@ _sockx() {
                     return 0
                     ;;
                 --http-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-days)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,7 +37,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand p 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;listen'= {
@@ -183,6 +182,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
             cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
+            cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
+            cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand -t 'TCP sockets only'
             cand --tcp 'TCP sockets only'
             cand -u 'UDP sockets only'
@@ -219,6 +220,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --signal 'The signal --kill sends: a name (TERM, KILL, HUP, INT, ...) or number'
             cand --interval 'How often --watch looks: 200ms, 2s, ...'
             cand --color 'When to use colour'
+            cand -x 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
+            cand --unix 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
             cand -t 'TCP sockets only'
             cand --tcp 'TCP sockets only'
             cand -u 'UDP sockets only'
@@ -265,6 +268,13 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --expect 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout'
             cand --http 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]'
             cand --http-status 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]'
+            cand --sni 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate''s IP SANs]'
+            cand --alpn 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)'
+            cand --ca 'Trust the PEM certificates in FILE instead of the system''s store'
+            cand --cert 'Present this client certificate (PEM; with --key)'
+            cand --key 'The client certificate''s private key (PEM: PKCS#8, PKCS#1 or SEC1)'
+            cand --pin 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server'
+            cand --min-days 'With --tls: fail a certificate with fewer than N days left'
             cand --color 'When to use colour'
             cand --json 'JSON lines on stdout: one object per reported port'
             cand --banner 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
@@ -273,6 +283,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --udp 'UDP instead of TCP'
             cand --random 'Probe hosts and ports in random order'
             cand --prometheus 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
+            cand --tls 'TLS over the connection (TLS 1.2 and 1.3)'
+            cand --insecure 'Do not verify the server''s certificate (what failed is still said with -v)'
             cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
             cand -q 'Nothing on stderr but errors'
@@ -297,26 +309,12 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'sockx;manpage'= {
-            cand --color 'When to use colour'
-            cand -v 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand --verbose 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-            cand -q 'Nothing on stderr but errors'
-            cand --quiet 'Nothing on stderr but errors'
-            cand -4 'IPv4 only'
-            cand -6 'IPv6 only'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'sockx;help'= {
             cand listen 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
             cand connect 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
             cand ports 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
             cand probe 'Is it open? Scan, wait for, or time TCP and UDP ports'
             cand completions 'Print the completion script for a shell'
-            cand manpage 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sockx;help;listen'= {
@@ -328,8 +326,6 @@ set edit:completion:arg-completer[sockx] = {|@words|
         &'sockx;help;probe'= {
         }
         &'sockx;help;completions'= {
-        }
-        &'sockx;help;manpage'= {
         }
         &'sockx;help;help'= {
         }

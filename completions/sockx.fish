@@ -41,7 +41,6 @@ complete -c sockx -n "__fish_sockx_needs_command" -f -a "ports" -d 'Which proces
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "p" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c sockx -n "__fish_sockx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s e -l exec -d 'Run CMD for each connection with the connection as its stdin and stdout (no shell)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l sh-exec -d 'Run CMD through /bin/sh -c for each connection' -r
@@ -149,6 +148,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand ports" -l interval -d 'How o
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand ports" -s x -l unix -d 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s t -l tcp -d 'TCP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s u -l udp -d 'UDP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand ports" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
@@ -178,6 +178,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand p" -l interval -d 'How often
 complete -c sockx -n "__fish_sockx_using_subcommand p" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand p" -s x -l unix -d 'Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s t -l tcp -d 'TCP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s u -l udp -d 'UDP sockets only'
 complete -c sockx -n "__fish_sockx_using_subcommand p" -s a -l all -d 'Every socket in every TCP state, connected UDP sockets too'
@@ -210,6 +211,13 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check eve
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l key -d 'The client certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l pin -d 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l min-days -d 'With --tls: fail a certificate with fewer than N days left' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -219,6 +227,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed wh
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s u -l udp -d 'UDP instead of TCP'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l random -d 'Probe hosts and ports in random order'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l prometheus -d 'Prometheus text exposition format on stdout (node_exporter textfile collector, Pushgateway) instead of lines'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l tls -d 'TLS over the connection (TLS 1.2 and 1.3)'
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l insecure -d 'Do not verify the server\'s certificate (what failed is still said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -s 4 -d 'IPv4 only'
@@ -234,19 +244,9 @@ complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 4 -d 'IPv4 o
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s 6 -d 'IPv6 only'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockx -n "__fish_sockx_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
-always\t'Always colour'
-never\t'Never colour'"
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s q -l quiet -d 'Nothing on stderr but errors'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 4 -d 'IPv4 only'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s 6 -d 'IPv6 only'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sockx -n "__fish_sockx_using_subcommand manpage" -s V -l version -d 'Print version'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
-complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "listen" -d 'Listen for a connection and relay it to stdin/stdout (like nc -l)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "connect" -d 'Connect to a peer and relay stdin/stdout (like nc HOST PORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "ports" -d 'Which process holds which port (like ss -tulnp, lsof -i, fuser)'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "probe" -d 'Is it open? Scan, wait for, or time TCP and UDP ports'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c sockx -n "__fish_sockx_using_subcommand help; and not __fish_seen_subcommand_from listen connect ports probe completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -23,7 +23,10 @@ needed=(
   chrony
   snmpd
   memcached
+  openssl
   prometheus
+  man-db
+  bash-completion
 )
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
@@ -47,6 +50,27 @@ mkdir -p target
 : >"$SOCKX_SKIP_LOG"
 status=0
 cargo test --locked || status=$?
+
+# The packaging checks (tests/package.sh): the crate's file list and the Debian package that
+# cargo-deb builds from the release build, installed and removed again as root.
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "installing cargo-deb (cargo install cargo-deb --locked)"
+  install_started=$SECONDS
+  if cargo install cargo-deb --locked --quiet >target/cargo-deb-install.log 2>&1; then
+    echo "cargo-deb installed in $((SECONDS - install_started))s"
+  else
+    tail -5 target/cargo-deb-install.log >&2
+  fi
+fi
+if cargo deb --version >/dev/null 2>&1; then
+  package_started=$SECONDS
+  tests/package.sh || status=$?
+  echo "tests/package.sh took $((SECONDS - package_started))s"
+else
+  echo "SKIPPED package.sh: cargo-deb is not installed and 'cargo install cargo-deb --locked' failed" |
+    tee -a "$SOCKX_SKIP_LOG"
+fi
+
 skipped=$(grep -c '^SKIPPED' "$SOCKX_SKIP_LOG" || true)
 echo "skipped: $skipped test(s)"
 if [ "$skipped" != 0 ]; then

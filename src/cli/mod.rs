@@ -5,6 +5,7 @@ mod connect;
 mod listen;
 mod ports;
 mod probe;
+mod tls;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -12,8 +13,9 @@ use crate::output::ColorChoice;
 
 pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
-pub use ports::{GroupBy, PortsArgs};
+pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
+pub use tls::TlsArgs;
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
 /// port, and a port prober.
@@ -77,7 +79,7 @@ pub enum Command {
     Ports(PortsArgs),
 
     /// Is it open? Scan, wait for, or time TCP and UDP ports
-    Probe(ProbeArgs),
+    Probe(Box<ProbeArgs>),
 
     /// Print the completion script for a shell
     #[command(
@@ -85,9 +87,9 @@ pub enum Command {
     )]
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff)
+    /// Print a man page (roff), or write every page into a directory
     #[command(hide = true)]
-    Manpage,
+    Manpage(ManpageArgs),
 }
 
 /// `sockx completions SHELL`.
@@ -96,6 +98,18 @@ pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum, value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+/// `sockx manpage [SUBCOMMAND]`, `sockx manpage --out-dir DIR` (hidden; for packagers).
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// The subcommand whose page to print [default: the page of sockx itself]
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "out_dir")]
+    pub page: Option<String>,
+
+    /// Write every page (sockx.1 and one sockx-SUBCOMMAND.1 per subcommand) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

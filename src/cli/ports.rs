@@ -9,12 +9,17 @@ use crate::net::{PortRange, SocketState, parse_duration};
 /// Which process holds which port. Listening TCP and bound UDP sockets by default.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n  sockx ports -a -i 443       RTT, retransmits and queues of each connection\n  sockx ports --watch         a line for each listener that comes or goes\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage, 130 on Ctrl-C\n(--watch runs until then; the --kill prompt)."
+    after_help = "Examples:\n  sockx ports                 every listening socket and its owner\n  sockx ports 8080            who holds port 8080\n  sockx ports 8000-8100 -t    TCP listeners in a range\n  sockx ports -a --state established --process nginx\n  sockx ports --exposed       reachable from other hosts\n  sockx ports 8080 --kill     stop whatever holds 8080\n  sockx ports -a --by remote 443   who is connected to my 443, and how often\n  sockx ports -r 192.0.2.10:5432   which process talks to that server\n  sockx ports -a -i 443       RTT, retransmits and queues of each connection\n  sockx ports --watch         a line for each listener that comes or goes\n  sockx ports /run/docker.sock     who holds that Unix socket (-x: every Unix listener)\n  sockx ports -a /run/docker.sock  who is connected to it (PEER: the process on the other end)\n\nExit status: 0 when a socket matched, 1 when none did, 2 on invalid usage, 130 on Ctrl-C\n(--watch runs until then; the --kill prompt)."
 )]
 pub struct PortsArgs {
-    /// Ports or ranges to show: 8080, :8080, 8000-8100
-    #[arg(value_name = "PORT|RANGE", value_parser = parse_port_filter)]
-    pub ports: Vec<PortRange>,
+    /// Ports or ranges to show: 8080, :8080, 8000-8100; or a Unix socket's PATH (any argument
+    /// with a `/`, or unix:PATH) or @NAME (abstract), which implies --unix
+    #[arg(value_name = "PORT|RANGE|PATH", value_parser = parse_port_filter)]
+    pub ports: Vec<PortFilter>,
+
+    /// Unix-domain sockets instead of TCP and UDP (with --all, connected ones and their peers)
+    #[arg(short = 'x', long)]
+    pub unix: bool,
 
     /// TCP sockets only
     #[arg(short, long)]
@@ -103,7 +108,47 @@ pub enum GroupBy {
     State,
 }
 
-/// `8080`, `:8080` or `8000-8100`.
-fn parse_port_filter(text: &str) -> Result<PortRange, String> {
-    text.strip_prefix(':').unwrap_or(text).parse()
+/// A positional filter: local ports, or a Unix socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortFilter {
+    /// `8080`, `:8080`, `8000-8100`.
+    Ports(PortRange),
+    /// A socket path (`/run/x.sock`, `./x.sock`, `unix:x.sock`).
+    UnixPath(std::path::PathBuf),
+    /// An abstract name, without the `@`.
+    UnixAbstract(String),
+}
+
+/// `8080`, `:8080` or `8000-8100`; a path (with a `/`, or `unix:PATH`) or `@name`.
+fn parse_port_filter(text: &str) -> Result<PortFilter, String> {
+    let unix = text.strip_prefix("unix:");
+    let name = unix.unwrap_or(text);
+    if let Some(abstract_name) = name.strip_prefix('@') {
+        return Ok(PortFilter::UnixAbstract(abstract_name.to_string()));
+    }
+    if unix.is_some() || text.contains('/') {
+        if name.is_empty() {
+            return Err("a Unix socket path must not be empty".to_string());
+        }
+        return Ok(PortFilter::UnixPath(name.into()));
+    }
+    text.strip_prefix(':')
+        .unwrap_or(text)
+        .parse()
+        .map(PortFilter::Ports)
+}
+
+impl PortFilter {
+    /// The port range, for a port filter.
+    pub fn into_ports(self) -> Option<PortRange> {
+        match self {
+            PortFilter::Ports(range) => Some(range),
+            _ => None,
+        }
+    }
+
+    /// Whether it names a Unix socket (and so implies `--unix`).
+    pub fn is_unix(&self) -> bool {
+        !matches!(self, PortFilter::Ports(_))
+    }
 }

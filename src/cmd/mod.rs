@@ -57,8 +57,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Listen(args) => listen::run(args, &context),
         Command::Connect(args) => connect::run(args, &context),
         Command::Ports(args) => ports::run(args, &context),
-        Command::Probe(args) => probe::run(args, &context),
+        Command::Probe(args) => probe::run(*args, &context),
         Command::Completions(args) => completions::run(args),
-        Command::Manpage => completions::manpage(),
+        Command::Manpage(args) => completions::manpage(args),
     }
 }

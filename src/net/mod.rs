@@ -11,6 +11,7 @@ pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
+pub mod tls;
 
 pub use addr::{BindSpec, Cidr, Endpoint, Host, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};

@@ -19,3 +19,5 @@ pub mod splice;
 pub mod stdio;
 pub mod stdout_gone;
 pub mod tcp_info;
+#[cfg(unix)]
+pub mod unix_sockets;

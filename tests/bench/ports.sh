@@ -15,9 +15,11 @@
 #      (127.0.1.2 .. 127.0.1.51), so that there are 50 peers of 100 sockets each
 #   4. TCP internals:    sockx ports -a -i | sockx ports -t -i --state established | ss -tni |
 #      ss -tnpi, on the same established sockets
+#   5. Unix sockets:     sockx ports -x | ss -xlp | lsof -U, and one path (sockx ports PATH),
+#      on 10,000 Unix listeners more: 50 other processes each bind and listen on 200 paths
 # and prints sockx's median over each anchor's median, and sockx's peak RSS.
 # Needs root, python3, hyperfine, ss, netstat, lsof, fuser and /usr/bin/time.
-# Usage: tests/bench/ports.sh [--runs N] [--only listeners|connections]
+# Usage: tests/bench/ports.sh [--runs N] [--only listeners|connections|unix]
 #        (uses target/release/sockx; builds it if missing)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +30,7 @@ while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--only listeners|connections]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--only listeners|connections|unix]" >&2; exit 2 ;;
   esac
 done
 procs=50
@@ -227,9 +229,64 @@ signal.pause()
   printf 'sockx ports -a -i peak RSS %s KiB (%.1f MiB)\n' "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
 }
 
+# == -x: Unix-domain sockets (issue 8) ==
+# Scenario 5: 50 python3 processes each listening on 200 Unix socket paths in $work; checks
+# that sockx names the same holders as ss -xlp for one of them, then times the listings.
+unix_bench() {
+  local talkers=50 per=200 i listening=0
+  local holder='
+import signal, socket, sys
+folder, index, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+held = []
+for n in range(count):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind("%s/p%d-%d.sock" % (folder, index, n))
+    s.listen(4)
+    held.append(s)
+signal.pause()
+'
+  mkdir -p "$work/unix"
+  for ((i = 0; i < talkers; i++)); do
+    ip netns exec "$netns" python3 -c "$holder" "$work/unix" "$i" "$per" &
+    pids+=($!)
+  done
+  local want=$((talkers * per))
+  for _ in $(seq 1 600); do
+    listening=$(ip netns exec "$netns" ss -Hxl | grep -c "$work/unix/" || true)
+    [ "$listening" -ge "$want" ] && break
+    sleep 0.1
+  done
+  echo "fixture: $listening Unix listeners in $talkers more processes"
+  [ "$listening" -ge "$want" ] || { echo "ports.sh: the Unix listeners did not all open" >&2; exit 1; }
+  local path="$work/unix/p7-9.sock" ours theirs
+  ours=$(ip netns exec "$netns" "$sockx" ports "$path" --json | python3 -c 'import json, sys; print(*sorted(p["pid"] for p in json.loads(sys.stdin.readline())["processes"]))')
+  theirs=$(ip netns exec "$netns" ss -Hxlp | grep "$path " | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | tr '\n' ' ' | sed 's/ $//')
+  if [ "$ours" != "$theirs" ]; then
+    echo "ports.sh: sockx ports $path names pids '$ours', ss -xlp '$theirs'" >&2
+    exit 1
+  fi
+  echo "check: sockx ports PATH names the same holder as ss -xlp (pid $ours)"
+  echo
+  echo "== Unix sockets =="
+  ip netns exec "$netns" hyperfine -N --warmup 3 --runs "$runs" --ignore-failure --export-json "$work/unix.json" \
+    -n "sockx ports -x" "$sockx ports -x" \
+    -n "sockx ports PATH" "$sockx ports $path" \
+    -n "ss -xlp" "ss -xlp" \
+    -n "lsof -U" "lsof -U"
+  ratios "$work/unix.json"
+  local rss
+  rss=$(ip netns exec "$netns" /usr/bin/time -v "$sockx" ports -x 2>&1 >/dev/null |
+    awk -F': ' '/Maximum resident set size/ {print $2}')
+  printf 'sockx ports -x peak RSS %s KiB (%.1f MiB)\n' "$rss" "$(awk -v kib="$rss" 'BEGIN { print kib / 1024 }')"
+}
+
 if [ "$only" = connections ]; then
   connections
   info_bench
+  exit 0
+fi
+if [ "$only" = unix ]; then
+  unix_bench
   exit 0
 fi
 
@@ -264,4 +321,6 @@ if [ "$only" = all ]; then
   echo
   connections
   info_bench
+  echo
+  unix_bench
 fi

@@ -27,6 +27,7 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
         listener,
         gate,
         args.keep_open,
+        server::REPORTING_GRACE,
         std::future::pending(),
         move |stream, peer, slot| serve(stream, peer, slot, idle, verbose, hex),
     ))

@@ -171,6 +171,7 @@ pub fn run(
         listener,
         gate,
         keep_open,
+        server::CHILD_GRACE,
         std::future::pending(),
         move |stream, peer, slot| {
             let program = program.clone();

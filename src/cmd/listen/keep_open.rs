@@ -57,6 +57,7 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
             listener,
             gate,
             true,
+            server::REPORTING_GRACE,
             stdout_closed,
             move |stream, peer, slot| {
                 let client = Client {

@@ -309,6 +309,7 @@ pub async fn serve_connections<S, F>(
     listener: std::net::TcpListener,
     gate: Gate,
     keep_open: bool,
+    interrupt_grace: Duration,
     stop: impl Future<Output = anyhow::Result<Status>>,
     serve: S,
 ) -> anyhow::Result<Status>
@@ -334,7 +335,7 @@ where
             biased;
             _ = &mut ctrl_c => {
                 // The connection sees Ctrl-C too and prints its `-v` summary.
-                let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut serving).await;
+                let _ = tokio::time::timeout(interrupt_grace, &mut serving).await;
                 Ok(Status::Interrupted)
             }
             status = &mut serving => status,
@@ -361,7 +362,7 @@ where
             _ = &mut ctrl_c => {
                 // Every connection sees Ctrl-C too and prints its `-v` summary.
                 let drained = async { while tasks.join_next().await.is_some() {} };
-                let _ = tokio::time::timeout(INTERRUPT_GRACE, drained).await;
+                let _ = tokio::time::timeout(interrupt_grace, drained).await;
                 return Ok(Status::Interrupted);
             }
             status = &mut stop => return status,
@@ -369,8 +370,14 @@ where
     }
 }
 
-/// How long Ctrl-C waits for the open connections to report their end.
-const INTERRUPT_GRACE: Duration = Duration::from_millis(300);
+/// How long Ctrl-C waits for open connections that end by themselves on Ctrl-C (echo, the
+/// keep-open relay) to report their end: they do so at once, so this bounds only a hung one
+/// and never decides whether a summary is printed on a loaded machine.
+pub const REPORTING_GRACE: Duration = Duration::from_secs(10);
+
+/// How long Ctrl-C waits for `--exec` connections, whose children get the terminal's SIGINT
+/// themselves and are not waited for longer.
+pub const CHILD_GRACE: Duration = Duration::from_millis(300);
 
 /// Resolves on Ctrl-C: a served connection ends with it (and says so with `-v`).
 pub async fn interrupted() -> Ending {

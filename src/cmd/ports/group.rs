@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::rows::PortRow;
+use super::held::Held;
 use crate::cli::GroupBy;
 use crate::net::SocketState;
 use crate::output::Tabular;
@@ -52,11 +52,11 @@ pub fn headers(by: GroupBy) -> &'static [&'static str] {
 
 /// Counts `rows` by `by`, largest count first, then by key. A socket held by several
 /// processes counts once for each; a socket with no remote end has no remote key.
-pub fn group(rows: &[PortRow], by: GroupBy) -> Vec<GroupRow> {
+pub fn group<R: Held>(rows: &[R], by: GroupBy) -> Vec<GroupRow> {
     let mut counts: HashMap<GroupKey, usize> = HashMap::new();
     for row in rows {
         match by {
-            GroupBy::Process if row.processes.is_empty() => {
+            GroupBy::Process if row.holders().is_empty() => {
                 *counts
                     .entry(GroupKey::Process {
                         pid: None,
@@ -65,7 +65,7 @@ pub fn group(rows: &[PortRow], by: GroupBy) -> Vec<GroupRow> {
                     .or_default() += 1;
             }
             GroupBy::Process => {
-                for process in &row.processes {
+                for process in row.holders() {
                     let key = GroupKey::Process {
                         pid: Some(process.pid),
                         name: Some(process.name.to_string()),
@@ -74,19 +74,18 @@ pub fn group(rows: &[PortRow], by: GroupBy) -> Vec<GroupRow> {
                 }
             }
             GroupBy::Remote => {
-                if let Some(remote_addr) = row.remote_addr {
+                if let Some(remote_addr) = row.remote_addr() {
                     *counts.entry(GroupKey::Remote { remote_addr }).or_default() += 1;
                 }
             }
             GroupBy::Port => {
-                let key = GroupKey::Port {
-                    local_port: row.local_port,
-                };
-                *counts.entry(key).or_default() += 1;
+                if let Some(local_port) = row.local_port() {
+                    *counts.entry(GroupKey::Port { local_port }).or_default() += 1;
+                }
             }
             GroupBy::State => {
                 *counts
-                    .entry(GroupKey::State { state: row.state })
+                    .entry(GroupKey::State { state: row.state() })
                     .or_default() += 1;
             }
         }
@@ -119,7 +118,7 @@ impl Tabular for GroupRow {
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::ProcessRow;
+    use super::super::rows::{PortRow, ProcessRow};
     use super::*;
     use crate::net::socket::Proto;
 

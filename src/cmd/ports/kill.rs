@@ -4,7 +4,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use serde::Serialize;
 
-use super::rows::PortRow;
+use super::held::Held;
 use crate::error::{Error, Status};
 use crate::output::escape::{escape_text, quote_arg};
 use crate::output::{Format, json, notes};
@@ -149,7 +149,7 @@ const ESRCH: i32 = 3;
 const INIT: u32 = 1;
 
 /// Signals the owners of `rows` (never sockx itself, never PID 1), asking first on a terminal.
-pub fn run(rows: &[PortRow], plan: KillPlan, format: Format) -> anyhow::Result<Status> {
+pub fn run<R: Held>(rows: &[R], plan: KillPlan, format: Format) -> anyhow::Result<Status> {
     let (targets, init) = targets(rows);
     let init_error = || {
         let name = init
@@ -220,22 +220,18 @@ pub fn run(rows: &[PortRow], plan: KillPlan, format: Format) -> anyhow::Result<S
 
 /// The distinct holders of `rows`, by PID, without our own process; PID 1, when it holds one,
 /// apart.
-fn targets(rows: &[PortRow]) -> (Vec<Target>, Option<Target>) {
+fn targets<R: Held>(rows: &[R]) -> (Vec<Target>, Option<Target>) {
     let me = std::process::id();
     let mut targets: Vec<Target> = Vec::new();
     for row in rows {
-        let socket = format!(
-            "{} {}",
-            row.proto,
-            std::net::SocketAddr::new(row.local_addr, row.local_port)
-        );
-        for process in row.processes.iter().filter(|p| p.pid != me) {
+        let socket = row.label();
+        for process in row.holders().iter().filter(|p| p.pid != me) {
             match targets.iter_mut().find(|t| t.pid == process.pid) {
                 Some(target) => target.sockets.push(socket.clone()),
                 None => targets.push(Target {
                     pid: process.pid,
                     name: process.name.to_string(),
-                    user: row.user.clone(),
+                    user: row.user().map(str::to_string),
                     sockets: vec![socket.clone()],
                 }),
             }
@@ -328,7 +324,7 @@ mod tests {
 
     #[test]
     fn pid_1_is_set_apart_and_names_are_escaped() {
-        use super::super::rows::ProcessRow;
+        use super::super::rows::{PortRow, ProcessRow};
         use crate::net::SocketState;
         use crate::net::socket::Proto;
         let row = PortRow {

@@ -5,10 +5,15 @@
 //! only looks for the sockets that can still match), then renders the rows.
 
 mod group;
+mod held;
 mod info;
 mod kill;
 mod remote;
 mod rows;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+mod unix_rows;
 mod watch;
 
 use std::collections::HashMap;
@@ -17,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::cli::{GroupBy, PortsArgs};
+use crate::cli::{GroupBy, PortFilter, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::socket::Proto;
@@ -77,7 +82,11 @@ impl Config {
         let connections = !remote.is_empty() || args.by == Some(GroupBy::Remote);
         let both = args.tcp == args.udp;
         Ok(Config {
-            ports: args.ports,
+            ports: args
+                .ports
+                .into_iter()
+                .filter_map(PortFilter::into_ports)
+                .collect(),
             tcp: args.tcp || both,
             udp: args.udp || both,
             family: context.family,
@@ -149,6 +158,15 @@ impl Config {
 
 /// Runs `sockx ports`.
 pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
+    if args.unix || args.ports.iter().any(PortFilter::is_unix) {
+        #[cfg(unix)]
+        return unix::run(args, context);
+        #[cfg(not(unix))]
+        return Err(Error::usage(
+            "ports -x: Unix-domain sockets are not supported on this platform",
+        )
+        .into());
+    }
     let config = Config::new(args, context)?;
     if let Some(interval) = config.watch {
         return watch::run(&config, interval, context);
@@ -241,27 +259,38 @@ fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
         .iter()
         .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
         .count();
-    if hidden == 0 {
-        return;
-    }
-    let one = hidden == 1;
-    let noun = if one { "socket has" } else { "sockets have" };
     if lookup.denied_processes > 0 && !processes::is_privileged() {
-        let (owner, them) = if one {
-            ("its process belongs to another user", "it")
+        warn_unknown_owners(hidden);
+    } else if hidden > 0 {
+        let (noun, holds) = if hidden == 1 {
+            ("socket has", "holds it")
         } else {
-            ("their processes belong to other users", "them")
+            ("sockets have", "holds them")
         };
-        notes::warn(format_args!(
-            "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
-        ));
-    } else {
-        let holds = if one { "holds it" } else { "holds them" };
         notes::warn(format_args!(
             "{hidden} {noun} no known owner: no process visible here {holds} \
              (a process of another PID namespace, or the kernel)"
         ));
     }
+}
+
+/// Says that `hidden` sockets have no known owner because their processes are other users'.
+fn warn_unknown_owners(hidden: usize) {
+    if hidden == 0 {
+        return;
+    }
+    let (noun, owner, them) = if hidden == 1 {
+        ("socket has", "its process belongs to another user", "it")
+    } else {
+        (
+            "sockets have",
+            "their processes belong to other users",
+            "them",
+        )
+    };
+    notes::warn(format_args!(
+        "{hidden} {noun} no known owner: {owner}; run as root to see {them}"
+    ));
 }
 
 /// Sorted by port, then protocol, then address (then peer and state, to be stable).

@@ -85,6 +85,21 @@ impl ProcessView {
         let cmd_cell = info.cmd.as_deref().map(one_line);
         ProcessView { info, cmd_cell }
     }
+
+    /// The holder as a row shows it.
+    pub fn row(&self) -> ProcessRow<'_> {
+        ProcessRow {
+            pid: self.info.pid,
+            name: &self.info.name,
+            cmd: self.info.cmd.as_deref(),
+            cmd_cell: self.cmd_cell.as_deref(),
+        }
+    }
+
+    /// The UID it runs as, where known.
+    pub fn uid(&self) -> Option<u32> {
+        self.info.uid
+    }
 }
 
 impl<'a> PortRow<'a> {
@@ -208,22 +223,30 @@ impl Tabular for PortRow<'_> {
         if let Some(info) = &self.tcp_info {
             cells.extend(info::cells(info.as_ref()));
         }
-        cells.push(or_dash(pid_list(&self.processes)));
-        cells.push(or_dash(join_distinct(
-            self.processes.iter().map(|p| p.name),
-            ",",
-        )));
-        let user = self
-            .user
-            .clone()
-            .or_else(|| self.uid.map(|uid| uid.to_string()));
-        cells.push(user.map_or_else(|| "-".to_string(), |user| one_line(&user)));
-        cells.push(or_dash(join_distinct(
-            self.processes.iter().filter_map(|p| p.cmd_cell),
-            " | ",
-        )));
+        cells.extend(holder_cells(
+            &self.processes,
+            self.user.as_deref(),
+            self.uid,
+        ));
         cells
     }
+}
+
+/// The PID, PROCESS, USER and COMMAND cells of a socket held by `processes`.
+pub fn holder_cells(processes: &[ProcessRow], user: Option<&str>, uid: Option<u32>) -> [String; 4] {
+    let user = user
+        .map(one_line)
+        .or_else(|| uid.map(|uid| uid.to_string()))
+        .unwrap_or_else(|| "-".to_string());
+    [
+        or_dash(pid_list(processes)),
+        or_dash(join_distinct(processes.iter().map(|p| p.name), ",")),
+        user,
+        or_dash(join_distinct(
+            processes.iter().filter_map(|p| p.cmd_cell),
+            " | ",
+        )),
+    ]
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use mio::{Interest, Registry, Token};
 use super::check::{self, Check};
 use super::outcome::{Outcome, PortState, Reason, is_self_connect, shortage_reason};
 use super::plan::HostEntry;
+use super::tls::ProbeTls;
 use super::udp_payloads;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use socket2::{Domain, Protocol, Type};
@@ -40,13 +41,20 @@ pub struct AttemptSpec {
     pub reset_on_close: bool,
     /// The application check run on every open TCP port.
     pub check: Option<Arc<Check>>,
+    /// `--tls`: a handshake on every open TCP port.
+    pub tls: Option<Arc<ProbeTls>>,
 }
 
 impl AttemptSpec {
     /// Tells the check how the user named each host (the HTTP `Host` header).
     pub fn learn_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a HostEntry>) {
+        let hosts: Vec<&HostEntry> = hosts.into_iter().collect();
         if let Some(check) = &mut self.check {
-            Arc::make_mut(check).learn_hosts(hosts);
+            Arc::make_mut(check).learn_hosts(hosts.iter().copied());
+        }
+        // The TLS probe sends a name as SNI and verifies it.
+        if let Some(tls) = &mut self.tls {
+            Arc::make_mut(tls).learn_hosts(hosts.iter().copied());
         }
     }
 }
@@ -67,6 +75,33 @@ pub enum Flight {
     },
     /// UDP datagram sent, waiting for a reply or an ICMP error.
     Datagram(UdpSocket),
+    /// Connected; the TLS handshake is under way (`--tls`).
+    Handshaking {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The handshake.
+        handshake: Box<crate::net::tls::Handshake>,
+        /// When the handshake began.
+        began: Instant,
+        /// The run's TLS settings.
+        tls: Arc<ProbeTls>,
+        /// The check to run over the session once it is up.
+        check: Option<Arc<Check>>,
+    },
+    /// TLS is up; the application check is talking through it (`--tls --http`, ...).
+    CheckingTls {
+        /// The connected stream.
+        stream: TcpStream,
+        /// The connect's round-trip time.
+        rtt: Duration,
+        /// The TLS session and the handshake's verdict.
+        session: Box<super::tls_flight::Session>,
+        /// The check and how far it is.
+        check: Arc<Check>,
+        talk: check::Conversation,
+    },
     /// Connected; the application check is talking to the service.
     Checking {
         /// The connected stream.
@@ -268,6 +303,35 @@ pub fn advance(
             }),
             BannerRead::Finished => Step::Done(open_with_banner(rtt, &received)),
         },
+        Flight::Handshaking {
+            stream,
+            rtt,
+            handshake,
+            began,
+            tls,
+            check,
+        } => super::tls_flight::step(
+            stream,
+            rtt,
+            handshake,
+            began,
+            (tls, check),
+            (spec, registry, token, started),
+        ),
+        Flight::CheckingTls {
+            stream,
+            rtt,
+            session,
+            check,
+            talk,
+        } => super::tls_flight::step_check(
+            stream,
+            rtt,
+            session,
+            check,
+            talk,
+            (spec, registry, token, started),
+        ),
         Flight::Checking {
             mut stream,
             rtt,
@@ -331,6 +395,16 @@ fn connected(
         .is_ok_and(|local| is_self_connect(local, peer))
     {
         return Step::SelfConnect;
+    }
+    if let Some(tls) = &spec.tls {
+        let check = spec.check.clone();
+        return super::tls_flight::start(
+            stream,
+            peer,
+            rtt,
+            (tls, check),
+            (spec, registry, token, started),
+        );
     }
     if let Some(check) = &spec.check {
         return start_check(stream, peer, rtt, check, spec, registry, token, started);
@@ -421,6 +495,22 @@ fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
 pub fn banner_deadline(flight: &Flight, started: Instant, banner: bool) -> Option<Outcome> {
     match flight {
         Flight::ReadingBanner { rtt, received, .. } => Some(open_with_banner(*rtt, received)),
+        Flight::Handshaking {
+            rtt,
+            handshake,
+            began,
+            tls,
+            ..
+        } => Some(super::tls_flight::timed_out(*rtt, handshake, *began, tls)),
+        Flight::CheckingTls {
+            rtt,
+            session,
+            check,
+            talk,
+            ..
+        } => Some(super::tls_flight::check_timed_out(
+            *rtt, session, check, talk, started, banner,
+        )),
         Flight::Checking {
             rtt, check, talk, ..
         } => Some(Outcome::checked(
@@ -468,6 +558,7 @@ mod tests {
             banner: false,
             reset_on_close: true,
             check: None,
+            tls: None,
         }
     }
 

@@ -89,6 +89,15 @@ impl Check {
 
     /// A conversation with the service at `addr`.
     pub fn begin(&self, addr: SocketAddr) -> Conversation {
+        self.begin_with(addr, 80)
+    }
+
+    /// A conversation over TLS (`--tls`): HTTPS, whose default port is 443.
+    pub fn begin_tls(&self, addr: SocketAddr) -> Conversation {
+        self.begin_with(addr, 443)
+    }
+
+    fn begin_with(&self, addr: SocketAddr, default_port: u16) -> Conversation {
         let request = match &self.kind {
             CheckKind::Expect { send, .. } => send.clone(),
             CheckKind::Http { path, .. } => {
@@ -97,7 +106,7 @@ impl Check {
                     .get(&addr.ip())
                     .cloned()
                     .unwrap_or_else(|| Host::Ip(addr.ip()).to_string());
-                http::request(path, &host, addr.port())
+                http::request(path, &host, addr.port(), default_port)
             }
         };
         Conversation {

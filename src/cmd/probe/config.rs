@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::attempt::AttemptSpec;
 use super::check::{Check, CheckKind};
 use super::outcome::PortState;
+use super::tls::ProbeTls;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
 use crate::net::escape::unescape;
@@ -220,6 +221,15 @@ impl ProbeConfig {
             )));
         }
         let check = check_from_args(&args)?;
+        if args.tls.tls && args.udp {
+            return Err(Error::usage("--tls works with TCP only (no DTLS)"));
+        }
+        if args.tls.tls && args.banner {
+            return Err(Error::usage(
+                "--banner reads what a plaintext service says first; with --tls there is none",
+            ));
+        }
+        let tls = ProbeTls::from_args(&args.tls, args.min_days)?.map(Arc::new);
         if check.is_some() && args.udp {
             return Err(Error::usage(
                 "--send, --expect and --http check TCP services; they do not work with -u",
@@ -250,6 +260,7 @@ impl ProbeConfig {
                 banner: args.banner,
                 reset_on_close: false,
                 check: check.map(Arc::new),
+                tls,
             },
             timeout: args.timeout,
             retries: args.retries,

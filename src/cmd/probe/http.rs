@@ -14,9 +14,10 @@ pub struct HttpInfo {
     pub server: Option<String>,
 }
 
-/// The HTTP/1.1 GET for `path` on `host` (`Host` carries the port unless it is 80).
-pub fn request(path: &str, host: &str, port: u16) -> Vec<u8> {
-    let authority = if port == 80 {
+/// The HTTP/1.1 GET for `path` on `host`; `Host` carries the port unless it is the scheme's
+/// `default_port` (80, or 443 over TLS).
+pub fn request(path: &str, host: &str, port: u16, default_port: u16) -> Vec<u8> {
+    let authority = if port == default_port {
         host.to_string()
     } else {
         format!("{host}:{port}")
@@ -152,12 +153,17 @@ mod tests {
 
     #[test]
     fn the_request_names_the_host_and_closes() {
-        let text = String::from_utf8(request("/health", "web", 8080)).unwrap();
+        let text = String::from_utf8(request("/health", "web", 8080, 80)).unwrap();
         assert!(text.starts_with("GET /health HTTP/1.1\r\nHost: web:8080\r\n"));
         assert!(text.contains("\r\nConnection: close\r\n"));
         assert!(text.contains(&format!("User-Agent: sockx/{}", env!("CARGO_PKG_VERSION"))));
         assert!(text.ends_with("\r\n\r\n"));
-        let plain = String::from_utf8(request("/", "[::1]", 80)).unwrap();
+        let https = String::from_utf8(request("/", "web", 443, 443)).unwrap();
+        assert!(
+            https.starts_with("GET / HTTP/1.1\r\nHost: web\r\n"),
+            "{https}"
+        );
+        let plain = String::from_utf8(request("/", "[::1]", 80, 80)).unwrap();
         assert!(plain.contains("\r\nHost: [::1]\r\n"));
     }
 

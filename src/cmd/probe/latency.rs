@@ -133,11 +133,13 @@ pub fn run(
     }
 }
 
-/// What latency mode times: the connect, or with a check the time to its verdict.
+/// What latency mode times: the connect, with `--tls` the handshake, or with a check the
+/// time to its verdict.
 fn time_to_answer(outcome: &Outcome) -> Option<Duration> {
-    match &outcome.check {
-        Some(check) => Some(check.elapsed),
-        None => outcome.rtt,
+    match (&outcome.check, &outcome.tls) {
+        (Some(check), _) => Some(check.elapsed),
+        (None, Some(tls)) => Some(tls.elapsed),
+        (None, None) => outcome.rtt,
     }
 }
 
@@ -169,7 +171,8 @@ fn write_attempt(
     widths: [usize; 3],
 ) -> std::io::Result<()> {
     let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
-        .with_check(config.spec.check.as_deref(), outcome);
+        .with_check(config.spec.check.as_deref(), outcome)
+        .with_tls(config.spec.tls.is_some(), outcome);
     report.seq = Some(seq);
     report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
     lines::write_one(out, &report, &widths, config.json, context.colors)

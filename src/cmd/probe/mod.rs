@@ -18,6 +18,8 @@ mod report;
 mod scan;
 mod space;
 mod stats;
+mod tls;
+mod tls_flight;
 mod udp_payloads;
 mod wait;
 

@@ -125,6 +125,8 @@ pub struct Outcome {
     pub banner: Option<Vec<u8>>,
     /// The application check's verdict (open TCP ports, with a check).
     pub check: Option<CheckResult>,
+    /// The TLS handshake's result (`--tls`, open TCP ports).
+    pub tls: Option<Box<super::tls::TlsOutcome>>,
 }
 
 impl Outcome {
@@ -136,6 +138,7 @@ impl Outcome {
             rtt,
             banner: None,
             check: None,
+            tls: None,
         }
     }
 
@@ -151,7 +154,9 @@ impl Outcome {
 
     /// Open, and its check (if any) holds: what success means.
     pub fn passes(&self) -> bool {
-        self.state == PortState::Open && self.check.as_ref().is_none_or(|check| check.ok)
+        self.state == PortState::Open
+            && self.check.as_ref().is_none_or(|check| check.ok)
+            && self.tls.as_ref().is_none_or(|tls| tls.passes())
     }
 
     /// No answer within the timeout.

@@ -46,6 +46,9 @@ pub struct PortReport {
     /// The HTTP response head; only with `--http` (null when none came back).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<Option<HttpInfo>>,
+    /// The TLS handshake's facts; only with `--tls` (null when the port is not open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Option<crate::net::tls::TlsJson>>,
     /// The attempt number in latency mode (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
@@ -55,6 +58,18 @@ pub struct PortReport {
     /// The check's part of the text line (not serialised).
     #[serde(skip)]
     pub check_text: Option<String>,
+    /// The TLS part of the text line (not serialised).
+    #[serde(skip)]
+    pub tls_text: Option<String>,
+    /// `-v`'s lines about the handshake (not serialised).
+    #[serde(skip)]
+    pub tls_verbose: Vec<String>,
+    /// Whether the TLS check held (not serialised).
+    #[serde(skip)]
+    pub tls_passes: Option<bool>,
+    /// The certificate's end of validity, Unix seconds (for `--prometheus`; not serialised).
+    #[serde(skip)]
+    pub tls_not_after: Option<i64>,
 }
 
 impl PortReport {
@@ -90,7 +105,25 @@ impl PortReport {
             seq: None,
             endpoint,
             check_text: None,
+            tls: None,
+            tls_text: None,
+            tls_verbose: Vec::new(),
+            tls_not_after: None,
+            tls_passes: None,
         }
+    }
+
+    /// Adds the TLS handshake's facts from `outcome` when the run has `--tls`.
+    pub fn with_tls(mut self, enabled: bool, outcome: &Outcome) -> PortReport {
+        if enabled {
+            let tls = outcome.tls.as_deref();
+            self.tls = Some(tls.map(|tls| tls.json()));
+            self.tls_text = tls.map(|tls| tls.text());
+            self.tls_verbose = tls.map(|tls| tls.verbose_lines()).unwrap_or_default();
+            self.tls_not_after = tls.and_then(|tls| tls.not_after());
+            self.tls_passes = tls.map(|tls| tls.passes());
+        }
+        self
     }
 
     /// Adds the verdict of `check` (the run's check, if any) from `outcome`.
@@ -173,15 +206,36 @@ pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result
         },
         Metric {
             name: "sockx_probe_check_ok",
-            help: "Whether the application check (--send/--expect, --http) holds (1) or not (0).",
+            help: "Whether the application check (--send/--expect, --http, --tls) holds (1) or not (0).",
             kind: "gauge",
             samples: reports
                 .iter()
                 .filter_map(|r| {
-                    let check = r.check.as_ref()?;
+                    if r.check.is_none() && r.tls.is_none() {
+                        return None;
+                    }
+                    let check_ok = r
+                        .check
+                        .as_ref()
+                        .is_none_or(|check| check.as_ref().is_some_and(|c| c.ok));
+                    let tls_ok = r.tls.as_ref().is_none_or(|_| r.tls_passes == Some(true));
                     Some(Sample {
                         labels: labels(r),
-                        value: f64::from(u8::from(check.as_ref().is_some_and(|c| c.ok))),
+                        value: f64::from(u8::from(check_ok && tls_ok)),
+                    })
+                })
+                .collect(),
+        },
+        Metric {
+            name: "sockx_tls_cert_not_after_timestamp_seconds",
+            help: "When the TLS certificate expires (Unix time; --tls).",
+            kind: "gauge",
+            samples: reports
+                .iter()
+                .filter_map(|r| {
+                    Some(Sample {
+                        labels: labels(r),
+                        value: r.tls_not_after? as f64,
                     })
                 })
                 .collect(),
@@ -218,6 +272,9 @@ impl Line for PortReport {
             tail.push(format!("seq={seq}"));
         }
         tail.push(self.rtt_ms.map_or_else(|| "-".to_string(), format_ms));
+        if let Some(tls) = &self.tls_text {
+            tail.push(tls.clone());
+        }
         if let Some(check) = &self.check_text {
             tail.push(check.clone());
         }

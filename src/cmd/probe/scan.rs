@@ -96,6 +96,9 @@ pub fn run(
     } else {
         print_reports(&reports, config.json, context.colors)?;
     }
+    if context.verbose() {
+        super::tls::print_verbose(&reports, config.spec.tls.as_deref());
+    }
     if finish == Finish::Interrupted {
         if context.chatty() {
             note(&format!(
@@ -166,7 +169,8 @@ impl<'a> Found<'a> {
                     self.config.spec.proto,
                     self.config.spec.banner,
                 )
-                .with_check(self.config.spec.check.as_deref(), &outcome);
+                .with_check(self.config.spec.check.as_deref(), &outcome)
+                .with_tls(self.config.spec.tls.is_some(), &outcome);
                 self.shown.push((job.id, report));
             }
             return;
@@ -208,7 +212,8 @@ impl<'a> Found<'a> {
                 self.config.spec.proto,
                 self.config.spec.banner,
             )
-            .with_check(self.config.spec.check.as_deref(), outcome);
+            .with_check(self.config.spec.check.as_deref(), outcome)
+            .with_tls(self.config.spec.tls.is_some(), outcome);
             self.shown.push((job.id, report));
         }
     }

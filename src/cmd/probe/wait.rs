@@ -271,6 +271,12 @@ fn local_shortage(reason: Reason) -> Option<&'static str> {
 fn failed_check(item: &Awaited) -> Option<String> {
     item.resolved.iter().flatten().find_map(|(host, result)| {
         let (_, outcome) = result.as_ref()?;
+        if let Some(problem) = outcome.tls.as_ref().and_then(|tls| tls.problem.as_deref()) {
+            return Some(format!(
+                "{}:{} is open, but its TLS check failed: {problem}",
+                host.shown, item.port
+            ));
+        }
         let check = outcome.check.as_ref().filter(|check| !check.ok)?;
         Some(format!(
             "{}:{} is open, but its check failed: {}",
@@ -305,7 +311,8 @@ fn print_open(
                         config.spec.proto,
                         config.spec.banner,
                     )
-                    .with_check(config.spec.check.as_deref(), outcome),
+                    .with_check(config.spec.check.as_deref(), outcome)
+                    .with_tls(config.spec.tls.is_some(), outcome),
                 );
             }
         }

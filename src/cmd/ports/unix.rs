@@ -1,0 +1,299 @@
+//! `sockx ports -x`: which process holds which Unix-domain socket, and with `--all` who is on
+//! the other end of each connection.
+//!
+//! The sockets come from `os::unix_sockets` (sock_diag on Linux), the owners from the same
+//! `/proc` scan as TCP and UDP, run once for the kept sockets and their peers together.
+
+use std::collections::HashMap;
+use std::io::{self, Write as _};
+
+use anyhow::Context as _;
+
+use super::rows::ProcessView;
+use super::unix_rows::{HEADERS, HEADERS_ALL, UnixRow};
+use super::{group, kill, warn_unknown_owners};
+use crate::cli::{GroupBy, PortFilter, PortsArgs};
+use crate::cmd::Context;
+use crate::error::{Error, Status};
+use crate::net::{Family, SocketState};
+use crate::os::processes::{self, UserNames};
+use crate::os::unix_sockets::{self, UnixName, UnixSocket, kernel_dev};
+use crate::output::escape::quote_arg;
+use crate::output::{Format, notes};
+use kill::KillPlan;
+
+/// A socket named on the command line.
+#[derive(Debug)]
+struct Target {
+    name: UnixName,
+    /// The socket file, when it exists: matched by device and inode, so that `./app.sock`
+    /// finds a socket bound as `/srv/app/app.sock` and the other way round.
+    file: Option<(u32, u64)>,
+}
+
+impl Target {
+    fn new(filter: PortFilter) -> Option<Target> {
+        use std::os::unix::fs::MetadataExt as _;
+        match filter {
+            PortFilter::Ports(_) => None,
+            PortFilter::UnixAbstract(name) => Some(Target {
+                name: UnixName::Abstract(name.into_bytes()),
+                file: None,
+            }),
+            PortFilter::UnixPath(path) => {
+                let file = std::fs::metadata(&path)
+                    .ok()
+                    .map(|meta| (kernel_dev(meta.dev()), meta.ino()));
+                Some(Target {
+                    name: UnixName::Path(path.into_os_string()),
+                    file,
+                })
+            }
+        }
+    }
+
+    fn names(&self, socket: &UnixSocket) -> bool {
+        (self.file.is_some() && socket.file == self.file)
+            || socket.name.as_ref() == Some(&self.name)
+    }
+}
+
+/// The validated filters and output choices of one `-x` run.
+#[derive(Debug)]
+struct Config {
+    targets: Vec<Target>,
+    all: bool,
+    states: Vec<SocketState>,
+    pid: Option<u32>,
+    process: Option<String>,
+    uid: Option<u32>,
+    by: Option<GroupBy>,
+    format: Format,
+    kill: Option<KillPlan>,
+}
+
+impl Config {
+    fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
+        let refused = [
+            (args.tcp, "-t/--tcp"),
+            (args.udp, "-u/--udp"),
+            (context.family == Family::V4, "-4"),
+            (context.family == Family::V6, "-6"),
+            (args.exposed, "--exposed"),
+            (!args.remote.is_empty(), "-r/--remote"),
+            (args.by == Some(GroupBy::Remote), "--by remote"),
+            (args.by == Some(GroupBy::Port), "--by port"),
+            (
+                args.ports.iter().any(|filter| !filter.is_unix()),
+                "a port filter",
+            ),
+            (args.info, "-i/--info (TCP internals)"),
+        ];
+        if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+            return Err(Error::usage(format!(
+                "{flag} cannot go with Unix-domain sockets (-x or a socket path)"
+            ))
+            .with_hint("Unix sockets have paths, not addresses and ports: filter with PATH, @NAME, --pid, --process, --user or --state"));
+        }
+        if args.watch {
+            return Err(
+                Error::usage("--watch does not follow Unix-domain sockets yet").with_hint(
+                    "run sockx ports -x again to see what changed, or watch -n1 sockx ports -x",
+                ),
+            );
+        }
+        let uid = match &args.user {
+            Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
+                Error::usage(format!("unknown user '{}'", quote_arg(user)))
+                    .with_hint("give a user name or a numeric UID")
+            })?),
+            None => None,
+        };
+        let kill = if args.kill {
+            Some(KillPlan::new(&args.signal, args.yes)?)
+        } else {
+            None
+        };
+        Ok(Config {
+            targets: args.ports.into_iter().filter_map(Target::new).collect(),
+            all: args.all || !args.state.is_empty(),
+            states: args.state,
+            pid: args.pid,
+            process: args.process,
+            uid,
+            by: args.by,
+            format: Format::choose(args.json),
+            kill,
+        })
+    }
+
+    /// The state filter: listeners (and bound datagram sockets) by default, everything with
+    /// `--all`, the given states with `--state` (`listen` covers a bound datagram socket, as
+    /// `ss -l` has it).
+    fn keeps_state(&self, socket: &UnixSocket) -> bool {
+        if !self.states.is_empty() {
+            self.states.contains(&socket.state)
+                || (socket.is_listening() && self.states.contains(&SocketState::Listen))
+        } else {
+            self.all || socket.is_listening()
+        }
+    }
+
+    /// The path filter: the socket is bound there, or, with `--all`, its peer is (the
+    /// clients connected to the listener there).
+    fn keeps_path(&self, socket: &UnixSocket, peer: Option<&UnixSocket>) -> bool {
+        self.targets.is_empty()
+            || self.targets.iter().any(|target| {
+                target.names(socket) || (self.all && peer.is_some_and(|peer| target.names(peer)))
+            })
+    }
+
+    fn keeps_uid(&self, socket: &UnixSocket) -> bool {
+        match (self.uid, socket.uid) {
+            (Some(wanted), Some(uid)) => wanted == uid,
+            _ => true,
+        }
+    }
+
+    /// The filters that need the owners.
+    fn keeps_row(&self, row: &UnixRow) -> bool {
+        self.pid.is_none_or(|pid| row.has_pid(pid))
+            && self
+                .process
+                .as_deref()
+                .is_none_or(|needle| row.has_process_matching(needle))
+            && self.uid.is_none_or(|uid| row.uid == Some(uid))
+    }
+}
+
+/// Runs `sockx ports -x`.
+pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
+    let config = Config::new(args, context)?;
+
+    // Connected sockets are needed with --all (and --state), and for nothing else: a path
+    // filter looks at peers only with --all.
+    let all = match unix_sockets::list_unix_sockets(!config.all) {
+        Ok(sockets) => sockets,
+        Err(err) if err.kind() == io::ErrorKind::Unsupported => {
+            return Err(Error::usage(
+                "ports -x: Unix-domain sockets cannot be listed on this platform",
+            )
+            .into());
+        }
+        Err(err) => return Err(err).context("cannot list Unix-domain sockets"),
+    };
+    let index: HashMap<u64, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(at, socket)| (socket.inode, at))
+        .collect();
+    let peer_of = |socket: &UnixSocket| {
+        socket
+            .peer
+            .and_then(|peer| index.get(&peer))
+            .map(|&at| &all[at])
+    };
+    let mut sockets: Vec<UnixSocket> = all
+        .iter()
+        .filter(|socket| {
+            config.keeps_state(socket)
+                && config.keeps_uid(socket)
+                && config.keeps_path(socket, peer_of(socket))
+        })
+        .cloned()
+        .collect();
+    sockets.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+
+    // One scan for the kept sockets and their peers: every holder of both, always.
+    let wanted: Vec<u64> = sockets
+        .iter()
+        .flat_map(|socket| [socket.inode, socket.peer.unwrap_or(0)])
+        .collect();
+    let (owners, lookup) = unix_sockets::owners_by_inode(&wanted, None);
+    for socket in &mut sockets {
+        if let Some(pids) = owners.get(&socket.inode) {
+            socket.pids.clone_from(pids);
+        }
+    }
+    let no_one: Vec<u32> = Vec::new();
+    let peer_pids = |socket: &UnixSocket| -> &Vec<u32> {
+        socket
+            .peer
+            .and_then(|peer| owners.get(&peer))
+            .unwrap_or(&no_one)
+    };
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|socket| socket.pids.iter().chain(peer_pids(socket)).copied())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let details: HashMap<u32, ProcessView> = processes::describe(&pids)
+        .into_iter()
+        .map(|(pid, info)| (pid, ProcessView::new(info)))
+        .collect();
+
+    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
+        sockets
+            .iter()
+            .filter(|socket| socket.pids.is_empty())
+            .count()
+    } else {
+        0
+    };
+    let mut users = UserNames::default();
+    let rows: Vec<UnixRow> = sockets
+        .iter()
+        .map(|socket| UnixRow::new(socket, peer_pids(socket), &details, &mut users, config.all))
+        .filter(|row| config.keeps_row(row))
+        .collect();
+
+    if context.verbose() {
+        notes::verbose(format_args!(
+            "sockx: {} Unix sockets listed, {} kept; {} processes hold them or their peers; {} matched",
+            all.len(),
+            sockets.len(),
+            pids.len(),
+            rows.len(),
+        ));
+    }
+    warn_unknown_owners(hidden);
+
+    if let Some(plan) = config.kill {
+        if rows.is_empty() {
+            return Ok(Status::Negative);
+        }
+        return kill::run(&rows, plan, config.format);
+    }
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let found = if let Some(by) = config.by {
+        let groups = group::group(&rows, by);
+        if !groups.is_empty() {
+            config
+                .format
+                .write_rows(&mut out, group::headers(by), &groups, context.colors)?;
+        }
+        !groups.is_empty()
+    } else {
+        let headers = if config.all { HEADERS_ALL } else { HEADERS };
+        if !rows.is_empty() {
+            config
+                .format
+                .write_rows(&mut out, headers, &rows, context.colors)?;
+        }
+        !rows.is_empty()
+    };
+    out.flush()?;
+    Ok(Status::from_answer(found))
+}
+
+/// Sorted by name (unnamed sockets last), then type, state and inode.
+fn sort_key(socket: &UnixSocket) -> impl Ord + '_ {
+    (
+        socket.name.is_none(),
+        socket.name.as_ref(),
+        socket.kind,
+        socket.state,
+        socket.inode,
+    )
+}

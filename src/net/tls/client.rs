@@ -1,0 +1,331 @@
+//! The client side of TLS built from the contract's flags: trust (the system's store, the
+//! Mozilla roots where it has none, or `--ca`), SNI, ALPN, a client certificate, `--insecure`
+//! and `--pin`. One [`TlsClient`] per run; [`TlsClient::session`] starts one connection's
+//! handshake.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
+
+use super::handshake::Handshake;
+use super::pin::Fingerprint;
+use super::verify::{Policy, RecordingVerifier};
+use crate::cli::TlsArgs;
+use crate::error::Error;
+use crate::output::escape::quote_arg;
+
+/// Where the trusted roots came from, for `-v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustSource {
+    /// `--ca FILE`.
+    CaFile,
+    /// The operating system's store.
+    System,
+    /// The built-in Mozilla roots (the system has none).
+    Mozilla,
+}
+
+/// Everything needed to start client handshakes, validated once.
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    provider: Arc<CryptoProvider>,
+    webpki: Arc<WebPkiServerVerifier>,
+    client_key: Option<Arc<CertifiedKey>>,
+    alpn: Vec<Vec<u8>>,
+    sni: Option<ServerName<'static>>,
+    insecure: bool,
+    pin: Option<Fingerprint>,
+    policy: Policy,
+    /// Where the roots came from.
+    pub trust: TrustSource,
+}
+
+/// The process-wide crypto provider: ring, installed once (rustls refuses to guess when
+/// more than one is compiled in).
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let _ = CryptoProvider::install_default(provider.as_ref().clone());
+            provider
+        })
+        .clone()
+}
+
+impl TlsClient {
+    /// Builds the client from the flags; bad files or values are usage errors (exit 2).
+    /// `policy` says whether a certificate that does not verify ends the handshake
+    /// ([`Policy::Enforce`], for connections) or is reported ([`Policy::Record`], for probes).
+    pub fn from_args(args: &TlsArgs, policy: Policy) -> Result<TlsClient, Error> {
+        let provider = provider();
+        let (roots, trust) = match &args.ca {
+            Some(path) => (roots_from_file(path)?, TrustSource::CaFile),
+            None => system_roots(),
+        };
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|err| Error::usage(format!("cannot use the trusted roots: {err}")))?;
+        let client_key = match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => {
+                let certs = certs_from_file(cert, "--cert")?;
+                let key = key_from_file(key)?;
+                let signing = provider
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|err| Error::usage(format!("--key: cannot use this key: {err}")))?;
+                let certified = CertifiedKey::new(certs, signing);
+                // Only a proven mismatch is refused: a certificate rustls cannot parse for
+                // the comparison (an X.509 v1 one, say) is still the server's to judge.
+                if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+                    certified.keys_match()
+                {
+                    return Err(Error::usage(
+                        "--key does not go with --cert: their public keys differ",
+                    ));
+                }
+                Some(Arc::new(certified))
+            }
+            _ => None,
+        };
+        let sni = match &args.sni {
+            Some(name) => {
+                Some(server_name(name).map_err(|err| Error::usage(format!("--sni: {err}")))?)
+            }
+            None => None,
+        };
+        let pin = match &args.pin {
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|err| Error::usage(format!("--pin: {err}")))?,
+            ),
+            None => None,
+        };
+        let mut alpn = Vec::new();
+        for proto in &args.alpn {
+            if proto.is_empty() || proto.len() > 255 {
+                return Err(Error::usage(format!(
+                    "--alpn: '{}' is not a protocol name (1 to 255 bytes)",
+                    quote_arg(proto)
+                )));
+            }
+            alpn.push(proto.as_bytes().to_vec());
+        }
+        let client = TlsClient {
+            provider,
+            webpki,
+            client_key,
+            alpn,
+            sni,
+            insecure: args.insecure,
+            pin,
+            policy,
+            trust,
+        };
+        Ok(client)
+    }
+
+    /// `--pin` was given.
+    pub fn pin(&self) -> Option<Fingerprint> {
+        self.pin
+    }
+
+    /// `--insecure` was given.
+    pub fn insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// The name sent and verified for a peer named `host`: `--sni`, else the host name; an
+    /// IP address is verified against IP SANs and sends no SNI.
+    pub fn server_name_for(&self, host: &str) -> Result<ServerName<'static>, Error> {
+        match &self.sni {
+            Some(name) => Ok(name.clone()),
+            None => server_name(host).map_err(|err| {
+                Error::usage(format!(
+                    "cannot verify '{}' by name: {err}",
+                    quote_arg(host)
+                ))
+                .with_hint("name the server with --sni NAME")
+            }),
+        }
+    }
+
+    /// Starts one connection's handshake with the server named `host` (for SNI and
+    /// verification; see [`TlsClient::server_name_for`]).
+    pub fn session(&self, host: &str) -> Result<Handshake, Error> {
+        let name = self.server_name_for(host)?;
+        let verifier = Arc::new(RecordingVerifier::new(
+            self.webpki.clone(),
+            self.policy,
+            self.insecure,
+            self.pin,
+        ));
+        let client_cert = Arc::new(ClientCert {
+            key: self.client_key.clone(),
+            asked: AtomicBool::new(false),
+        });
+        let mut config = self.config_with(verifier.clone(), client_cert.clone())?;
+        config.alpn_protocols = self.alpn.clone();
+        let conn = ClientConnection::new(Arc::new(config), name)
+            .map_err(|err| Error::failure(format!("cannot start a TLS session: {err}")))?;
+        // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
+        // after the handshake); a connection learns it from its first read.
+        let await_verdict = self.policy == Policy::Record;
+        Ok(Handshake::new(conn, verifier, client_cert, await_verdict))
+    }
+
+    /// A config per connection: the verifier records that connection's certificate, and no
+    /// session is resumed (every probe is a full handshake, as `--count` means to time).
+    fn config_with(
+        &self,
+        verifier: Arc<RecordingVerifier>,
+        client_cert: Arc<ClientCert>,
+    ) -> Result<ClientConfig, Error> {
+        Ok(ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_cert_resolver(client_cert))
+    }
+}
+
+/// The client certificate of one connection (if any), and whether the server asked for one.
+#[derive(Debug)]
+pub struct ClientCert {
+    key: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl ClientCert {
+    /// The server sent a CertificateRequest.
+    pub fn asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    /// A client certificate was there to send.
+    pub fn present(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+impl ResolvesClientCert for ClientCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+/// `--sni` or a host: a DNS name or an IP address.
+fn server_name(text: &str) -> Result<ServerName<'static>, String> {
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    ServerName::try_from(text.to_string())
+        .map_err(|_| format!("'{}' is not a valid server name", quote_arg(text)))
+}
+
+/// The system's roots; the built-in Mozilla roots when it has none.
+fn system_roots() -> (RootCertStore, TrustSource) {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    if added > 0 {
+        return (roots, TrustSource::System);
+    }
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    (roots, TrustSource::Mozilla)
+}
+
+fn roots_from_file(path: &Path) -> Result<RootCertStore, Error> {
+    let certs = certs_from_file(path, "--ca")?;
+    let mut roots = RootCertStore::empty();
+    let (added, rejected) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(Error::usage(format!(
+            "--ca {}: no usable CA certificate ({rejected} rejected)",
+            quote_arg(&path.display().to_string())
+        )));
+    }
+    Ok(roots)
+}
+
+fn certs_from_file(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let shown = quote_arg(&path.display().to_string());
+    let iter = CertificateDer::pem_file_iter(path)
+        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
+    let certs = iter
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
+    if certs.is_empty() {
+        return Err(Error::usage(format!(
+            "{flag} {shown}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certs)
+}
+
+fn key_from_file(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
+    let shown = quote_arg(&path.display().to_string());
+    PrivateKeyDer::from_pem_file(path).map_err(|err| {
+        Error::usage(format!("--key {shown}: {}", pem_error(&err))).with_hint(
+            "a PEM private key: PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY)",
+        )
+    })
+}
+
+fn pem_error(err: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error as Pem;
+    match err {
+        Pem::Io(io) => io.to_string(),
+        Pem::NoItemsFound => "no PEM item of the right kind in it".to_string(),
+        other => format!("not valid PEM ({other:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ip_literal_is_verified_as_an_address() {
+        assert!(matches!(
+            server_name("127.0.0.1"),
+            Ok(ServerName::IpAddress(_))
+        ));
+        assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
+        assert!(matches!(
+            server_name("localhost"),
+            Ok(ServerName::DnsName(_))
+        ));
+        assert!(server_name("bad name").is_err());
+    }
+
+    #[test]
+    fn a_client_without_files_builds() {
+        let args = TlsArgs {
+            tls: true,
+            insecure: true,
+            ..TlsArgs::default()
+        };
+        let client = TlsClient::from_args(&args, Policy::Record).unwrap();
+        assert!(client.session("localhost").is_ok());
+    }
+}

@@ -1,0 +1,916 @@
+//! `probe --tls` against real TLS peers: `openssl s_server` with certificates made here by
+//! `openssl req`/`x509`/`ca` (a CA and its leaf, expired, not yet valid, self-signed, for
+//! the wrong name), and socat answering in plaintext. Fields are compared with what
+//! `openssl x509` says of the same certificate.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{skip, sockx};
+use serde_json::Value;
+
+/// Certificates for the tests, made by openssl in a temporary directory.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Pki {
+    /// A CA; `leaf` (localhost, 127.0.0.1, 30 days) signed by it; `expired` (2020) and
+    /// `future` (2036) leaves for the same names; `self` self-signed; `other` for
+    /// other.example only. Every key is `NAME.key`, every certificate `NAME.pem`.
+    fn new() -> Option<Pki> {
+        if Command::new("openssl").arg("version").output().is_err() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let req = |name: &str, cn: &str| {
+            let mut args = vec!["req"];
+            args.extend(ec);
+            let key = format!("{name}.key");
+            let csr = format!("{name}.csr");
+            let subj = format!("/CN={cn}");
+            args.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+            openssl(d, &args);
+        };
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(ec);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=sockx test CA",
+        ]);
+        openssl(d, &ca);
+        std::fs::write(
+            d.join("local.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("other.ext"),
+            "subjectAltName=DNS:other.example,DNS:www.other.example\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        req("leaf", "localhost");
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "30",
+                "-extfile",
+                "local.ext",
+            ],
+        );
+        req("other", "other.example");
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "other.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "other.pem",
+                "-days",
+                "30",
+                "-extfile",
+                "other.ext",
+            ],
+        );
+        let mut self_signed = vec!["req", "-x509"];
+        self_signed.extend(ec);
+        self_signed.extend([
+            "-keyout",
+            "self.key",
+            "-out",
+            "self.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]);
+        openssl(d, &self_signed);
+        // `openssl ca` takes explicit dates: one leaf that expired, one not valid yet.
+        std::fs::create_dir(d.join("db")).unwrap();
+        std::fs::write(d.join("db/index.txt"), "").unwrap();
+        std::fs::write(d.join("db/serial"), "1000\n").unwrap();
+        std::fs::write(
+            d.join("ca.cnf"),
+            "[ca]\ndefault_ca = test\n[test]\ndatabase = db/index.txt\nnew_certs_dir = db\n\
+             serial = db/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
+             x509_extensions = leaf\n[any]\ncommonName = supplied\n[leaf]\n\
+             subjectAltName = DNS:localhost,IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+        )
+        .unwrap();
+        for (name, start, end) in [
+            ("expired", "20200101000000Z", "20210101000000Z"),
+            ("future", "20360101000000Z", "20370101000000Z"),
+        ] {
+            req(name, "localhost");
+            let csr = format!("{name}.csr");
+            let pem = format!("{name}.pem");
+            openssl(
+                d,
+                &[
+                    "ca",
+                    "-batch",
+                    "-config",
+                    "ca.cnf",
+                    "-cert",
+                    "ca.pem",
+                    "-keyfile",
+                    "ca.key",
+                    "-in",
+                    &csr,
+                    "-out",
+                    &pem,
+                    "-startdate",
+                    start,
+                    "-enddate",
+                    end,
+                    "-notext",
+                ],
+            );
+        }
+        Some(Pki { dir })
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+
+    fn ca(&self) -> String {
+        self.path("ca.pem").display().to_string()
+    }
+
+    /// What `openssl x509 -noout OPTION` prints for `NAME.pem`, after the `=`.
+    fn x509(&self, name: &str, options: &[&str]) -> String {
+        let output = Command::new("openssl")
+            .args(["x509", "-noout"])
+            .args(options)
+            .arg("-in")
+            .arg(self.path(&format!("{name}.pem")))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.trim().split_once('=').unwrap().1.to_string()
+    }
+}
+
+/// `openssl s_server -www` with `NAME.pem`; killed (by its PID) when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(pki: &Pki, name: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new("openssl")
+            .args(["s_server", "-accept", "127.0.0.1:0", "-www", "-cert"])
+            .arg(pki.path(&format!("{name}.pem")))
+            .arg("-key")
+            .arg(pki.path(&format!("{name}.key")))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        // The ready signal: `ACCEPT 127.0.0.1:PORT` once it listens.
+        let port = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.strip_prefix("ACCEPT ")
+                    .and_then(|addr| addr.rsplit_once(':'))
+                    .and_then(|(_, port)| port.parse().ok())
+            })
+            .expect("s_server says where it listens");
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, port }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn setup(test: &str) -> Option<Pki> {
+    let pki = Pki::new();
+    if pki.is_none() {
+        skip(test, "needs openssl");
+    }
+    pki
+}
+
+fn probe(args: &[&str]) -> Output {
+    sockx().arg("probe").args(args).output().unwrap()
+}
+
+fn tls_json(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().next().unwrap_or_else(|| {
+        panic!(
+            "no JSON line; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let value: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(value["state"], "open", "{value}");
+    value["tls"].clone()
+}
+
+/// openssl's `Dec 31 11:04:46 2026 GMT` as the RFC 3339 instant sockx prints.
+fn openssl_date_to_rfc3339(text: &str) -> String {
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let month = months.iter().position(|m| *m == words[0]).unwrap() + 1;
+    format!(
+        "{}-{month:02}-{:02}T{}Z",
+        words[3],
+        words[1].parse::<u32>().unwrap(),
+        words[2]
+    )
+}
+
+#[test]
+fn a_verified_certificate_agrees_with_openssl_field_by_field() {
+    let Some(pki) = setup("a_verified_certificate_agrees_with_openssl_field_by_field") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    assert!(output.status.success(), "{output:?}");
+    let tls = tls_json(&output);
+    let keys: Vec<&str> = common::json_keys(&tls).into_iter().collect();
+    assert_eq!(
+        keys,
+        [
+            "alpn",
+            "chain_len",
+            "cipher",
+            "days_left",
+            "issuer",
+            "not_after",
+            "not_before",
+            "sans",
+            "sha256",
+            "subject",
+            "verified",
+            "verify_error",
+            "version"
+        ]
+    );
+    assert_eq!(tls["verified"], true);
+    assert!(tls["verify_error"].is_null());
+    assert_eq!(tls["version"], "TLSv1.3");
+    assert_eq!(
+        tls["sha256"],
+        pki.x509("leaf", &["-fingerprint", "-sha256"]).as_str()
+    );
+    assert_eq!(
+        tls["not_after"],
+        openssl_date_to_rfc3339(&pki.x509("leaf", &["-enddate"])).as_str()
+    );
+    assert_eq!(
+        tls["not_before"],
+        openssl_date_to_rfc3339(&pki.x509("leaf", &["-startdate"])).as_str()
+    );
+    assert_eq!(tls["sans"], serde_json::json!(["localhost", "127.0.0.1"]));
+    assert_eq!(tls["subject"], "CN=localhost");
+    assert_eq!(tls["issuer"], "CN=sockx test CA");
+    assert_eq!(tls["chain_len"], 1);
+    let days = tls["days_left"].as_i64().unwrap();
+    assert!((29..=30).contains(&days), "{days}");
+
+    // The name is sent and verified too; the text line and -v say the same.
+    let output = probe(&[
+        "-v",
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &format!("localhost:{}", server.port),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("TLSv1.3 CN=localhost until "), "{stdout}");
+    assert!(stdout.trim_end().ends_with("verified"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\ntls: TLSv1.3 TLS_"), "{stderr}");
+    assert!(stderr.contains(" alpn=-\n"), "{stderr}");
+    assert!(
+        stderr.contains("certificate: CN=localhost (issuer CN=sockx test CA), valid until "),
+        "{stderr}"
+    );
+    assert!(stderr.contains(", verify ok\n"), "{stderr}");
+}
+
+#[test]
+fn tls_1_2_and_alpn_are_reported() {
+    let Some(pki) = setup("tls_1_2_and_alpn_are_reported") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &["-tls1_2", "-alpn", "h2,http/1.1"]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--alpn",
+        "http/1.1",
+        &server.addr(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let tls = tls_json(&output);
+    assert_eq!(tls["version"], "TLSv1.2");
+    assert_eq!(tls["alpn"], "http/1.1");
+    assert!(
+        tls["cipher"]
+            .as_str()
+            .unwrap()
+            .starts_with("TLS_ECDHE_ECDSA_WITH_"),
+        "{tls}"
+    );
+}
+
+#[test]
+fn an_expired_certificate_fails_and_says_when() {
+    let Some(pki) = setup("an_expired_certificate_fails_and_says_when") else {
+        return;
+    };
+    let server = Server::start(&pki, "expired", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let tls = tls_json(&output);
+    assert_eq!(tls["verified"], false);
+    assert_eq!(
+        tls["verify_error"],
+        "certificate expired on 2021-01-01T00:00:00Z"
+    );
+    assert!(tls["days_left"].as_i64().unwrap() < 0);
+
+    // --insecure: still said, but the probe passes.
+    let output = probe(&["--tls", "--insecure", &server.addr()]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("unverified: certificate expired on 2021-01-01T00:00:00Z"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_certificate_not_yet_valid_says_from_when() {
+    let Some(pki) = setup("a_certificate_not_yet_valid_says_from_when") else {
+        return;
+    };
+    let server = Server::start(&pki, "future", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        tls_json(&output)["verify_error"],
+        "certificate not yet valid: valid from 2036-01-01T00:00:00Z"
+    );
+}
+
+#[test]
+fn a_self_signed_certificate_is_named_and_a_pin_accepts_it() {
+    let Some(pki) = setup("a_self_signed_certificate_is_named_and_a_pin_accepts_it") else {
+        return;
+    };
+    let server = Server::start(&pki, "self", &[]);
+    let output = probe(&["--tls", &server.addr()]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("self-signed certificate (CN=localhost): unknown issuer"),
+        "{stdout}"
+    );
+    // -v gives the hint.
+    let output = probe(&["-v", "--tls", &server.addr()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--pin "), "{stderr}");
+
+    let fingerprint = pki.x509("self", &["-fingerprint", "-sha256"]);
+    // Any case, colons optional.
+    let pin = fingerprint.replace(':', "").to_lowercase();
+    let output = probe(&["--tls", "--pin", &pin, &server.addr(), "--json"]);
+    assert!(output.status.success(), "{output:?}");
+    let tls = tls_json(&output);
+    assert_eq!(tls["sha256"], fingerprint.as_str());
+    assert_eq!(tls["verified"], false);
+
+    let wrong = "00".repeat(32);
+    let output = probe(&["--tls", "--pin", &wrong, &server.addr()]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("does not match --pin"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_issuer_is_named() {
+    let Some(pki) = setup("an_unknown_issuer_is_named") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    // The system's store does not know the test CA.
+    let output = probe(&["--tls", &server.addr(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        tls_json(&output)["verify_error"],
+        "unknown issuer CN=sockx test CA"
+    );
+}
+
+#[test]
+fn a_name_mismatch_lists_the_names_the_certificate_is_for() {
+    let Some(pki) = setup("a_name_mismatch_lists_the_names_the_certificate_is_for") else {
+        return;
+    };
+    let server = Server::start(&pki, "other", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &format!("localhost:{}", server.port),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        tls_json(&output)["verify_error"],
+        "name mismatch: the certificate is valid for other.example, www.other.example, not localhost"
+    );
+    // --sni asks for the right name.
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--sni",
+        "www.other.example",
+        &server.addr(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn min_days_fails_a_certificate_that_expires_sooner() {
+    let Some(pki) = setup("min_days_fails_a_certificate_that_expires_sooner") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--min-days",
+        "400",
+        &server.addr(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(" open "), "{stdout}");
+    assert!(stdout.contains("fewer than --min-days 400"), "{stdout}");
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--min-days",
+        "7",
+        &server.addr(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn a_plaintext_server_offered_no_tls() {
+    if Command::new("socat").arg("-V").output().is_err() {
+        skip("a_plaintext_server_offered_no_tls", "needs socat");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("answer.sh");
+    std::fs::write(
+        &script,
+        // It stays a moment after answering: socat may drop what a child wrote just before it
+        // exited.
+        "printf 'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\n\\r\\n'; sleep 2\n",
+    )
+    .unwrap();
+    let mut child = Command::new("socat")
+        .args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork"])
+        // `sh FILE` reads the script: exec'ing a file just written can meet ETXTBSY while
+        // another test forks.
+        .arg(format!("SYSTEM:sh {}", script.display()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let port: u16 = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split_once("listening on ")
+                .and_then(|(_, addr)| addr.rsplit_once(':'))
+                .and_then(|(_, port)| port.trim().parse().ok())
+        })
+        .expect("socat says where it listens");
+    std::thread::spawn(move || lines.for_each(drop));
+    let output = probe(&["--tls", &format!("127.0.0.1:{port}"), "--json"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        tls_json(&output)["verify_error"],
+        "peer offered no TLS: it answered \"HTTP/1.1 400 Bad Request…\""
+    );
+}
+
+#[test]
+fn count_times_tls_handshakes() {
+    let Some(pki) = setup("count_times_tls_handshakes") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--count",
+        "3",
+        "--interval",
+        "50ms",
+        &server.addr(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.matches(" verified").count(), 3, "{stdout}");
+    assert!(stdout.contains("3 sent, 3 ok, 0% loss"), "{stdout}");
+}
+
+#[test]
+fn tls_flags_are_checked_before_probing() {
+    for (args, needle) in [
+        (&["--tls", "-u", "127.0.0.1:1"][..], "TCP only"),
+        (
+            &["--tls", "--pin", "abc", "127.0.0.1:1"],
+            "not a SHA-256 fingerprint",
+        ),
+        (
+            &["--tls", "--ca", "/nonexistent/ca.pem", "127.0.0.1:1"],
+            "--ca",
+        ),
+        (&["--sni", "x", "127.0.0.1:1"], "--tls"),
+        (&["--min-days", "3", "127.0.0.1:1"], "--tls"),
+    ] {
+        let output = probe(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
+    let Some(pki) = setup("wait_gives_up_on_a_certificate_that_never_verifies_and_says_why") else {
+        return;
+    };
+    let server = Server::start(&pki, "expired", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        "--wait",
+        "1s",
+        "--interval",
+        "200ms",
+        &server.addr(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("timed out after 1s waiting for"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is open, but its TLS check failed: certificate expired on 2021-01-01"),
+        "{stderr}"
+    );
+    // The same server passes as soon as the certificate is good enough.
+    let output = probe(&["--tls", "--insecure", "--wait", "5s", &server.addr()]);
+    assert!(output.status.success(), "{output:?}");
+}
+
+/// A client certificate signed by the test CA, with its key in `form`: `pkcs8`, `pkcs1` (RSA)
+/// or `sec1` (EC). Returns the certificate's and the key's paths.
+fn client_cert(pki: &Pki, form: &str) -> (String, String) {
+    let d = pki.dir.path();
+    let key = format!("client-{form}.key");
+    match form {
+        "pkcs8" => openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                &key,
+            ],
+        ),
+        "pkcs1" => openssl(d, &["genrsa", "-traditional", "-out", &key, "2048"]),
+        _ => openssl(
+            d,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &key,
+            ],
+        ),
+    }
+    let first_line = std::fs::read_to_string(d.join(&key)).unwrap();
+    let expected = match form {
+        "pkcs8" => "-----BEGIN PRIVATE KEY-----",
+        "pkcs1" => "-----BEGIN RSA PRIVATE KEY-----",
+        _ => "-----BEGIN EC PRIVATE KEY-----",
+    };
+    assert!(first_line.starts_with(expected), "{form}: {first_line:.40}");
+    let csr = format!("client-{form}.csr");
+    let pem = format!("client-{form}.pem");
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=client",
+        ],
+    );
+    std::fs::write(d.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "30",
+            "-extfile",
+            "client.ext",
+        ],
+    );
+    (
+        pki.path(&pem).display().to_string(),
+        pki.path(&key).display().to_string(),
+    )
+}
+
+#[test]
+fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
+    let Some(pki) = setup("a_server_that_demands_a_client_certificate_gets_one_in_every_key_form")
+    else {
+        return;
+    };
+    for version in ["-tls1_3", "-tls1_2"] {
+        let server = Server::start(
+            &pki,
+            "leaf",
+            &[
+                version,
+                "-Verify",
+                "1",
+                "-verify_return_error",
+                "-CAfile",
+                &pki.ca(),
+            ],
+        );
+        for form in ["pkcs8", "pkcs1", "sec1"] {
+            let (cert, key) = client_cert(&pki, form);
+            let output = probe(&[
+                "--tls",
+                "--ca",
+                &pki.ca(),
+                "--cert",
+                &cert,
+                "--key",
+                &key,
+                &server.addr(),
+            ]);
+            assert!(output.status.success(), "{version} {form}: {output:?}");
+        }
+        // Without one, the probe says what the server wants.
+        let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr()]);
+        assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("the server requires a client certificate (alert "),
+            "{version}: {stdout}"
+        );
+        // One the server's CA did not sign is refused.
+        let output = probe(&[
+            "--tls",
+            "--ca",
+            &pki.ca(),
+            "--cert",
+            &pki.path("self.pem").display().to_string(),
+            "--key",
+            &pki.path("self.key").display().to_string(),
+            &server.addr(),
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("the server refused our client certificate (alert unknown_ca)"),
+            "{version}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn prometheus_gives_the_certificate_end_of_validity() {
+    let Some(pki) = setup("prometheus_gives_the_certificate_end_of_validity") else {
+        return;
+    };
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--prometheus"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let labels = format!(
+        "{{host=\"127.0.0.1\",addr=\"127.0.0.1\",port=\"{}\",proto=\"tcp\"}}",
+        server.port
+    );
+    // openssl's -enddate, as Unix seconds (`date -d` reads openssl's format).
+    let enddate = pki.x509("leaf", &["-enddate"]);
+    let date = Command::new("date")
+        .args(["-u", "-d", &enddate, "+%s"])
+        .output()
+        .unwrap();
+    let expected = String::from_utf8_lossy(&date.stdout).trim().to_string();
+    assert!(
+        text.contains(&format!(
+            "sockx_tls_cert_not_after_timestamp_seconds{labels} {expected}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE sockx_tls_cert_not_after_timestamp_seconds gauge\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("sockx_probe_check_ok{labels} 1\n")),
+        "{text}"
+    );
+    // A certificate that fails its check says 0.
+    let output = probe(&["--tls", &server.addr(), "--prometheus"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(&format!("sockx_probe_check_ok{labels} 0\n")),
+        "{text}"
+    );
+}
+
+#[test]
+fn http_and_expect_checks_run_over_tls() {
+    let Some(pki) = setup("http_and_expect_checks_run_over_tls") else {
+        return;
+    };
+    // s_server -www answers a GET with its status page, `HTTP/1.0 200 ok`.
+    let server = Server::start(&pki, "leaf", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--json",
+        "--http",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(value["tls"]["verified"], true, "{value}");
+    assert_eq!(value["http"]["status"], 200, "{value}");
+    assert_eq!(value["check"]["ok"], true, "{value}");
+
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--send",
+        "GET / HTTP/1.0\\r\\n\\r\\n",
+        "--expect",
+        "(?i)^HTTP/1\\.0 200 ok",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    // A status outside the list fails the probe though the handshake passed.
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.addr(),
+        "--http",
+        "/",
+        "--http-status",
+        "500",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(" verified"), "{stdout}");
+}
+
+#[test]
+fn a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure() {
+    let Some(pki) = setup("a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure") else {
+        return;
+    };
+    // TLS 1.1 only (openssl 3 needs security level 0 for it).
+    let server = Server::start(&pki, "leaf", &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let output = probe(&["-v", "--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let tls = tls_json(&output);
+    assert_eq!(
+        tls["verify_error"],
+        "protocol version: the server refused TLS 1.2 and 1.3 (alert protocol_version)"
+    );
+    assert!(tls["version"].is_null(), "{tls}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hint: sockx speaks TLS 1.2 and 1.3; this server offers neither"),
+        "{stderr}"
+    );
+}
