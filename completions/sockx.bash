@@ -104,7 +104,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__connect)
-            opts="-w -i -u -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --recv-only --udp --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
+            opts="-w -i -u -U -s -p -C -v -q -4 -6 -h -V --timeout --idle-timeout --retry --send --no-shutdown --recv-only --udp --unix --source --source-port --crlf --hex --nodelay --broadcast --proxy --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,7 +264,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__listen)
-            opts="-k -e -m -u -w -C -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --verbose --quiet --color --help --version"
+            opts="-k -e -m -u -w -C -U -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --unix --unix-mode --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,6 +303,10 @@ _sockx() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -s m -l max-conns -d
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l allow -d 'Accept only peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l deny -d 'Refuse peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -59,6 +60,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l hex -d 'Hex dump 
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -s U -l unix -d 'Read ADDR as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s 4 -d 'IPv4 only'
@@ -71,6 +73,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -s m -l max-conns -d 'At 
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l allow -d 'Accept only peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l deny -d 'Refuse peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -82,6 +85,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l hex -d 'Hex dump of th
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -s U -l unix -d 'Read ADDR as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s 4 -d 'IPv4 only'
@@ -101,6 +105,7 @@ never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l no-shutdown -d 'Keep the write side open after stdin EOF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -s U -l unix -d 'Read PEER as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'
@@ -124,6 +129,7 @@ never\t'Never colour'"
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l no-shutdown -d 'Keep the write side open after stdin EOF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l recv-only -d 'Never read stdin: only print what the peer sends; the session ends when the peer is done (without it, a session whose stdin is not a terminal lasts until stdin ends too)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s u -l udp -d 'UDP instead of TCP'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -s U -l unix -d 'Read PEER as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send line endings from stdin as CRLF'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'

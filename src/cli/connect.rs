@@ -10,10 +10,10 @@ use crate::net::{Host, parse_duration, parse_port, parse_timeout};
 /// Connect to a peer and relay stdin to it and its replies to stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only.\n\nExit status: 0 when the session ended normally (both directions ended, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
+    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect /run/docker.sock --send 'GET /_ping HTTP/1.0\\r\\n\\r\\n'\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only.\n\nExit status: 0 when the session ended normally (both directions ended, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
 )]
 pub struct ConnectArgs {
-    /// The peer: HOST:PORT, [IPv6]:PORT, or HOST PORT
+    /// The peer: HOST:PORT, [IPv6]:PORT, HOST PORT, unix:PATH, unix:@NAME, or a path
     #[arg(value_name = "PEER", num_args = 1..=2, required = true)]
     pub peer: Vec<String>,
 
@@ -46,6 +46,10 @@ pub struct ConnectArgs {
     /// UDP instead of TCP
     #[arg(short, long)]
     pub udp: bool,
+
+    /// Read PEER as a Unix socket path
+    #[arg(short = 'U', long)]
+    pub unix: bool,
 
     /// Local address to send from
     #[arg(short, long, value_name = "ADDR")]

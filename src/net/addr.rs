@@ -106,20 +106,20 @@ fn split_host_rest(text: &str) -> Result<(&str, Option<&str>), String> {
 
 /// A peer: a host and a port (1-65535).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Endpoint {
+pub struct HostPort {
     /// Where to connect.
     pub host: Host,
     /// The port, never 0.
     pub port: u16,
 }
 
-impl Endpoint {
+impl HostPort {
     /// Parses the peer from the command line's words: `HOST:PORT`, `[IPv6]:PORT`, or the
     /// netcat form `HOST PORT`.
-    pub fn from_words(words: &[String]) -> Result<Endpoint, String> {
+    pub fn from_words(words: &[String]) -> Result<HostPort, String> {
         match words {
             [one] => one.parse(),
-            [host, port] => Ok(Endpoint {
+            [host, port] => Ok(HostPort {
                 host: host.parse()?,
                 port: parse_port(port)?,
             }),
@@ -132,10 +132,10 @@ impl Endpoint {
     }
 }
 
-impl FromStr for Endpoint {
+impl FromStr for HostPort {
     type Err = String;
 
-    fn from_str(text: &str) -> Result<Endpoint, String> {
+    fn from_str(text: &str) -> Result<HostPort, String> {
         let text = text.trim();
         let (host, port) = split_host_rest(text)?;
         let Some(port) = port else {
@@ -151,14 +151,14 @@ impl FromStr for Endpoint {
                 )
             });
         };
-        Ok(Endpoint {
+        Ok(HostPort {
             host: host.parse()?,
             port: parse_port(port)?,
         })
     }
 }
 
-impl fmt::Display for Endpoint {
+impl fmt::Display for HostPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.host, self.port)
     }
@@ -404,16 +404,16 @@ mod tests {
 
     #[test]
     fn endpoints_in_every_form() {
-        let v4: Endpoint = "127.0.0.1:8080".parse().unwrap();
+        let v4: HostPort = "127.0.0.1:8080".parse().unwrap();
         assert_eq!(v4.host, Host::Ip("127.0.0.1".parse().unwrap()));
         assert_eq!(v4.port, 8080);
-        let v6: Endpoint = "[::1]:443".parse().unwrap();
+        let v6: HostPort = "[::1]:443".parse().unwrap();
         assert_eq!(v6.host, Host::Ip("::1".parse().unwrap()));
         assert_eq!(v6.to_string(), "[::1]:443");
-        let named: Endpoint = "localhost:http".parse().unwrap();
+        let named: HostPort = "localhost:http".parse().unwrap();
         assert_eq!(named.host, Host::Name("localhost".into()));
         assert_eq!(named.port, 80);
-        let two = Endpoint::from_words(&words(&["::1", "22"])).unwrap();
+        let two = HostPort::from_words(&words(&["::1", "22"])).unwrap();
         assert_eq!(two.to_string(), "[::1]:22");
     }
 
@@ -435,9 +435,9 @@ mod tests {
             "127.1:80",
             "1.2.3.:80",
         ] {
-            assert!(bad.parse::<Endpoint>().is_err(), "{bad} was accepted");
+            assert!(bad.parse::<HostPort>().is_err(), "{bad} was accepted");
         }
-        assert!(Endpoint::from_words(&words(&["a", "b", "c"])).is_err());
+        assert!(HostPort::from_words(&words(&["a", "b", "c"])).is_err());
     }
 
     #[test]
@@ -515,8 +515,8 @@ mod tests {
     proptest! {
         #[test]
         fn endpoint_round_trips(ip in any::<IpAddr>(), port in 1u16..) {
-            let endpoint = Endpoint { host: Host::Ip(ip), port };
-            prop_assert_eq!(endpoint.to_string().parse::<Endpoint>(), Ok(endpoint));
+            let endpoint = HostPort { host: Host::Ip(ip), port };
+            prop_assert_eq!(endpoint.to_string().parse::<HostPort>(), Ok(endpoint));
         }
 
         #[test]
@@ -537,7 +537,7 @@ mod tests {
 
         #[test]
         fn parsing_never_panics(text in "\\PC{0,60}") {
-            let _ = text.parse::<Endpoint>();
+            let _ = text.parse::<HostPort>();
             let _ = text.parse::<BindSpec>();
             let _ = text.parse::<Target>();
             let _ = text.parse::<Cidr>();

@@ -5,6 +5,8 @@ pub mod holders;
 pub mod interrupt;
 #[cfg(target_os = "linux")]
 pub mod linux;
+#[cfg(target_os = "linux")]
+pub mod peer_cred;
 pub mod processes;
 pub mod program;
 #[cfg(unix)]

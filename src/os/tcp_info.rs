@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::net::SocketState;
 use crate::os::socket_key::SocketKey;
+use crate::os::sockets::{self, SocketEntry, SocketQuery};
 
 /// A TCP socket's internals. The JSON fields are the contract's `tcp_info` object.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -50,4 +51,36 @@ pub fn tcp_info_by_socket(
     _states: &[SocketState],
 ) -> io::Result<HashMap<SocketKey, TcpInfo>> {
     Ok(HashMap::new())
+}
+
+/// The sockets `query` asks for (without owners) and the internals of the TCP ones that have
+/// them. The TCP sockets are only those in one of `states` (every state when empty): on Linux
+/// they come from the same sock_diag dump as their internals, one pass over the kernel's TCP
+/// tables instead of a listing and a second dump.
+#[cfg(target_os = "linux")]
+pub fn list_with_tcp_info(
+    query: SocketQuery,
+    states: &[SocketState],
+) -> io::Result<(Vec<SocketEntry>, HashMap<SocketKey, TcpInfo>)> {
+    let (mut listed, infos) = if query.tcp {
+        crate::os::linux::tcp_info::tcp_sockets_with_info(query.ipv4, query.ipv6, states)?
+    } else {
+        (Vec::new(), HashMap::new())
+    };
+    if query.udp {
+        listed.extend(sockets::list_sockets(SocketQuery {
+            tcp: false,
+            ..query
+        })?);
+    }
+    Ok((listed, infos))
+}
+
+/// The sockets `query` asks for, and no internals: none known on this platform.
+#[cfg(not(target_os = "linux"))]
+pub fn list_with_tcp_info(
+    query: SocketQuery,
+    _states: &[SocketState],
+) -> io::Result<(Vec<SocketEntry>, HashMap<SocketKey, TcpInfo>)> {
+    Ok((sockets::list_sockets(query)?, HashMap::new()))
 }

@@ -28,6 +28,10 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 /// `text` with every control character escaped (`\n`, `\r`, `\t`, `\e`, `\xHH`, `\u{…}` for
 /// C1 and other invisible format characters); printable Unicode stays as it is.
 pub fn escape_text(text: &str) -> String {
+    // Printable ASCII needs nothing: the common case (a command line, a user name) is one copy.
+    if text.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -4,6 +4,7 @@ mod udp;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,13 @@ use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
 use crate::net::duration::deadline_after;
+use crate::net::endpoint::Transport;
+use crate::net::endpoint::UnixAddr;
 use crate::net::proxy::{ProxyError, ProxyKind, ProxySpec, TunnelTarget, open_tunnel};
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::socket::SocketOptions;
-use crate::net::{Endpoint, Family, Host, format_duration, resolve};
+use crate::net::stream::{PeerName, Stream};
+use crate::net::{Endpoint, Family, Host, HostPort, format_duration, resolve};
 use crate::os::interrupt::Interrupt;
 
 /// `connect`'s arguments, validated.
@@ -48,7 +52,14 @@ pub struct ConnectConfig {
 impl ConnectConfig {
     /// Checks the arguments and resolves the source address (no network traffic).
     pub fn new(args: &ConnectArgs, context: &Context) -> anyhow::Result<ConnectConfig> {
-        let peer = Endpoint::from_words(&args.peer).map_err(Error::usage)?;
+        let transport = Transport {
+            datagram: args.udp,
+            unix: args.unix,
+        };
+        let peer = Endpoint::from_words(&args.peer, transport).map_err(Error::usage)?;
+        if let Some(unix) = peer.unix() {
+            refuse_inet_flags(args, unix)?;
+        }
         let send = if args.recv_only {
             // Nothing is sent (over UDP: no datagram; over TCP the relay never reads stdin).
             Some(Vec::new())
@@ -105,22 +116,29 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     // Before any thread starts, so that every thread leaves SIGINT to the handler.
     let interrupt = Interrupt::install()?;
     let config = ConnectConfig::new(&args, context)?;
-    if args.udp {
-        return udp::run(&config, context, &interrupt);
+    match &config.peer {
+        Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),
+        Endpoint::UnixDgram(addr) => {
+            return Err(Error::usage(format!(
+                "{addr}: Unix datagram sockets are not supported yet"
+            ))
+            .into());
+        }
+        Endpoint::Tcp(_) | Endpoint::Unix(_) => {}
     }
-    let dialed = connect_with_retry(&config, context)?;
-    let peer = dialed.addr;
+    let connected = connect_with_retry(&config, context)?;
+    let peer = connected.peer;
     if context.verbose() {
-        let local = dialed
-            .stream
-            .local_addr()
-            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let from = connected
+            .local
+            .map(|local| format!(" from {local}"))
+            .unwrap_or_default();
         note(&format!(
-            "connected to {peer} from {local} in {}",
-            format_elapsed(dialed.elapsed)
+            "connected to {peer}{from} in {}",
+            format_elapsed(connected.elapsed)
         ));
     }
-    let relay = Relay::new(dialed.stream, config.relay);
+    let relay = Relay::new(connected.stream, config.relay);
     let stopper = relay.stopper();
     interrupt.on_interrupt(move || stopper.stop());
     let input = match &config.send {
@@ -129,7 +147,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     };
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| err.into_report(peer))?;
+        .map_err(|err| err.into_report(&peer))?;
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed by peer",
@@ -146,7 +164,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
 
 /// Resolves and connects; with `--retry`, tries again after refusals and timeouts (and
 /// failed lookups, for a name that is not registered yet) until the retry time has passed.
-fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Result<Dialed> {
+fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Result<Connected> {
     let deadline = config
         .retry
         .map(|retry| deadline_after(Instant::now(), retry));
@@ -181,26 +199,99 @@ fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Resu
     }
 }
 
-/// One round: resolve, then try every address. On failure, the error and whether a retry
-/// could help.
+/// A connected peer, whatever the transport.
+struct Connected {
+    stream: Stream,
+    /// The peer as messages name it.
+    peer: PeerName,
+    /// Our end, where it has an address worth showing.
+    local: Option<SocketAddr>,
+    elapsed: Duration,
+}
+
+impl From<Dialed> for Connected {
+    fn from(dialed: Dialed) -> Connected {
+        Connected {
+            local: dialed.stream.local_addr().ok(),
+            stream: dialed.stream.into(),
+            peer: PeerName::Inet(dialed.addr),
+            elapsed: dialed.elapsed,
+        }
+    }
+}
+
+/// One round. On failure, the error and whether a retry could help.
 fn try_once(
     config: &ConnectConfig,
     context: &Context,
     remaining: Option<Duration>,
     announced: &mut bool,
-) -> Result<Dialed, (Error, bool)> {
+) -> Result<Connected, (Error, bool)> {
+    let peer = match &config.peer {
+        Endpoint::Unix(addr) => return connect_unix(addr),
+        Endpoint::Tcp(peer) | Endpoint::Udp(peer) => peer,
+        Endpoint::UnixDgram(addr) => {
+            return Err((Error::usage(format!("{addr}: not a stream socket")), false));
+        }
+    };
     if let Some(proxy) = &config.proxy {
-        return try_once_via_proxy(proxy, config, context, remaining, announced);
+        return try_once_via_proxy(proxy, peer, config, context, remaining, announced)
+            .map(Connected::from);
     }
-    let addrs =
-        resolve(&config.peer.host, config.peer.port, config.family).map_err(|err| (err, true))?;
+    let addrs = resolve(&peer.host, peer.port, config.family).map_err(|err| (err, true))?;
     if context.verbose() && !*announced {
         *announced = true;
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        note(&format!("{} resolves to {}", config.peer, list.join(", ")));
+        note(&format!("{peer} resolves to {}", list.join(", ")));
     }
     dial(&addrs, &dial_options(config, remaining))
-        .map_err(|failure| (dial_error(&config.peer, &failure), failure.is_retryable()))
+        .map(Connected::from)
+        .map_err(|failure| (dial_error(peer, &failure), failure.is_retryable()))
+}
+
+/// Connects to a Unix stream socket. A missing socket file or one nobody listens on is worth
+/// a retry (a server that is still starting).
+fn connect_unix(addr: &UnixAddr) -> Result<Connected, (Error, bool)> {
+    let started = Instant::now();
+    let connected = addr
+        .to_socket_addr()
+        .and_then(|sockaddr| UnixStream::connect_addr(&sockaddr));
+    match connected {
+        Ok(stream) => Ok(Connected {
+            stream: stream.into(),
+            peer: PeerName::Unix(addr.clone()),
+            local: None,
+            elapsed: started.elapsed(),
+        }),
+        Err(err) => {
+            let retryable = matches!(
+                err.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            );
+            let error = Error::failure(format!("cannot connect to {addr}: {}", describe(&err)));
+            Err((error, retryable))
+        }
+    }
+}
+
+/// Flags that name IP-level things: exit 2 with a Unix address.
+fn refuse_inet_flags(args: &ConnectArgs, addr: &UnixAddr) -> Result<(), Error> {
+    let flag = if args.source_port.is_some() {
+        "-p/--source-port"
+    } else if args.source.is_some() {
+        "-s/--source"
+    } else if args.proxy.is_some() {
+        "--proxy"
+    } else if args.nodelay {
+        "--nodelay"
+    } else if args.broadcast {
+        "--broadcast"
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "{flag} makes no sense with a Unix socket ({addr})"
+    )))
 }
 
 fn dial_options(config: &ConnectConfig, remaining: Option<Duration>) -> DialOptions {
@@ -219,12 +310,12 @@ fn dial_options(config: &ConnectConfig, remaining: Option<Duration>) -> DialOpti
 /// resolved here and each address is asked for in turn, as a direct connect would try them.
 fn try_once_via_proxy(
     proxy: &ProxySpec,
+    peer: &HostPort,
     config: &ConnectConfig,
     context: &Context,
     remaining: Option<Duration>,
     announced: &mut bool,
 ) -> Result<Dialed, (Error, bool)> {
-    let peer = &config.peer;
     let targets: Vec<TunnelTarget> = match &peer.host {
         Host::Name(name) if proxy.kind.resolves_names() => {
             vec![TunnelTarget::Name(name.clone(), peer.port)]
@@ -239,7 +330,7 @@ fn try_once_via_proxy(
             addrs.into_iter().map(TunnelTarget::Addr).collect()
         }
     };
-    let proxy_endpoint = Endpoint {
+    let proxy_endpoint = HostPort {
         host: proxy.host.clone(),
         port: proxy.port,
     };
@@ -303,7 +394,7 @@ fn try_once_via_proxy(
 
 /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
 /// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`.
-fn dial_error(peer: &Endpoint, failure: &DialFailure) -> Error {
+fn dial_error(peer: &HostPort, failure: &DialFailure) -> Error {
     let message = match failure.attempts.as_slice() {
         [] => format!("cannot connect to {peer}: no address to try"),
         [(addr, err)] if addr.to_string() == peer.to_string() => {

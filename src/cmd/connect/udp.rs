@@ -19,8 +19,8 @@ use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::relay::pump::write_all;
 use crate::net::relay::{Activity, CrlfTranslator, Flow, HexDumper, RelayEnd, RelayStats};
-use crate::net::resolve;
 use crate::net::socket::{Proto, new_socket};
+use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
 
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
@@ -35,10 +35,10 @@ const MAX_DATAGRAM_V6: usize = 65_527;
 /// Runs a UDP session.
 pub fn run(
     config: &ConnectConfig,
+    peer: &HostPort,
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
-    let peer = config.peer.clone();
     let addrs = resolve(&peer.host, peer.port, config.family)?;
     if context.verbose() {
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();

@@ -18,14 +18,16 @@ mod single;
 mod stall;
 mod traffic;
 mod udp;
+mod unix;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::endpoint::Transport;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
-use crate::net::{BindSpec, Family, resolve};
+use crate::net::{BindEndpoint, BindSpec, Family, resolve};
 use crate::os::interrupt::Interrupt;
 
 pub use access::AccessList;
@@ -64,7 +66,27 @@ impl Mode {
 
 /// Runs `sockx listen`.
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let spec = BindSpec::from_words(&args.addr).map_err(Error::usage)?;
+    let transport = Transport {
+        datagram: args.udp,
+        unix: args.unix,
+    };
+    let spec = match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
+        BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
+        BindEndpoint::Unix(addr) => {
+            unix::check_args(&args, &addr)?;
+            // In place before the ready line, as for the TCP one-shot mode below.
+            let interrupt = Interrupt::install()?;
+            return unix::run_single(&addr, &args, context, &interrupt);
+        }
+        BindEndpoint::UnixDgram(addr) => {
+            return Err(
+                Error::usage(format!("{addr}: Unix datagram sockets are not served yet")).into(),
+            );
+        }
+    };
+    if args.unix_mode.is_some() {
+        return Err(Error::usage("--unix-mode needs a Unix socket path (unix:PATH)").into());
+    }
     let mode = Mode::of(&args);
     if mode == Mode::Udp && (args.exec.is_some() || args.sh_exec.is_some()) {
         return Err(Error::usage("-u cannot go with --exec or --sh-exec")

@@ -334,7 +334,8 @@ where
             // Ctrl-C first: the connection sees it at the same time and ends too.
             biased;
             _ = &mut ctrl_c => {
-                // The connection sees Ctrl-C too and prints its `-v` summary.
+                // The connection is told, ends and prints its `-v` summary.
+                announce_interrupt();
                 let _ = tokio::time::timeout(interrupt_grace, &mut serving).await;
                 Ok(Status::Interrupted)
             }
@@ -360,7 +361,8 @@ where
                 }
             }
             _ = &mut ctrl_c => {
-                // Every connection sees Ctrl-C too and prints its `-v` summary.
+                // Every connection is told, ends and prints its `-v` summary.
+                announce_interrupt();
                 let drained = async { while tasks.join_next().await.is_some() {} };
                 let _ = tokio::time::timeout(interrupt_grace, drained).await;
                 return Ok(Status::Interrupted);
@@ -380,9 +382,26 @@ pub const REPORTING_GRACE: Duration = Duration::from_secs(10);
 pub const CHILD_GRACE: Duration = Duration::from_millis(300);
 
 /// Resolves on Ctrl-C: a served connection ends with it (and says so with `-v`).
+///
+/// The one Ctrl-C of the served modes is `serve_connections`'s: it tells every connection
+/// through one watch channel, so a connection does not depend on a signal listener of its own
+/// (with one per connection, an echo connection was seen, rarely and under load, to miss the
+/// signal: it printed no summary and held the exit for the whole grace).
 pub async fn interrupted() -> Ending {
-    let _ = tokio::signal::ctrl_c().await;
+    let mut told = interrupt_channel().subscribe();
+    let _ = told.wait_for(|interrupted| *interrupted).await;
     Ending::Interrupted
+}
+
+fn interrupt_channel() -> &'static tokio::sync::watch::Sender<bool> {
+    static CHANNEL: std::sync::OnceLock<tokio::sync::watch::Sender<bool>> =
+        std::sync::OnceLock::new();
+    CHANNEL.get_or_init(|| tokio::sync::watch::channel(false).0)
+}
+
+/// Tells every connection waiting in [`interrupted`] (and every later one) that Ctrl-C came.
+fn announce_interrupt() {
+    interrupt_channel().send_replace(true);
 }
 
 /// The runtime the served modes run on: a few worker threads are plenty for thousands of

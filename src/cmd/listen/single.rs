@@ -1,5 +1,6 @@
 //! The default listen mode: accept one connection and relay it to stdin/stdout.
 
+use std::fmt;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 
@@ -9,6 +10,7 @@ use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
+use crate::net::stream::Stream;
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer, relays until it closes its side, and exits.
@@ -50,6 +52,25 @@ pub fn run(
         );
         note(&format!("connection from {peer} to {local}"));
     }
+    relay(
+        stream.into(),
+        &peer,
+        args,
+        context,
+        interrupt,
+        Input::stdin(),
+    )
+}
+
+/// Relays one accepted connection with `peer` to stdin/stdout until the session ends.
+pub fn relay(
+    stream: Stream,
+    peer: &dyn fmt::Display,
+    args: &ListenArgs,
+    context: &Context,
+    interrupt: &Interrupt,
+    input: Input,
+) -> anyhow::Result<Status> {
     let config = RelayConfig {
         no_shutdown: false,
         idle_timeout: args.idle_timeout,
@@ -61,7 +82,7 @@ pub fn run(
     let stopper = relay.stopper();
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
-        .run_stdio(Input::stdin())
+        .run_stdio(input)
         .map_err(|err| err.into_report(peer))?;
     if context.verbose() {
         let why = match stats.end {

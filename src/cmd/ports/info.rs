@@ -1,6 +1,6 @@
 //! `sockx ports -i`: the TCP internals of each socket, as columns and as the `tcp_info` JSON
-//! object. They are read in one sock_diag dump right after the socket listing and matched to
-//! the sockets by identity.
+//! object. On Linux the TCP sockets and their internals come from one sock_diag dump, and are
+//! matched by identity.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use super::rows::PortRow;
 use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::socket_key::SocketKey;
-use crate::os::sockets::SocketEntry;
+use crate::os::sockets::{self, SocketEntry};
 use crate::os::tcp_info::{self, TcpInfo};
 
 /// The TCP internals by socket, read when `-i` asks for them.
@@ -20,7 +20,8 @@ pub type Infos = HashMap<SocketKey, TcpInfo>;
 /// The columns `-i` adds, in the contract's order; they go before PID.
 const INFO_HEADERS: &[&str] = &["RTT", "RTTVAR", "CWND", "RETRANS", "SEND-Q", "RECV-Q"];
 
-/// Reads the internals of every TCP socket the query covers, if `-i` asks for them.
+/// Reads the internals of every TCP socket the query covers, if `-i` asks for them (for
+/// `--watch`, which lists the sockets on its own).
 pub fn load(config: &Config) -> anyhow::Result<Option<Infos>> {
     if !config.info {
         return Ok(None);
@@ -29,17 +30,36 @@ pub fn load(config: &Config) -> anyhow::Result<Option<Infos>> {
     if !query.tcp {
         return Ok(Some(Infos::new()));
     }
-    // Only the states that can match: listeners unless -a, the --state ones if given.
-    let states: &[SocketState] = if !config.states.is_empty() {
+    tcp_info::tcp_info_by_socket(query.ipv4, query.ipv6, info_states(config))
+        .context("cannot read TCP socket details")
+        .map(Some)
+}
+
+/// The TCP states whose internals can be shown: listeners unless -a, the --state ones if
+/// given.
+fn info_states(config: &Config) -> &[SocketState] {
+    if !config.states.is_empty() {
         &config.states
     } else if config.all {
         &[]
     } else {
         &[SocketState::Listen]
-    };
-    tcp_info::tcp_info_by_socket(query.ipv4, query.ipv6, states)
-        .context("cannot read TCP socket details")
-        .map(Some)
+    }
+}
+
+/// Lists the sockets the query covers and, if `-i` asks for them, the internals of the TCP
+/// ones, read in the same sock_diag dump. With `-i` the TCP sockets are only those in the
+/// states that can match ([`info_states`]): the kernel filters, and `Config::keeps_socket`
+/// would drop the others anyway.
+pub fn list(config: &Config) -> anyhow::Result<(Vec<SocketEntry>, Option<Infos>)> {
+    let query = config.query();
+    if !config.info {
+        let listed = sockets::list_sockets(query).context("cannot list sockets")?;
+        return Ok((listed, None));
+    }
+    let (listed, infos) = tcp_info::list_with_tcp_info(query, info_states(config))
+        .context("cannot list sockets with their TCP details")?;
+    Ok((listed, Some(infos)))
 }
 
 /// `row` with its socket's internals when `-i` asked for them (`null` in JSON for a UDP

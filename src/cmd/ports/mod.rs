@@ -20,8 +20,6 @@ use std::collections::HashMap;
 use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-
 use crate::cli::{GroupBy, PortFilter, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
@@ -173,8 +171,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     }
     let started = Instant::now();
 
-    let mut sockets = sockets::list_sockets(config.query()).context("cannot list sockets")?;
-    let infos = info::load(&config)?;
+    let (mut sockets, infos) = info::list(&config)?;
     let listed = sockets.len();
     sockets.retain(|socket| config.keeps_socket(socket));
     if config.by.is_none() {

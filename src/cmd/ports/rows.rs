@@ -160,12 +160,22 @@ impl<'a> PortRow<'a> {
     }
 }
 
-/// `-` for an empty cell, as `ss` and `lsof` leave unknowns.
+/// `-` for an empty cell, as `ss` and `lsof` leave unknowns; escaped to one line.
 fn or_dash(text: String) -> String {
     if text.is_empty() {
         "-".to_string()
     } else {
         one_line(&text)
+    }
+}
+
+/// `-` for an empty cell of text that is already escaped (the command lines: escaped once
+/// per process, not once per socket).
+fn escaped_or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
     }
 }
 
@@ -239,10 +249,10 @@ pub fn holder_cells(processes: &[ProcessRow], user: Option<&str>, uid: Option<u3
         .or_else(|| uid.map(|uid| uid.to_string()))
         .unwrap_or_else(|| "-".to_string());
     [
-        or_dash(pid_list(processes)),
+        escaped_or_dash(pid_list(processes)),
         or_dash(join_distinct(processes.iter().map(|p| p.name), ",")),
         user,
-        or_dash(join_distinct(
+        escaped_or_dash(join_distinct(
             processes.iter().filter_map(|p| p.cmd_cell),
             " | ",
         )),

@@ -20,9 +20,10 @@ pub mod pump;
 pub mod stats;
 pub mod tune;
 
+use std::fmt;
 use std::io::{self, IsTerminal};
-use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsFd, OwnedFd};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -31,6 +32,9 @@ use std::time::Duration;
 pub use crlf::CrlfTranslator;
 pub use hexdump::{Flow, HexDumper};
 pub use pump::{Activity, PumpError, Transform, pump};
+
+use crate::net::stream::Stream;
+use pump::{FdReader, FdWriter};
 pub use stats::{RelayEnd, RelayStats};
 
 /// How a relay session behaves.
@@ -132,7 +136,7 @@ impl Progress {
 /// [`RelayEnd::Stopped`].
 #[derive(Debug, Clone)]
 pub struct Stopper {
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     progress: Arc<Progress>,
 }
 
@@ -150,18 +154,20 @@ impl Stopper {
     }
 }
 
-/// One relay session over a connected TCP stream.
+/// One relay session over a connected stream.
 #[derive(Debug)]
 pub struct Relay {
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     config: RelayConfig,
     progress: Arc<Progress>,
 }
 
 impl Relay {
     /// A session over `stream`.
-    pub fn new(stream: TcpStream, config: RelayConfig) -> Relay {
-        tune::tune(&stream);
+    pub fn new(stream: Stream, config: RelayConfig) -> Relay {
+        if let Some(tcp) = stream.tcp() {
+            tune::tune(tcp);
+        }
         Relay {
             stream: Arc::new(stream),
             config,
@@ -213,8 +219,8 @@ impl Relay {
             );
         }
 
-        let download = pump(
-            self.stream.as_fd(),
+        let download = receive(
+            &self.stream,
             output.as_fd(),
             Transform::new(Flow::Received, false, self.config.hex),
             &received,
@@ -263,7 +269,7 @@ impl Relay {
 /// The stdin-to-socket direction, on its own thread; its end (and error) go to `progress`.
 fn spawn_upload(
     input: Input,
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     config: RelayConfig,
     sent: Arc<AtomicU64>,
     activity: Arc<Activity>,
@@ -273,7 +279,7 @@ fn spawn_upload(
     let body = move || {
         let transform = Transform::new(Flow::Sent, config.crlf, config.hex);
         let outcome = match input {
-            Input::Fd(fd) => pump(fd.as_fd(), stream.as_fd(), transform, &sent, &activity),
+            Input::Fd(fd) => send(fd.as_fd(), &stream, transform, &sent, &activity),
             Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &sent, &activity),
             Input::Nothing => Ok(()),
         };
@@ -318,7 +324,7 @@ fn peer_write_error(err: io::Error) -> io::Error {
 fn send_bytes(
     bytes: &[u8],
     mut transform: Transform,
-    stream: &TcpStream,
+    mut stream: &Stream,
     sent: &AtomicU64,
     activity: &Activity,
 ) -> Result<(), PumpError> {
@@ -330,13 +336,53 @@ fn send_bytes(
         }
         None => bytes,
     };
-    pump::write_all(stream.as_fd(), data).map_err(PumpError::Write)?;
+    io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
     sent.fetch_add(data.len() as u64, Ordering::Relaxed);
     activity.touch();
     if let Some(hex) = transform.hex.as_mut() {
         let _ = hex.dump(data);
     }
     Ok(())
+}
+
+/// The peer to `output`: spliced when the stream has a descriptor, copied otherwise.
+fn receive(
+    stream: &Stream,
+    output: BorrowedFd<'_>,
+    mut transform: Transform,
+    counter: &AtomicU64,
+    activity: &Activity,
+) -> Result<(), PumpError> {
+    match stream.fd() {
+        Some(fd) => pump(fd, output, transform, counter, activity),
+        None => pump::copy_io(
+            &mut { stream },
+            &mut FdWriter(output),
+            &mut transform,
+            counter,
+            activity,
+        ),
+    }
+}
+
+/// `input` to the peer: spliced when the stream has a descriptor, copied otherwise.
+fn send(
+    input: BorrowedFd<'_>,
+    stream: &Stream,
+    mut transform: Transform,
+    counter: &AtomicU64,
+    activity: &Activity,
+) -> Result<(), PumpError> {
+    match stream.fd() {
+        Some(fd) => pump(input, fd, transform, counter, activity),
+        None => pump::copy_io(
+            &mut FdReader(input),
+            &mut { stream },
+            &mut transform,
+            counter,
+            activity,
+        ),
+    }
 }
 
 /// Ends the session once nothing has moved for `limit`.
@@ -369,7 +415,7 @@ fn spawn_watchdog(
 impl RelayError {
     /// The user-facing failure for a session with `peer`. A broken stdout stays a plain
     /// broken pipe (a quiet, successful end); everything else is one line with exit 1.
-    pub fn into_report(self, peer: std::net::SocketAddr) -> anyhow::Error {
+    pub fn into_report(self, peer: impl fmt::Display) -> anyhow::Error {
         use crate::error::Error;
         use crate::net::cause::describe;
         match self {

@@ -2,7 +2,7 @@
 //! until the input ends, with splice on Linux and a large-buffer copy elsewhere or when a
 //! transformation (`--crlf`, `--hex`) has to see the data.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -118,7 +118,7 @@ pub fn pump(
     copy(input, output, &mut transform, counter, activity)
 }
 
-/// The portable path: read into a large buffer, transform, write everything.
+/// The portable path over descriptors: read into a large buffer, transform, write everything.
 fn copy(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
@@ -126,18 +126,32 @@ fn copy(
     counter: &AtomicU64,
     activity: &Activity,
 ) -> Result<(), PumpError> {
+    copy_io(
+        &mut FdReader(input),
+        &mut FdWriter(output),
+        transform,
+        counter,
+        activity,
+    )
+}
+
+/// The copy path for any reader and writer (a stream without a descriptor, such as TLS, takes
+/// it on its side): read into a large buffer, transform, write everything.
+pub fn copy_io(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    transform: &mut Transform,
+    counter: &AtomicU64,
+    activity: &Activity,
+) -> Result<(), PumpError> {
     let mut buffer = vec![0u8; COPY_BUFFER];
     let mut translated = Vec::new();
     loop {
-        let got = match nix::unistd::read(input, &mut buffer) {
+        let got = match reader.read(&mut buffer) {
             Ok(0) => return Ok(()),
             Ok(got) => got,
-            Err(Errno::EINTR) => continue,
-            Err(Errno::EAGAIN) => {
-                wait(input, PollFlags::POLLIN).map_err(PumpError::Read)?;
-                continue;
-            }
-            Err(errno) => return Err(PumpError::Read(errno.into())),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(PumpError::Read(err)),
         };
         activity.touch();
         let chunk = match transform.crlf.as_mut() {
@@ -148,7 +162,7 @@ fn copy(
             }
             None => &buffer[..got],
         };
-        write_all(output, chunk).map_err(PumpError::Write)?;
+        writer.write_all(chunk).map_err(PumpError::Write)?;
         counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         activity.touch();
         if let Some(hex) = transform.hex.as_mut() {
@@ -158,18 +172,45 @@ fn copy(
     }
 }
 
-/// Writes all of `data` to `fd`, waiting when the descriptor is non-blocking.
-pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> io::Result<()> {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(written) => data = &data[written..],
-            Err(Errno::EINTR) => {}
-            Err(Errno::EAGAIN) => wait(fd, PollFlags::POLLOUT)?,
-            Err(errno) => return Err(errno.into()),
+/// Reads a descriptor, waiting when it is non-blocking (a stdin shared with another process).
+pub struct FdReader<'fd>(pub BorrowedFd<'fd>);
+
+impl Read for FdReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match nix::unistd::read(self.0, buf) {
+                Ok(got) => return Ok(got),
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLIN)?,
+                Err(errno) => return Err(errno.into()),
+            }
         }
     }
-    Ok(())
+}
+
+/// Writes a descriptor, waiting when it is non-blocking.
+pub struct FdWriter<'fd>(pub BorrowedFd<'fd>);
+
+impl Write for FdWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            match nix::unistd::write(self.0, data) {
+                Ok(written) => return Ok(written),
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLOUT)?,
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes all of `data` to `fd`, waiting when the descriptor is non-blocking.
+pub fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<()> {
+    FdWriter(fd).write_all(data)
 }
 
 /// Blocks until `fd` is ready for `events`.

@@ -10,13 +10,20 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 
-use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN};
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetResponse, StateFlags, nlas::Nla};
+use netlink_packet_sock_diag::constants::{
+    AF_INET, AF_INET6, IPPROTO_TCP, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED,
+    TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT,
+    TCP_TIME_WAIT,
+};
+use netlink_packet_sock_diag::inet::{
+    ExtensionFlags, InetResponse, InetResponseHeader, StateFlags, nlas::Nla,
+};
 
 use super::sock_diag::{self, DumpRequest};
 use crate::net::SocketState;
 use crate::net::socket::Proto;
 use crate::os::socket_key::SocketKey;
+use crate::os::sockets::SocketEntry;
 use crate::os::tcp_info::TcpInfo;
 
 /// The TCP internals of every TCP socket of the given families in one of `states` (all of
@@ -27,11 +34,23 @@ pub fn tcp_info_by_socket(
     ipv6: bool,
     states: &[SocketState],
 ) -> io::Result<HashMap<SocketKey, TcpInfo>> {
+    Ok(tcp_sockets_with_info(ipv4, ipv6, states)?.1)
+}
+
+/// The TCP sockets of the given families in one of `states` (all of them when empty), and the
+/// internals of those that have them, from the same dump: one pass over the kernel's TCP
+/// tables where a listing followed by a second dump for the internals would make two.
+pub fn tcp_sockets_with_info(
+    ipv4: bool,
+    ipv6: bool,
+    states: &[SocketState],
+) -> io::Result<(Vec<SocketEntry>, HashMap<SocketKey, TcpInfo>)> {
     let states = if states.is_empty() {
         StateFlags::all()
     } else {
         states.iter().copied().map(state_flag).collect()
     };
+    let mut sockets = Vec::new();
     let mut infos = HashMap::new();
     for (wanted, family) in [(ipv4, AF_INET), (ipv6, AF_INET6)] {
         if !wanted {
@@ -44,12 +63,50 @@ pub fn tcp_info_by_socket(
             extensions: ExtensionFlags::INFO,
         };
         sock_diag::dump(request, |response| {
-            if let Some((key, info)) = socket_info(response) {
-                infos.insert(key, info);
+            let socket = socket_entry(&response.header);
+            if let Some(info) = socket_info(response) {
+                infos.insert(SocketKey::of(&socket), info);
             }
+            sockets.push(socket);
         })?;
     }
-    Ok(infos)
+    Ok((sockets, infos))
+}
+
+/// The socket a dump answer describes, as netstat2 reads it: no peer for a listener, no
+/// owner UID for a socket without an inode (the kernel says 0 for those, which is not root).
+fn socket_entry(header: &InetResponseHeader) -> SocketEntry {
+    let id = &header.socket_id;
+    let state = socket_state(header.state);
+    let inode = u64::from(header.inode);
+    SocketEntry {
+        proto: Proto::Tcp,
+        local: SocketAddr::new(id.source_address, id.source_port),
+        remote: (state != SocketState::Listen)
+            .then(|| SocketAddr::new(id.destination_address, id.destination_port)),
+        state,
+        uid: (inode != 0).then_some(header.uid),
+        inode,
+        pids: Vec::new(),
+    }
+}
+
+/// The kernel's TCP state number as a state.
+fn socket_state(state: u8) -> SocketState {
+    match state {
+        TCP_ESTABLISHED => SocketState::Established,
+        TCP_SYN_SENT => SocketState::SynSent,
+        TCP_SYN_RECV => SocketState::SynRecv,
+        TCP_FIN_WAIT1 => SocketState::FinWait1,
+        TCP_FIN_WAIT2 => SocketState::FinWait2,
+        TCP_TIME_WAIT => SocketState::TimeWait,
+        TCP_CLOSE => SocketState::Close,
+        TCP_CLOSE_WAIT => SocketState::CloseWait,
+        TCP_LAST_ACK => SocketState::LastAck,
+        TCP_LISTEN => SocketState::Listen,
+        TCP_CLOSING => SocketState::Closing,
+        _ => SocketState::Unknown,
+    }
 }
 
 /// The kernel's bit for `state` (none for the UDP-only and unnamed states).
@@ -70,22 +127,14 @@ fn state_flag(state: SocketState) -> StateFlags {
     }
 }
 
-/// One socket's identity and internals, when the kernel sent its `tcp_info`.
-fn socket_info(response: &InetResponse) -> Option<(SocketKey, TcpInfo)> {
+/// One socket's internals, when the kernel sent its `tcp_info`.
+fn socket_info(response: &InetResponse) -> Option<TcpInfo> {
     let bytes = response.nlas.iter().find_map(|nla| match nla {
         Nla::TcpInfo(bytes) => Some(bytes),
         _ => None,
     })?;
     let raw = parse_tcp_info(bytes)?;
     let header = &response.header;
-    let id = &header.socket_id;
-    let listening = header.state == TCP_LISTEN;
-    let key = SocketKey {
-        proto: Proto::Tcp,
-        local: SocketAddr::new(id.source_address, id.source_port),
-        remote: (!listening).then(|| SocketAddr::new(id.destination_address, id.destination_port)),
-        inode: u64::from(header.inode),
-    };
     // For a listener the kernel puts the accept queue's length in `idiag_rqueue` and its
     // limit (the listen() backlog) in `idiag_wqueue`, as `ss` shows them in Recv-Q and Send-Q.
     let info = TcpInfo {
@@ -98,7 +147,7 @@ fn socket_info(response: &InetResponse) -> Option<(SocketKey, TcpInfo)> {
         send_q: header.send_queue,
         recv_q: header.recv_queue,
     };
-    Some((key, info))
+    Some(info)
 }
 
 /// The fields of `struct tcp_info` we show, as the kernel sends them.
@@ -203,6 +252,23 @@ mod tests {
             .unwrap();
         assert_eq!(listening.recv_q, 0);
         assert!(listening.send_q > 0, "the backlog limit: {listening:?}");
+
+        let (sockets, with_info) =
+            tcp_sockets_with_info(true, false, &[SocketState::Listen]).unwrap();
+        let ours = sockets
+            .iter()
+            .find(|socket| socket.local == listener.local_addr().unwrap())
+            .unwrap();
+        assert_eq!(ours.state, SocketState::Listen);
+        assert_eq!(ours.remote, None);
+        assert_ne!(ours.inode, 0);
+        assert!(ours.uid.is_some() && ours.pids.is_empty(), "{ours:?}");
+        assert!(
+            sockets
+                .iter()
+                .all(|socket| socket.state == SocketState::Listen)
+        );
+        assert_eq!(with_info.get(&SocketKey::of(ours)), Some(&listening));
 
         let listeners = tcp_info_by_socket(true, false, &[SocketState::Listen]).unwrap();
         assert!(listeners.keys().all(|key| key.remote.is_none()));

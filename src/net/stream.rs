@@ -1,0 +1,171 @@
+//! A connected byte stream, whatever carries it: what the relay (and, in time, `-k`, `--echo`,
+//! `--exec` and `--forward`) take instead of a `TcpStream`.
+//!
+//! Every stream reads, writes, shuts down its write side (or both, to end a session from
+//! another thread), describes its peer for messages, and hands out its raw descriptor when it
+//! has one, so that the relay can splice. A stream without a descriptor of its own (a TLS
+//! session over TCP or Unix, one more variant later) answers `None` there and the relay takes
+//! its copy path with large buffers; such a variant keeps its session behind a lock, so that
+//! one thread can read while another writes, as both directions of a relay do.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+
+use super::endpoint::UnixAddr;
+
+/// A connected stream socket.
+#[derive(Debug)]
+pub enum Stream {
+    /// A TCP connection.
+    Tcp(TcpStream),
+    /// A Unix stream socket connection.
+    Unix(UnixStream),
+}
+
+/// Who is at the other end, for messages: `127.0.0.1:8080`, `unix:/run/app.sock`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerName {
+    /// A TCP peer (IPv4-mapped addresses shown as IPv4).
+    Inet(SocketAddr),
+    /// A Unix peer, named by the socket's address (the listener's, for a client: a client's
+    /// own end is usually unnamed).
+    Unix(UnixAddr),
+    /// A Unix peer whose socket has no name.
+    UnnamedUnix,
+}
+
+impl fmt::Display for PeerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerName::Inet(addr) => addr.fmt(f),
+            PeerName::Unix(addr) => addr.fmt(f),
+            PeerName::UnnamedUnix => f.write_str("unix peer"),
+        }
+    }
+}
+
+impl Stream {
+    /// The socket's descriptor, for splice and poll; `None` for a stream that must be read and
+    /// written through its own code (TLS).
+    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Stream::Tcp(stream) => Some(stream.as_fd()),
+            Stream::Unix(stream) => Some(stream.as_fd()),
+        }
+    }
+
+    /// Shuts down the write side (`Shutdown::Write`: the peer reads EOF) or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.shutdown(how),
+            Stream::Unix(stream) => stream.shutdown(how),
+        }
+    }
+
+    /// The other end, as messages name it.
+    pub fn peer(&self) -> io::Result<PeerName> {
+        match self {
+            Stream::Tcp(stream) => {
+                let addr = stream.peer_addr()?;
+                Ok(PeerName::Inet(SocketAddr::new(
+                    addr.ip().to_canonical(),
+                    addr.port(),
+                )))
+            }
+            Stream::Unix(stream) => Ok(unix_name(&stream.peer_addr()?)),
+        }
+    }
+
+    /// The TCP connection, when it is one (for TCP-only tuning and reports).
+    pub fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Stream::Tcp(stream) => Some(stream),
+            Stream::Unix(_) => None,
+        }
+    }
+}
+
+/// A Unix socket address as a [`PeerName`].
+pub fn unix_name(addr: &std::os::unix::net::SocketAddr) -> PeerName {
+    if let Some(path) = addr.as_pathname() {
+        return PeerName::Unix(UnixAddr::Path(path.to_path_buf()));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return PeerName::Unix(UnixAddr::Abstract(name.to_vec()));
+        }
+    }
+    PeerName::UnnamedUnix
+}
+
+impl From<TcpStream> for Stream {
+    fn from(stream: TcpStream) -> Stream {
+        Stream::Tcp(stream)
+    }
+}
+
+impl From<UnixStream> for Stream {
+    fn from(stream: UnixStream) -> Stream {
+        Stream::Unix(stream)
+    }
+}
+
+impl Read for &Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(stream) => (&*stream).read(buf),
+            Stream::Unix(stream) => (&*stream).read(buf),
+        }
+    }
+}
+
+impl Write for &Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(stream) => (&*stream).write(buf),
+            Stream::Unix(stream) => (&*stream).write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn tcp_streams_read_write_and_half_close() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let client = Stream::from(TcpStream::connect(addr).expect("connect"));
+        let (server, _) = listener.accept().expect("accept");
+        assert_eq!(client.peer().expect("peer"), PeerName::Inet(addr));
+        assert!(client.fd().is_some());
+        (&client).write_all(b"ping").expect("write");
+        client.shutdown(Shutdown::Write).expect("shutdown");
+        let mut got = Vec::new();
+        (&server).read_to_end(&mut got).expect("read");
+        assert_eq!(got, b"ping");
+    }
+
+    #[test]
+    fn unix_pairs_are_streams_with_unnamed_peers() {
+        let (a, b) = UnixStream::pair().expect("pair");
+        let a = Stream::from(a);
+        assert_eq!(a.peer().expect("peer"), PeerName::UnnamedUnix);
+        assert!(a.tcp().is_none());
+        (&a).write_all(b"x").expect("write");
+        let mut byte = [0u8; 1];
+        (&b).read_exact(&mut byte).expect("read");
+        assert_eq!(&byte, b"x");
+    }
+}

@@ -1,0 +1,57 @@
+//! Who is at the other end of a Unix socket: SO_PEERCRED, and the process's name.
+
+use std::os::fd::AsFd;
+
+use crate::os::processes;
+
+/// The credentials of a Unix socket's peer, as the kernel recorded them at connect time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCred {
+    /// The peer's PID.
+    pub pid: u32,
+    /// The peer's UID.
+    pub uid: u32,
+    /// The process's name, when it still exists and can be read.
+    pub name: Option<String>,
+}
+
+impl PeerCred {
+    /// The peer of `socket` (a connected Unix socket); `None` when the kernel does not say.
+    pub fn of(socket: &impl AsFd) -> Option<PeerCred> {
+        use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+        let cred = getsockopt(socket, PeerCredentials).ok()?;
+        let pid = u32::try_from(cred.pid()).ok().filter(|pid| *pid != 0)?;
+        let name = processes::describe(&[pid])
+            .remove(&pid)
+            .map(|info| info.name);
+        Some(PeerCred {
+            pid,
+            uid: cred.uid(),
+            name,
+        })
+    }
+}
+
+impl std::fmt::Display for PeerCred {
+    /// `pid 812 (socat), uid 1000`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        if let Some(name) = &self.name {
+            write!(f, " ({})", crate::output::escape::escape_text(name))?;
+        }
+        write!(f, ", uid {}", self.uid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_pair_names_this_process() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let cred = PeerCred::of(&a).expect("SO_PEERCRED");
+        assert_eq!(cred.pid, std::process::id());
+        assert_eq!(cred.uid, nix::unistd::getuid().as_raw());
+    }
+}

@@ -1,0 +1,232 @@
+//! Unix stream sockets in `connect` and the one-shot `listen`, against socat and nc -U.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::relay::{Peer, Running, has_tool, payload, sockx_command, start_listen};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Waits (generously) until `check` holds.
+fn wait_for(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn needs(test: &str, tool: &str) -> bool {
+    if has_tool(tool) {
+        return true;
+    }
+    common::skip(test, &format!("{tool} is not installed"));
+    false
+}
+
+#[test]
+fn connect_relays_binary_data_both_ways_with_half_close() {
+    if !needs(
+        "connect_relays_binary_data_both_ways_with_half_close",
+        "socat",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("echo.sock");
+    // socat echoes back until our half-close, then closes its side.
+    let _socat = Peer {
+        child: Command::new("socat")
+            .arg(format!("UNIX-LISTEN:{}", path.display()))
+            .arg("EXEC:cat")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("socat starts"),
+    };
+    let data = payload(1 << 20, 7);
+    // --retry covers the moment before socat listens.
+    let mut running = Running::start(sockx_command(&[
+        "connect",
+        "--retry",
+        "20s",
+        &format!("unix:{}", path.display()),
+    ]));
+    running.feed(data.clone());
+    let finished = running.finish(LIMIT);
+    assert_eq!(finished.code(), 0, "stderr: {}", finished.stderr);
+    assert!(
+        finished.stdout == data,
+        "the echo differs from what was sent"
+    );
+}
+
+#[test]
+fn listen_relays_with_socat_both_ways_and_removes_its_file() {
+    if !needs(
+        "listen_relays_with_socat_both_ways_and_removes_its_file",
+        "socat",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("app.sock");
+    let addr = format!("unix:{}", path.display());
+    let mut listener = start_listen(&["-v", &addr]);
+    assert_eq!(listener.addr, addr);
+    let to_client = payload(300_000, 1);
+    let to_server = payload(200_000, 2);
+    let input = dir.path().join("input");
+    std::fs::write(&input, &to_server).expect("write input");
+    listener.running.feed(to_client.clone());
+    // -t: after its own EOF socat waits for ours instead of half a second.
+    let socat = Command::new("socat")
+        .args(["-t", "30", "-"])
+        .arg(format!("UNIX-CONNECT:{}", path.display()))
+        .stdin(std::fs::File::open(&input).expect("input"))
+        .output()
+        .expect("socat runs");
+    assert!(socat.status.success(), "socat failed");
+    assert!(socat.stdout == to_client, "socat got other bytes");
+    let finished = listener.running.finish(LIMIT);
+    assert_eq!(finished.code(), 0, "stderr: {}", finished.stderr);
+    assert!(finished.stdout == to_server, "the server got other bytes");
+    assert!(
+        finished.stderr.contains("(socat), uid "),
+        "-v names the peer: {}",
+        finished.stderr
+    );
+    assert!(!path.exists(), "the socket file is left behind");
+}
+
+#[test]
+fn listen_relays_with_nc_u_both_ways() {
+    if !needs("listen_relays_with_nc_u_both_ways", "nc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nc.sock");
+    let mut listener = start_listen(&[&format!("unix:{}", path.display())]);
+    let to_client = payload(100_000, 3);
+    let to_server = payload(150_000, 4);
+    let input = dir.path().join("input");
+    std::fs::write(&input, &to_server).expect("write input");
+    listener.running.feed(to_client.clone());
+    // -N: nc half-closes at its EOF, then prints until ours.
+    let nc = Command::new("nc")
+        .arg("-N")
+        .arg("-U")
+        .arg(&path)
+        .stdin(std::fs::File::open(&input).expect("input"))
+        .output()
+        .expect("nc runs");
+    let finished = listener.running.finish(LIMIT);
+    assert_eq!(finished.code(), 0, "stderr: {}", finished.stderr);
+    assert!(finished.stdout == to_server, "the server got other bytes");
+    assert!(nc.stdout == to_client, "nc got other bytes");
+}
+
+#[test]
+fn connect_to_listen_over_an_abstract_name() {
+    let name = format!("unix:@sockx-test-{}", std::process::id());
+    let mut listener = start_listen(&[&name]);
+    listener.running.feed(b"from listen".to_vec());
+    let mut client = Running::start(sockx_command(&["connect", &name]));
+    client.feed(b"from connect".to_vec());
+    let client = client.finish(LIMIT);
+    let server = listener.running.finish(LIMIT);
+    assert_eq!(client.code(), 0, "stderr: {}", client.stderr);
+    assert_eq!(server.code(), 0, "stderr: {}", server.stderr);
+    assert_eq!(client.stdout, b"from listen");
+    assert_eq!(server.stdout, b"from connect");
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced_and_the_mode_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("stale.sock");
+    // Bound, then dropped: the file stays with nobody listening.
+    drop(std::os::unix::net::UnixListener::bind(&path).expect("bind"));
+    assert!(path.exists());
+    let listener = start_listen(&["--unix-mode", "600", &format!("unix:{}", path.display())]);
+    let mode = std::fs::metadata(&path)
+        .expect("socket file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o600);
+    let finished = listener.running.kill();
+    assert!(finished.stderr.starts_with("listening on unix:"));
+}
+
+#[test]
+fn a_live_socket_is_address_in_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("live.sock");
+    let _live = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+    let output = sockx_command(&["listen", &path.display().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sockx runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("address already in use"),
+        "stderr: {stderr}"
+    );
+    assert!(path.exists(), "someone else's socket was removed");
+}
+
+#[test]
+fn ctrl_c_while_waiting_removes_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("int.sock");
+    let listener = start_listen(&[&format!("unix:{}", path.display())]);
+    assert!(path.exists());
+    let pid = listener.running.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let finished = listener.running.finish(LIMIT);
+    assert_eq!(finished.code(), 130, "stderr: {}", finished.stderr);
+    wait_for("the socket file to go", || !Path::new(&path).exists());
+}
+
+#[test]
+fn unix_addresses_refuse_ip_only_flags() {
+    for args in [
+        &["connect", "-p", "5000", "unix:/tmp/x.sock"][..],
+        &["connect", "--proxy", "socks5://127.0.0.1:1", "/tmp/x.sock"],
+        &["connect", "unix:"],
+        &["connect", "/tmp/x.sock", "80"],
+        &["listen", "--allow", "127.0.0.0/8", "unix:/tmp/x.sock"],
+        &["listen", "--unix-mode", "600", "0"],
+        &["listen", "--unix-mode", "999", "unix:/tmp/x.sock"],
+        &["listen", "--unix-mode", "600", "unix:@abstract"],
+    ] {
+        let output = sockx_command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("sockx runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_missing_socket_is_exit_1_naming_it() {
+    let output = sockx_command(&["connect", "-U", "/nonexistent/sockx.sock"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sockx runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "sockx: error: cannot connect to unix:/nonexistent/sockx.sock: no such file or directory"
+    );
+}
