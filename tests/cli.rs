@@ -148,7 +148,7 @@ fn durations_above_a_year_are_invalid_input() {
 /// reset every TCP client, and fail over UDP after the ready line with Rust's own text.
 #[test]
 fn zero_timeouts_and_intervals_are_invalid_input() {
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 8] = [
         &["listen", "-w", "0", "127.0.0.1:0"],
         &["listen", "-u", "-w", "0s", "127.0.0.1:0"],
         &["listen", "-k", "--echo", "-w", "0ms", "127.0.0.1:0"],
@@ -156,6 +156,8 @@ fn zero_timeouts_and_intervals_are_invalid_input() {
         &["connect", "-i", "0", "127.0.0.1:9"],
         &["probe", "-t", "0", "127.0.0.1:9"],
         &["probe", "--count", "2", "--interval", "0", "127.0.0.1:9"],
+        // wait-for-it's `-t 0` means "forever": a zero deadline is a mistake, not a failure.
+        &["probe", "--wait", "0", "127.0.0.1:9"],
     ];
     for args in cases {
         let output = sockx().args(args).write_stdin("").assert().code(2);
@@ -275,6 +277,18 @@ fn top_level_help_lists_every_exit_code_and_the_duration_limit() {
         "365 days",
     ] {
         assert!(help.contains(needle), "{needle} missing: {help}");
+    }
+}
+
+/// Every subcommand's help says its exit statuses, Ctrl-C's 130 included.
+#[test]
+fn every_subcommand_help_lists_its_exit_statuses() {
+    for command in ["listen", "connect", "ports", "probe"] {
+        let output = sockx().args([command, "--help"]).assert().success();
+        let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+        for needle in ["Exit status: 0 ", "2 on invalid usage", "130 on Ctrl-C"] {
+            assert!(help.contains(needle), "{command}: {needle} missing: {help}");
+        }
     }
 }
 

@@ -5,12 +5,12 @@ use std::time::Duration;
 use clap::Args;
 
 use super::TlsArgs;
-use crate::net::{PortSpec, parse_duration, parse_timeout};
+use crate::net::{PortSpec, parse_timeout};
 
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n  sockx probe --tls --min-days 14 web:443                 certificate valid 14 more days?\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage; with --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n  sockx probe --tls --min-days 14 web:443                 certificate valid 14 more days?\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage, 130 on Ctrl-C (after the summary);\nwith --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
     /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
@@ -52,7 +52,7 @@ pub struct ProbeArgs {
     pub any: bool,
 
     /// Re-probe until every target is open or DUR has passed
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "count")]
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout, conflicts_with = "count")]
     pub wait: Option<Duration>,
 
     /// Time between rounds [default: 250ms with --wait, 1s with --count]

@@ -250,17 +250,26 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
     Ok(Status::from_answer(!rows.is_empty()))
 }
 
-/// Says how many of `sockets` have no known owner because their processes belong to other
-/// users (never as root, who sees every process).
+/// Says how many of `sockets` have no known owner, and why: their processes belong to other
+/// users (never as root, who sees every process), or no process visible here holds them.
 fn warn_hidden_owners(sockets: &[SocketEntry], lookup: sockets::OwnerLookup) {
-    if lookup.denied_processes == 0 || processes::is_privileged() {
-        return;
-    }
     let hidden = sockets
         .iter()
         .filter(|socket| socket.pids.is_empty() && socket.inode != 0)
         .count();
-    warn_unknown_owners(hidden);
+    if lookup.denied_processes > 0 && !processes::is_privileged() {
+        warn_unknown_owners(hidden);
+    } else if hidden > 0 {
+        let (noun, holds) = if hidden == 1 {
+            ("socket has", "holds it")
+        } else {
+            ("sockets have", "holds them")
+        };
+        notes::warn(format_args!(
+            "{hidden} {noun} no known owner: no process visible here {holds} \
+             (a process of another PID namespace, or the kernel)"
+        ));
+    }
 }
 
 /// Says that `hidden` sockets have no known owner because their processes are other users'.

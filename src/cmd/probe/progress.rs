@@ -6,7 +6,10 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io;
+
+use console::Term;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use super::engine::Snapshot;
 use crate::cmd::Context;
@@ -57,7 +60,14 @@ impl Progress {
         let left = eta(self.len, snapshot, self.started.elapsed());
         bar.set_message(left.map_or_else(|| "-".to_string(), format_eta));
         if !self.shown && self.started.elapsed() >= SHOW_AFTER {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
+            // As indicatif's own stderr target: nothing on a dumb terminal (or no `TERM`).
+            let term = Term::buffered_stderr();
+            if term.is_term() && !console::is_dumb() {
+                bar.set_draw_target(ProgressDrawTarget::term_like_with_hz(
+                    Box::new(Stderr(term)),
+                    20,
+                ));
+            }
             self.shown = true;
         }
     }
@@ -67,6 +77,58 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Columns kept free at the end of the bar's line.
+const RIGHT_MARGIN: u16 = 2;
+
+/// Stderr as indicatif draws on it, but [`RIGHT_MARGIN`] columns narrower than the terminal.
+/// indicatif pads a bar's line to the terminal's width, which leaves the cursor past the last
+/// column: the `^C` that the terminal echoes on Ctrl-C then wraps to a line of its own, and
+/// clearing the bar clears that line only, leaving the bar on the screen above the summary.
+#[derive(Debug)]
+struct Stderr(Term);
+
+impl TermLike for Stderr {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(RIGHT_MARGIN).max(1)
+    }
+
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+
+    fn write_line(&self, line: &str) -> io::Result<()> {
+        self.0.write_line(line)
+    }
+
+    fn write_str(&self, text: &str) -> io::Result<()> {
+        self.0.write_str(text)
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.0.clear_line()
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 
