@@ -60,18 +60,7 @@ struct Config {
 
 impl Config {
     fn new(args: PortsArgs, context: &Context) -> Result<Config, Error> {
-        let uid = match &args.user {
-            Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
-                Error::usage(format!("unknown user '{}'", quote_arg(user)))
-                    .with_hint("give a user name or a numeric UID")
-            })?),
-            None => None,
-        };
-        let kill = if args.kill {
-            Some(KillPlan::new(&args.signal, args.yes)?)
-        } else {
-            None
-        };
+        let (uid, kill) = owner_args(&args)?;
         let remote = args
             .remote
             .iter()
@@ -153,6 +142,23 @@ impl Config {
         }
         .keeps(row)
     }
+}
+
+/// `--user` as a UID and the `--kill` plan: what TCP/UDP and Unix listings check alike.
+fn owner_args(args: &PortsArgs) -> Result<(Option<u32>, Option<KillPlan>), Error> {
+    let uid = match &args.user {
+        Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
+            Error::usage(format!("unknown user '{}'", quote_arg(user)))
+                .with_hint("give a user name or a numeric UID")
+        })?),
+        None => None,
+    };
+    let kill = if args.kill {
+        Some(KillPlan::new(&args.signal, args.yes)?)
+    } else {
+        None
+    };
+    Ok((uid, kill))
 }
 
 /// Runs `sockx ports`.

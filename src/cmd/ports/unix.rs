@@ -12,14 +12,13 @@ use anyhow::Context as _;
 use super::held::OwnerFilter;
 use super::rows::ProcessView;
 use super::unix_rows::{HEADERS, HEADERS_ALL, UnixRow};
-use super::{group, kill, warn_unknown_owners};
+use super::{group, kill, owner_args, warn_unknown_owners};
 use crate::cli::{GroupBy, PortFilter, PortsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::{Family, SocketState};
 use crate::os::processes::{self, UserNames};
 use crate::os::unix_sockets::{self, UnixName, UnixSocket, kernel_dev};
-use crate::output::escape::quote_arg;
 use crate::output::{Format, notes};
 use kill::KillPlan;
 
@@ -103,18 +102,7 @@ impl Config {
                 ),
             );
         }
-        let uid = match &args.user {
-            Some(user) => Some(processes::uid_of_user(user).ok_or_else(|| {
-                Error::usage(format!("unknown user '{}'", quote_arg(user)))
-                    .with_hint("give a user name or a numeric UID")
-            })?),
-            None => None,
-        };
-        let kill = if args.kill {
-            Some(KillPlan::new(&args.signal, args.yes)?)
-        } else {
-            None
-        };
+        let (uid, kill) = owner_args(&args)?;
         Ok(Config {
             targets: args.ports.into_iter().filter_map(Target::new).collect(),
             all: args.all || !args.state.is_empty(),
