@@ -184,21 +184,14 @@ impl TlsFacts {
 
     /// The contract's `tls` object, with days counted from `now`.
     pub fn json(&self, now: SystemTime) -> TlsJson {
-        let cert = self.cert.as_deref();
         TlsJson {
             version: Some(self.version.clone()),
             cipher: Some(self.cipher.clone()),
             alpn: self.alpn.clone(),
-            subject: cert.map(|c| c.subject.clone()),
-            issuer: cert.map(|c| c.issuer.clone()),
-            sans: cert.map(|c| c.sans.clone()).unwrap_or_default(),
-            not_before: cert.map(|c| rfc3339(c.not_before)),
-            not_after: cert.map(|c| rfc3339(c.not_after)),
-            days_left: cert.map(|c| c.days_left(now)),
-            sha256: cert.map(|c| c.sha256.to_string()),
             chain_len: Some(self.chain_len),
             verified: self.verified(),
             verify_error: self.verify_error.clone(),
+            ..TlsJson::of_certificate(self.cert.as_deref(), now)
         }
     }
 
@@ -271,6 +264,14 @@ impl TlsJson {
     /// were seen).
     pub fn failed(reason: &str, cert: Option<&CertFacts>, now: SystemTime) -> TlsJson {
         TlsJson {
+            verify_error: Some(reason.to_string()),
+            ..TlsJson::of_certificate(cert, now)
+        }
+    }
+
+    /// The certificate's fields (null without one); no session, not verified.
+    fn of_certificate(cert: Option<&CertFacts>, now: SystemTime) -> TlsJson {
+        TlsJson {
             version: None,
             cipher: None,
             alpn: None,
@@ -283,7 +284,7 @@ impl TlsJson {
             sha256: cert.map(|c| c.sha256.to_string()),
             chain_len: None,
             verified: false,
-            verify_error: Some(reason.to_string()),
+            verify_error: None,
         }
     }
 }
