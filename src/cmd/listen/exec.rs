@@ -116,17 +116,27 @@ impl Program {
     }
 
     /// Starts the command with `start`, waiting out a shortage of descriptors or processes
-    /// (never dropping the connection). `Ok(None)`: this connection's command could not start
-    /// (said in a warning); `Err`: no connection's command ever will (fatal).
+    /// (never dropping the connection); once it runs, the slot is told and `-v` names it.
+    /// `Ok(None)`: this connection's command could not start (said in a warning); `Err`: no
+    /// connection's command ever will (fatal).
     pub async fn start(
         &self,
-        slot: &Slot,
+        slot: &mut Slot,
         peer: &Peer,
         mut start: impl FnMut() -> io::Result<tokio::process::Child>,
     ) -> anyhow::Result<Option<tokio::process::Child>> {
         loop {
             match start() {
-                Ok(child) => return Ok(Some(child)),
+                Ok(child) => {
+                    slot.started();
+                    notes::verbose(format_args!(
+                        "{}: started {} (pid {})",
+                        peer.remote,
+                        quote_arg(self.name()),
+                        child.id().unwrap_or_default()
+                    ));
+                    return Ok(Some(child));
+                }
                 Err(err) if is_shortage(&err) => {
                     let what = format!(
                         "cannot run '{}': {}",
@@ -201,19 +211,13 @@ async fn serve(
     // file, so it holds for the child's copies too.
     socket.set_nonblocking(false)?;
     let Some(mut child) = program
-        .start(&slot, &peer, || program.spawn_on(&socket, &peer))
+        .start(&mut slot, &peer, || program.spawn_on(&socket, &peer))
         .await?
     else {
         close_gracefully(socket).await;
         return Ok(Status::Negative);
     };
-    slot.started();
     let pid = child.id().unwrap_or_default();
-    notes::verbose(format_args!(
-        "{}: started {} (pid {pid})",
-        peer.remote,
-        quote_arg(program.name())
-    ));
     let (status, idled) = wait(&mut child, pid, idle).await?;
     report(&program, &peer, pid, status, idled, started);
     close_gracefully(socket).await;

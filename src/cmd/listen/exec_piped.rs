@@ -37,7 +37,7 @@ pub async fn serve(
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
     let spawned = program
-        .start(&slot, &peer, || {
+        .start(&mut slot, &peer, || {
             program.spawn(Stdio::piped(), Stdio::piped(), &peer)
         })
         .await?;
@@ -45,13 +45,7 @@ pub async fn serve(
         close(&stream).await;
         return Ok(Status::Negative);
     };
-    slot.started();
     let pid = child.id().unwrap_or_default();
-    notes::verbose(format_args!(
-        "{}: started {} (pid {pid})",
-        peer.remote,
-        crate::output::escape::quote_arg(program.name())
-    ));
     let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(anyhow::anyhow!("the child's pipes are missing"));
     };
