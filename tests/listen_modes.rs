@@ -174,18 +174,9 @@ fn curl_gets_it_all(port: u16, body: &std::path::Path, expected: usize) {
     assert_eq!(out.stdout.len(), expected, "curl got part of the response");
 }
 
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
 #[test]
 fn exec_child_that_never_reads_still_delivers_every_byte_to_curl() {
-    if !have("curl") {
+    if !common::installed("curl") {
         return skip("exec_child_that_never_reads…", "curl is not installed");
     }
     let response = http_response_file();

@@ -9,9 +9,8 @@ use std::process::{Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use common::{Netns, skip, sockx};
+use common::{Netns, json_lines, skip, sockx, text};
 use predicates::prelude::*;
-use serde_json::Value;
 
 /// A listener on 127.0.0.1 and its port.
 fn listener() -> (TcpListener, u16) {
@@ -23,17 +22,6 @@ fn listener() -> (TcpListener, u16) {
 /// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
 fn closed_port() -> u16 {
     listener().1
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    text(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
-        .collect()
 }
 
 #[test]

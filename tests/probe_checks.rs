@@ -6,41 +6,12 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json_keys, skip, sockx};
+use common::{Daemon, installed, json_keys, json_lines, skip, sockx, text};
 use predicates::prelude::*;
 use serde_json::Value;
-
-/// A server process of ours, ended by its PID when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn has(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    text(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
-        .collect()
-}
 
 /// Runs a python3 server script that prints its port on its first line.
 fn python_server(script: &str) -> (Daemon, u16) {
@@ -205,7 +176,7 @@ fn a_failed_http_check_stays_open_but_exits_one() {
 
 #[test]
 fn nginx_answers_the_http_check() {
-    if !has("nginx") {
+    if !installed("nginx") {
         return skip("nginx_answers_the_http_check", "nginx is not installed");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -264,7 +235,7 @@ fn nginx_answers_the_http_check() {
 
 #[test]
 fn redis_answers_ping_with_pong() {
-    if !has("redis-server") {
+    if !installed("redis-server") {
         return skip(
             "redis_answers_ping_with_pong",
             "redis-server is not installed",

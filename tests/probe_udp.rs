@@ -5,30 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Netns, skip};
+use common::{Daemon, Netns, installed, skip};
 use predicates::prelude::*;
 use serde_json::Value;
-
-/// A server process of ours, ended by its PID when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn has(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
 
 /// Starts `program` in a fresh namespace and checks that `probe -u 127.0.0.1:PORT` finds it
 /// `open` (`udp-response`) with the built-in request, names that request with `-v`, and
@@ -40,7 +22,7 @@ fn answers_its_request(
     payload: &str,
     args: impl Fn(&Path) -> Vec<String>,
 ) {
-    if !has(program) {
+    if !installed(program) {
         return skip(test, &format!("{program} is not installed"));
     }
     let netns = match Netns::create() {

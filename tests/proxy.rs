@@ -29,14 +29,6 @@ impl Drop for Daemon {
     }
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 /// Waits until something accepts on `port` (or the daemon died).
 fn wait_accepting(child: &mut Child, port: u16) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -164,7 +156,7 @@ fn tinyproxy(auth: Option<(&str, &str)>) -> Option<Daemon> {
 fn dante_missing() -> Option<&'static str> {
     if !is_root() {
         Some("Dante needs root to switch to its unprivileged user")
-    } else if !have("danted") {
+    } else if !common::installed("danted") {
         Some("danted is not installed (apt-get install dante-server)")
     } else {
         None
@@ -280,7 +272,7 @@ fn a_socks_refusal_names_the_proxys_reason() {
 
 #[test]
 fn http_connect_with_basic_auth_and_the_407_without() {
-    if !have("tinyproxy") {
+    if !common::installed("tinyproxy") {
         return skip(
             "http_connect_with_basic_auth_and_the_407_without",
             "tinyproxy is not installed",
@@ -324,7 +316,7 @@ fn socks5h_leaves_the_name_to_the_proxy() {
     if let Some(reason) = dante_missing() {
         return skip("socks5h_leaves_the_name_to_the_proxy", reason);
     }
-    if !have("unshare") {
+    if !common::installed("unshare") {
         return skip("socks5h_leaves_the_name_to_the_proxy", "no unshare");
     }
     let ns = match Netns::create() {
@@ -364,7 +356,7 @@ fn socks5h_leaves_the_name_to_the_proxy() {
         .spawn()
         .unwrap();
     assert!(wait_in_netns(&ns, &mut proxy, 1080), "danted starts");
-    let _proxy = KillOnDrop(proxy);
+    let _proxy = common::Daemon(proxy);
 
     let target_server = ns
         .command("python3")
@@ -379,7 +371,7 @@ fn socks5h_leaves_the_name_to_the_proxy() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut target_server = KillOnDrop(target_server);
+    let mut target_server = common::Daemon(target_server);
     let mut ready = [0u8; 6];
     target_server
         .0
@@ -431,15 +423,6 @@ struct RemoveOnDrop(std::path::PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

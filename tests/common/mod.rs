@@ -121,6 +121,39 @@ impl Drop for Netns {
 }
 pub mod relay;
 
+/// Whether `program` is on PATH (a test that needs it skips with a reason otherwise).
+pub fn installed(program: &str) -> bool {
+    StdCommand::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A peer process the test started (a server, a proxy, a daemon), ended by its own PID when
+/// dropped.
+pub struct Daemon(pub std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Bytes as text, lossily.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The JSON objects on a command's stdout, one a line.
+pub fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value> {
+    text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect()
+}
+
 /// The field names of a JSON object (empty for anything else), for exact-field-set checks.
 pub fn json_keys(value: &serde_json::Value) -> std::collections::BTreeSet<&str> {
     value
