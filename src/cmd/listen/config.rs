@@ -125,8 +125,8 @@ impl ListenConfig {
     }
 }
 
-/// Flags that only make sense for IP sockets, or for modes not served over Unix sockets yet:
-/// exit 2 with a Unix address.
+/// Flags that only make sense for IP sockets (access rules on addresses, SO_REUSEPORT,
+/// SO_BROADCAST), and `--unix-mode` without a file: exit 2 with a Unix address.
 fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     let inet_only = if !args.allow.is_empty() || !args.deny.is_empty() {
         Some("--allow/--deny")
@@ -140,11 +140,6 @@ fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     if let Some(flag) = inet_only {
         return Err(Error::usage(format!(
             "{flag} makes no sense with a Unix socket ({addr})"
-        )));
-    }
-    if args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some() {
-        return Err(Error::usage(format!(
-            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
         )));
     }
     if args.unix_mode.is_some() && addr.file().is_none() {
@@ -206,5 +201,20 @@ mod tests {
         assert!(usage(&["--deny", "127.0.0.0/8", "unix:/tmp/x.sock"]));
         assert!(usage(&["--reuseport", "unix:/tmp/x.sock"]));
         assert!(usage(&["--unix-mode", "600", "unix:@abstract"]));
+    }
+
+    #[test]
+    fn every_stream_mode_is_served_over_unix_sockets() {
+        assert_eq!(
+            config(&["-k", "unix:/tmp/x.sock"]).unwrap().mode,
+            Mode::KeepOpen
+        );
+        assert_eq!(config(&["--echo", "unix:@x"]).unwrap().mode, Mode::Echo);
+        assert!(matches!(
+            config(&["-k", "--sh-exec", "cat", "unix:/tmp/x.sock"])
+                .unwrap()
+                .mode,
+            Mode::Exec(_)
+        ));
     }
 }

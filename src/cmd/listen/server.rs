@@ -200,7 +200,12 @@ impl Gate {
             return None;
         }
         if self.verbose {
-            notes::verbose(format_args!("connection from {peer}"));
+            match peer {
+                Peer::Unix { local, .. } => {
+                    notes::verbose(format_args!("connection from {peer} on {local}"));
+                }
+                Peer::Inet { .. } => notes::verbose(format_args!("connection from {peer}")),
+            }
         }
         Some(Slot {
             open: Arc::clone(&self.open),
