@@ -605,3 +605,21 @@ fn ip_only_flags_stay_refused_with_a_unix_address() {
         assert!(!Path::new("/tmp/sockx-refused.sock").exists());
     }
 }
+
+#[test]
+fn a_socket_path_with_control_characters_is_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, addr) = socket_in(&dir, "\x1b[31mred\n.sock");
+    let mut server = Server::start(&["-k", "--echo", "-v", &addr]);
+    let mut client = served_once(&path);
+    let mut byte = [0u8; 1];
+    client.read_exact(&mut byte).unwrap();
+    server.wait_stderr("the connection", |log| log.contains("connection from pid "));
+    let log = server.stderr();
+    assert!(
+        !log.contains('\x1b') && log.contains("\\e[31mred\\n.sock"),
+        "a raw control character reached stderr: {log:?}"
+    );
+    assert_eq!(server.interrupt(), Some(130));
+    assert!(!path.exists());
+}
