@@ -623,3 +623,64 @@ fn a_socket_path_with_control_characters_is_shown_escaped() {
     assert_eq!(server.interrupt(), Some(130));
     assert!(!path.exists());
 }
+
+#[test]
+fn exec_that_never_reads_still_delivers_everything_to_curl() {
+    if !needs(
+        "exec_that_never_reads_still_delivers_everything_to_curl",
+        &["curl"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A 2 MiB response, and a 2 MiB request body the child never reads: closing with it unread
+    // would end the peer's stream with ECONNRESET instead of EOF.
+    let body = payload(2 << 20, 5);
+    let response = dir.path().join("response");
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(&body);
+    std::fs::write(&response, &reply).unwrap();
+    let request = dir.path().join("request");
+    std::fs::write(&request, payload(2 << 20, 6)).unwrap();
+    for mode in ["--exec", "--sh-exec"] {
+        let (path, addr) = socket_in(&dir, "cat.sock");
+        let command = format!("cat {}", response.display());
+        let mut server = Server::start(&["-k", mode, &command, &addr]);
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "60", "-o", "-", "--data-binary"])
+            .arg(format!("@{}", request.display()))
+            .arg("--unix-socket")
+            .arg(&path)
+            .arg("http://localhost/")
+            .stdin(Stdio::null())
+            .output()
+            .expect("curl runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode}: curl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout == body, "{mode}: curl got part of the response");
+        assert_eq!(server.interrupt(), Some(130));
+        assert!(!path.exists());
+    }
+}
+
+#[test]
+fn exec_without_keep_open_exits_with_the_childs_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, addr) = socket_in(&dir, "status.sock");
+    let mut server = Server::start(&["--sh-exec", "echo bye; exit 3", &addr]);
+    let mut client = UnixStream::connect(&path).expect("connects");
+    client.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut reply = Vec::new();
+    client.read_to_end(&mut reply).expect("EOF after the child");
+    assert_eq!(reply, b"bye\n");
+    assert_eq!(server.wait_exit(), Some(3), "stderr: {}", server.stderr());
+    assert!(!path.exists());
+}
