@@ -76,6 +76,11 @@ impl Stream {
         match self {
             Stream::Tcp(stream) => stream.set_nonblocking(nonblocking),
             Stream::Unix(stream) => stream.set_nonblocking(nonblocking),
+            // A TLS session runs its socket non-blocking and waits in poll itself.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream keeps its own blocking mode",
+            )),
         }
     }
 
@@ -84,6 +89,11 @@ impl Stream {
         match self {
             Stream::Tcp(stream) => stream.as_fd().try_clone_to_owned(),
             Stream::Unix(stream) => stream.as_fd().try_clone_to_owned(),
+            // The socket under a TLS session carries records, not the session's bytes.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream has no descriptor of its own bytes",
+            )),
         }
     }
 
