@@ -69,6 +69,10 @@ impl AsyncStream {
         match stream {
             Stream::Tcp(stream) => TcpStream::from_std(stream).map(AsyncStream::Tcp),
             Stream::Unix(stream) => UnixStream::from_std(stream).map(AsyncStream::Unix),
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a blocking TLS session cannot be made async",
+            )),
         }
     }
 
