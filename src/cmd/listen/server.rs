@@ -232,8 +232,11 @@ pub async fn accept_admitted(
     };
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => {
+            Ok((stream, mut peer)) => {
                 gate.resources.accepted(listener);
+                if gate.verbose {
+                    peer.name_process();
+                }
                 if let Some(mut slot) = gate.admit(&peer) {
                     slot.starting = starting;
                     return Ok((stream, peer, slot));
