@@ -18,8 +18,9 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::relay::pump::write_all;
-use crate::net::relay::{Activity, CrlfTranslator, Flow, HexDumper, RelayEnd, RelayStats};
+use crate::net::relay::{Activity, RelayEnd, RelayStats};
 use crate::net::socket::{Proto, new_socket};
+use crate::net::transform::{Flow, Transform};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
 
@@ -105,17 +106,9 @@ fn check_datagram_sizes(config: &ConnectConfig, addr: SocketAddr) -> Result<(), 
         (MAX_DATAGRAM_V6, "IPv6")
     };
     // With --crlf a piece grows as the sender translates it.
-    let mut crlf = config.relay.crlf.then(CrlfTranslator::new);
-    let mut translated = Vec::new();
+    let mut transform = Transform::new(Flow::Sent, config.relay.crlf, false);
     for piece in pieces {
-        let size = match crlf.as_mut() {
-            Some(crlf) => {
-                translated.clear();
-                crlf.translate(piece, &mut translated);
-                translated.len()
-            }
-            None => piece.len(),
-        };
+        let size = transform.translate(piece).len();
         if size > limit {
             return Err(Error::usage(format!(
                 "a --send piece of {size} bytes does not fit in one UDP datagram \
@@ -172,9 +165,7 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
         let mut sender = Sender {
             socket: &socket,
             shared: &shared,
-            crlf: crlf.then(CrlfTranslator::new),
-            hex: hex.then(|| HexDumper::new(Flow::Sent)),
-            translated: Vec::new(),
+            transform: Transform::new(Flow::Sent, crlf, hex),
         };
         let outcome = match pieces {
             Some(pieces) => pieces.iter().try_for_each(|piece| sender.send(piece)),
@@ -201,30 +192,18 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
 struct Sender<'a> {
     socket: &'a UdpSocket,
     shared: &'a Shared,
-    crlf: Option<CrlfTranslator>,
-    hex: Option<HexDumper>,
-    translated: Vec<u8>,
+    transform: Transform,
 }
 
 impl Sender<'_> {
     fn send(&mut self, data: &[u8]) -> Result<(), Failure> {
-        let data = match self.crlf.as_mut() {
-            Some(crlf) => {
-                self.translated.clear();
-                crlf.translate(data, &mut self.translated);
-                &self.translated[..]
-            }
-            None => data,
-        };
-        self.socket.send(data).map_err(Failure::Peer)?;
-        self.shared
-            .sent
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.shared.activity.touch();
-        if let Some(hex) = self.hex.as_mut() {
-            let _ = hex.dump(data);
-        }
-        Ok(())
+        let (socket, shared) = (self.socket, self.shared);
+        self.transform.pass(data, |data| {
+            socket.send(data).map_err(Failure::Peer)?;
+            shared.sent.fetch_add(data.len() as u64, Ordering::Relaxed);
+            shared.activity.touch();
+            Ok(())
+        })
     }
 
     fn send_stdin(&mut self) -> Result<(), Failure> {
@@ -254,7 +233,7 @@ fn receive(
 ) -> Result<RelayEnd, Failure> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
-    let mut hex = config.relay.hex.then(|| HexDumper::new(Flow::Received));
+    let mut transform = Transform::new(Flow::Received, false, config.relay.hex);
     let mut buffer = vec![0u8; 65_536];
     let after_input = config.idle_timeout.unwrap_or(DEFAULT_UDP_IDLE);
     loop {
@@ -285,14 +264,14 @@ fn receive(
             continue;
         }
         match socket.recv(&mut buffer) {
-            Ok(got) => {
-                write_all(out, &buffer[..got]).map_err(Failure::Output)?;
-                shared.received.fetch_add(got as u64, Ordering::Relaxed);
+            Ok(got) => transform.pass(&buffer[..got], |data| {
+                write_all(out, data).map_err(Failure::Output)?;
+                shared
+                    .received
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
                 shared.activity.touch();
-                if let Some(hex) = hex.as_mut() {
-                    let _ = hex.dump(&buffer[..got]);
-                }
-            }
+                Ok(())
+            })?,
             Err(err)
                 if matches!(
                     err.kind(),

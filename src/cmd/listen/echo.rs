@@ -14,7 +14,7 @@ use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::transform::{Flow, HexDumper};
 
 /// Serves `--echo` on a bound TCP listener: one connection, or every connection with `-k`.
 /// Stdin is not read and nothing goes to stdout.

@@ -21,7 +21,7 @@ use super::exec::{self, Program};
 use super::server::{Peer, Slot};
 use super::traffic::Traffic;
 use crate::error::Status;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::transform::{Flow, HexDumper};
 use crate::output::notes;
 
 /// Largest chunk moved (and dumped) at once.

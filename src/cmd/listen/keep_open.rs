@@ -25,7 +25,7 @@ use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::transform::{Flow, HexDumper};
 
 /// Largest chunk read from a client at once (and so the largest piece written to stdout).
 const READ_CHUNK: usize = 64 * 1024;

@@ -23,7 +23,7 @@ use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::format_duration;
 use crate::net::relay::stats::Bytes;
-use crate::net::relay::{CrlfTranslator, Flow, HexDumper};
+use crate::net::transform::{Flow, Transform};
 use crate::os::interrupt::Interrupt;
 use crate::output::notes;
 
@@ -152,8 +152,8 @@ pub fn run(
     let mut seen: HashSet<SocketAddr> = HashSet::new();
     let mut refused: HashSet<SocketAddr> = HashSet::new();
     let mut unanswered: HashSet<SocketAddr> = HashSet::new();
-    let mut hex = args.hex.then(|| HexDumper::new(Flow::Received));
-    let mut sent_hex = (args.hex && args.echo).then(|| HexDumper::new(Flow::Sent));
+    let mut received_flow = Transform::new(Flow::Received, false, args.hex);
+    let mut echoed_flow = Transform::new(Flow::Sent, false, args.hex);
     let mut buffer = vec![0u8; MAX_DATAGRAM];
     let mut stdout = io::stdout().lock();
     loop {
@@ -202,10 +202,9 @@ pub fn run(
             notes::verbose(format_args!("datagram from {shown} (new peer)"));
         }
         let datagram = &buffer[..n];
-        if let Some(dumper) = hex.as_mut() {
-            dumper.dump(datagram)?;
-        }
         if args.echo {
+            // Seen (and dumped) whether or not it is answered.
+            received_flow.pass(datagram, |_| Ok::<_, io::Error>(()))?;
             if let Err(why) = echo_guard::check(shown, local, echo_guard::is_host_address) {
                 counters.unanswered.fetch_add(1, Ordering::Relaxed);
                 if verbose && remember(&mut unanswered, from) {
@@ -213,21 +212,18 @@ pub fn run(
                 }
                 continue;
             }
-            match socket.send_to(datagram, from) {
-                Ok(sent) => {
-                    Counters::count(&counters.sent, &counters.sent_bytes, sent);
-                    if let Some(dumper) = sent_hex.as_mut() {
-                        dumper.dump(datagram)?;
-                    }
-                }
+            match echoed_flow.pass(datagram, |data| socket.send_to(data, from)) {
+                Ok(sent) => Counters::count(&counters.sent, &counters.sent_bytes, sent),
                 Err(err) => {
                     notes::verbose(format_args!("cannot answer {shown}: {}", describe(&err)));
                 }
             }
             continue;
         }
-        stdout.write_all(datagram)?;
-        stdout.flush()?;
+        received_flow.pass(datagram, |data| {
+            stdout.write_all(data)?;
+            stdout.flush()
+        })?;
         last_peer.set(from);
     }
 }
@@ -250,9 +246,7 @@ fn send_stdin(
 ) {
     let mut stdin = io::stdin().lock();
     let mut buffer = vec![0u8; STDIN_DATAGRAM];
-    let mut translator = crlf.then(CrlfTranslator::new);
-    let mut dumper = hex.then(|| HexDumper::new(Flow::Sent));
-    let mut translated = Vec::new();
+    let mut transform = Transform::new(Flow::Sent, crlf, hex);
     // Nothing is read before a peer is known, so that nothing is lost.
     last_peer.wait();
     loop {
@@ -262,19 +256,10 @@ fn send_stdin(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         };
-        let datagram = match translator.as_mut() {
-            Some(translator) => {
-                translated.clear();
-                translator.translate(&buffer[..n], &mut translated);
-                &translated[..]
-            }
-            None => &buffer[..n],
-        };
-        if let Some(dumper) = dumper.as_mut() {
-            let _ = dumper.dump(datagram);
-        }
         // A datagram that cannot go (the peer's network vanished) is lost, as UDP is.
-        if let Ok(sent) = socket.send_to(datagram, last_peer.wait()) {
+        if let Ok(sent) =
+            transform.pass(&buffer[..n], |data| socket.send_to(data, last_peer.wait()))
+        {
             Counters::count(&counters.sent, &counters.sent_bytes, sent);
         }
     }

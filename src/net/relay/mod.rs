@@ -14,8 +14,6 @@
 //! the caller's thread, stdin-to-socket on a helper thread that is left behind when the session
 //! ends while it still waits for stdin (a terminal, a timeout, Ctrl-C).
 
-pub mod crlf;
-pub mod hexdump;
 pub mod pump;
 pub mod stats;
 pub mod tune;
@@ -29,11 +27,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-pub use crlf::CrlfTranslator;
-pub use hexdump::{Flow, HexDumper};
-pub use pump::{Activity, PumpError, Transform, pump};
+pub use pump::{Activity, PumpError, pump};
 
 use crate::net::stream::Stream;
+use crate::net::transform::{Flow, Transform};
 use pump::{FdReader, FdWriter};
 pub use stats::{RelayEnd, RelayStats};
 
@@ -328,21 +325,12 @@ fn send_bytes(
     sent: &AtomicU64,
     activity: &Activity,
 ) -> Result<(), PumpError> {
-    let mut translated = Vec::new();
-    let data = match transform.crlf.as_mut() {
-        Some(crlf) => {
-            crlf.translate(bytes, &mut translated);
-            &translated[..]
-        }
-        None => bytes,
-    };
-    io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
-    sent.fetch_add(data.len() as u64, Ordering::Relaxed);
-    activity.touch();
-    if let Some(hex) = transform.hex.as_mut() {
-        let _ = hex.dump(data);
-    }
-    Ok(())
+    transform.pass(bytes, |data| {
+        io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
+        sent.fetch_add(data.len() as u64, Ordering::Relaxed);
+        activity.touch();
+        Ok(())
+    })
 }
 
 /// The peer to `output`: spliced when the stream has a descriptor, copied otherwise.

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::crlf::CrlfTranslator;
-use super::hexdump::{Flow, HexDumper};
+use crate::net::transform::Transform;
 
 /// Buffer size of the read/write copy (when splice cannot be used).
 pub const COPY_BUFFER: usize = 128 * 1024;
@@ -64,29 +63,6 @@ impl Activity {
 impl Default for Activity {
     fn default() -> Activity {
         Activity::new()
-    }
-}
-
-/// What a direction does to the data on its way.
-#[derive(Debug, Default)]
-pub struct Transform {
-    /// LF to CRLF (`--crlf`).
-    pub crlf: Option<CrlfTranslator>,
-    /// A hex dump on stderr (`--hex`).
-    pub hex: Option<HexDumper>,
-}
-
-impl Transform {
-    /// The transformation for one direction of a session.
-    pub fn new(flow: Flow, crlf: bool, hex: bool) -> Transform {
-        Transform {
-            crlf: crlf.then(CrlfTranslator::new),
-            hex: hex.then(|| HexDumper::new(flow)),
-        }
-    }
-
-    fn is_identity(&self) -> bool {
-        self.crlf.is_none() && self.hex.is_none()
     }
 }
 
@@ -145,7 +121,6 @@ pub fn copy_io(
     activity: &Activity,
 ) -> Result<(), PumpError> {
     let mut buffer = vec![0u8; COPY_BUFFER];
-    let mut translated = Vec::new();
     loop {
         let got = match reader.read(&mut buffer) {
             Ok(0) => return Ok(()),
@@ -154,21 +129,12 @@ pub fn copy_io(
             Err(err) => return Err(PumpError::Read(err)),
         };
         activity.touch();
-        let chunk = match transform.crlf.as_mut() {
-            Some(crlf) => {
-                translated.clear();
-                crlf.translate(&buffer[..got], &mut translated);
-                &translated[..]
-            }
-            None => &buffer[..got],
-        };
-        writer.write_all(chunk).map_err(PumpError::Write)?;
-        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        activity.touch();
-        if let Some(hex) = transform.hex.as_mut() {
-            // The dump goes to stderr; failing to write it must not break the relay.
-            let _ = hex.dump(chunk);
-        }
+        transform.pass(&buffer[..got], |chunk| {
+            writer.write_all(chunk).map_err(PumpError::Write)?;
+            counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            activity.touch();
+            Ok(())
+        })?;
     }
 }
 
