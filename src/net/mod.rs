@@ -14,6 +14,7 @@ pub mod socket;
 pub mod socket_state;
 pub mod stream;
 pub mod tls;
+pub mod traffic;
 pub mod transform;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};

@@ -5,7 +5,7 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -18,8 +18,9 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::relay::pump::write_all;
-use crate::net::relay::{Activity, RelayEnd, RelayStats};
+use crate::net::relay::{RelayEnd, RelayStats};
 use crate::net::socket::{Proto, new_socket};
+use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
@@ -64,15 +65,10 @@ pub fn run(
     spawn_sender(config, Arc::clone(&socket), Arc::clone(&shared));
 
     let outcome = receive(&socket, config, &shared);
-    let stats = RelayStats {
-        sent: shared.sent.load(Ordering::Relaxed),
-        received: shared.received.load(Ordering::Relaxed),
-        duration: shared.activity.start().elapsed(),
-        end: match &outcome {
-            Ok(end) => *end,
-            Err(_) => RelayEnd::PeerClosed,
-        },
-    };
+    let stats: RelayStats = shared.traffic.stats(match &outcome {
+        Ok(end) => *end,
+        Err(_) => RelayEnd::PeerClosed,
+    });
     if context.verbose() {
         note(&format!("{addr} (udp): {stats}"));
     }
@@ -140,9 +136,7 @@ fn open(addr: SocketAddr, config: &ConnectConfig) -> io::Result<UdpSocket> {
 
 #[derive(Debug, Default)]
 struct Shared {
-    activity: Activity,
-    sent: AtomicU64,
-    received: AtomicU64,
+    traffic: Traffic,
     input_done: AtomicBool,
     stopped: AtomicBool,
     error: Mutex<Option<Failure>>,
@@ -176,7 +170,7 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
         {
             *slot = Some(err);
         }
-        shared.activity.touch();
+        shared.traffic.touch();
         shared.input_done.store(true, Ordering::SeqCst);
     };
     let spawned = thread::Builder::new()
@@ -200,8 +194,7 @@ impl Sender<'_> {
         let (socket, shared) = (self.socket, self.shared);
         self.transform.pass(data, |data| {
             socket.send(data).map_err(Failure::Peer)?;
-            shared.sent.fetch_add(data.len() as u64, Ordering::Relaxed);
-            shared.activity.touch();
+            shared.traffic.sent(data.len());
             Ok(())
         })
     }
@@ -245,7 +238,7 @@ fn receive(
         {
             return Err(err);
         }
-        let idle = shared.activity.idle_for();
+        let idle = shared.traffic.idle_for();
         let limit = if shared.input_done.load(Ordering::SeqCst) {
             Some(after_input)
         } else {
@@ -266,10 +259,7 @@ fn receive(
         match socket.recv(&mut buffer) {
             Ok(got) => transform.pass(&buffer[..got], |data| {
                 write_all(out, data).map_err(Failure::Output)?;
-                shared
-                    .received
-                    .fetch_add(data.len() as u64, Ordering::Relaxed);
-                shared.activity.touch();
+                shared.traffic.received(data.len());
                 Ok(())
             })?,
             Err(err)

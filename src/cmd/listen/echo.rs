@@ -10,10 +10,10 @@ use std::net::TcpListener;
 use tokio::net::TcpStream;
 
 use super::server::{self, Ending, Gate, Peer, Slot};
-use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, HexDumper};
 
 /// Serves `--echo` on a bound TCP listener: one connection, or every connection with `-k`.

@@ -19,8 +19,8 @@ use tokio::sync::watch;
 
 use super::exec::{self, Program};
 use super::server::{Peer, Slot};
-use super::traffic::Traffic;
 use crate::error::Status;
+use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, HexDumper};
 use crate::output::notes;
 

@@ -21,10 +21,10 @@ use tokio::sync::mpsc;
 use super::hub::{self, Feed, Hub};
 use super::server::{self, Ending, Gate, Peer, Slot};
 use super::stall::{SLOW_CLIENT_GRACE, SendProgress};
-use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, HexDumper};
 
 /// Largest chunk read from a client at once (and so the largest piece written to stdout).

@@ -16,7 +16,6 @@ mod keep_open;
 mod server;
 mod single;
 mod stall;
-mod traffic;
 mod udp;
 mod unix;
 

@@ -13,12 +13,12 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::access::AccessList;
-use super::traffic::Traffic;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::relay::RelayEnd;
+use crate::net::traffic::Traffic;
 use crate::output::notes;
 
 /// Both ends of an accepted connection, IPv4-mapped addresses shown as plain IPv4.

@@ -22,14 +22,15 @@ use std::fmt;
 use std::io::{self, IsTerminal};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-pub use pump::{Activity, PumpError, pump};
+pub use pump::{PumpError, pump};
 
 use crate::net::stream::Stream;
+use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
 use pump::{FdReader, FdWriter};
 pub use stats::{RelayEnd, RelayStats};
@@ -188,9 +189,7 @@ impl Relay {
             .as_fd()
             .try_clone_to_owned()
             .map_err(RelayError::Output)?;
-        let activity = Arc::new(Activity::new());
-        let sent = Arc::new(AtomicU64::new(0));
-        let received = AtomicU64::new(0);
+        let traffic = Arc::new(Traffic::new());
         let finished = Arc::new(AtomicBool::new(false));
         let ends_with_peer = self.config.recv_only || input.ends_with_peer();
 
@@ -198,7 +197,7 @@ impl Relay {
             spawn_watchdog(
                 limit,
                 self.stopper(),
-                Arc::clone(&activity),
+                Arc::clone(&traffic),
                 Arc::clone(&finished),
             );
         }
@@ -210,8 +209,7 @@ impl Relay {
                 input,
                 Arc::clone(&self.stream),
                 self.config,
-                Arc::clone(&sent),
-                Arc::clone(&activity),
+                Arc::clone(&traffic),
                 Arc::clone(&self.progress),
             );
         }
@@ -220,8 +218,7 @@ impl Relay {
             &self.stream,
             output.as_fd(),
             Transform::new(Flow::Received, false, self.config.hex),
-            &received,
-            &activity,
+            &traffic,
         );
         if download.is_ok() {
             // The peer's direction is over: its reader sees EOF now, while the upload goes on.
@@ -233,18 +230,13 @@ impl Relay {
         }
         finished.store(true, Ordering::SeqCst);
         let mut state = self.progress.lock();
-        let stats = RelayStats {
-            sent: sent.load(Ordering::Relaxed),
-            received: received.load(Ordering::Relaxed),
-            duration: activity.start().elapsed(),
-            end: if state.stopped {
-                RelayEnd::Stopped
-            } else if state.timed_out {
-                RelayEnd::IdleTimeout
-            } else {
-                RelayEnd::PeerClosed
-            },
-        };
+        let stats = traffic.stats(if state.stopped {
+            RelayEnd::Stopped
+        } else if state.timed_out {
+            RelayEnd::IdleTimeout
+        } else {
+            RelayEnd::PeerClosed
+        });
         // Our own shutdown (idle timeout, stop) surfaces as errors on both sides: not failures.
         if stats.end != RelayEnd::PeerClosed {
             return Ok(stats);
@@ -268,16 +260,15 @@ fn spawn_upload(
     input: Input,
     stream: Arc<Stream>,
     config: RelayConfig,
-    sent: Arc<AtomicU64>,
-    activity: Arc<Activity>,
+    traffic: Arc<Traffic>,
     progress: Arc<Progress>,
 ) {
     let progress_for_spawn_failure = Arc::clone(&progress);
     let body = move || {
         let transform = Transform::new(Flow::Sent, config.crlf, config.hex);
         let outcome = match input {
-            Input::Fd(fd) => send(fd.as_fd(), &stream, transform, &sent, &activity),
-            Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &sent, &activity),
+            Input::Fd(fd) => send(fd.as_fd(), &stream, transform, &traffic),
+            Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &traffic),
             Input::Nothing => Ok(()),
         };
         let error = match outcome {
@@ -322,13 +313,11 @@ fn send_bytes(
     bytes: &[u8],
     mut transform: Transform,
     mut stream: &Stream,
-    sent: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     transform.pass(bytes, |data| {
         io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
-        sent.fetch_add(data.len() as u64, Ordering::Relaxed);
-        activity.touch();
+        traffic.sent(data.len());
         Ok(())
     })
 }
@@ -338,17 +327,15 @@ fn receive(
     stream: &Stream,
     output: BorrowedFd<'_>,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     match stream.fd() {
-        Some(fd) => pump(fd, output, transform, counter, activity),
+        Some(fd) => pump(fd, output, transform, traffic),
         None => pump::copy_io(
             &mut { stream },
             &mut FdWriter(output),
             &mut transform,
-            counter,
-            activity,
+            traffic,
         ),
     }
 }
@@ -358,17 +345,15 @@ fn send(
     input: BorrowedFd<'_>,
     stream: &Stream,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     match stream.fd() {
-        Some(fd) => pump(input, fd, transform, counter, activity),
+        Some(fd) => pump(input, fd, transform, traffic),
         None => pump::copy_io(
             &mut FdReader(input),
             &mut { stream },
             &mut transform,
-            counter,
-            activity,
+            traffic,
         ),
     }
 }
@@ -377,12 +362,12 @@ fn send(
 fn spawn_watchdog(
     limit: Duration,
     stopper: Stopper,
-    activity: Arc<Activity>,
+    traffic: Arc<Traffic>,
     finished: Arc<AtomicBool>,
 ) {
     let body = move || {
         loop {
-            let idle = activity.idle_for();
+            let idle = traffic.idle_for();
             if finished.load(Ordering::SeqCst) {
                 return;
             }

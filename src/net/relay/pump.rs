@@ -4,12 +4,11 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use crate::net::traffic::Traffic;
 use crate::net::transform::Transform;
 
 /// Buffer size of the read/write copy (when splice cannot be used).
@@ -26,63 +25,20 @@ pub enum PumpError {
     Write(#[source] io::Error),
 }
 
-/// When the last byte moved in either direction, shared by both directions of a session.
-#[derive(Debug)]
-pub struct Activity {
-    start: Instant,
-    last_nanos: AtomicU64,
-}
-
-impl Activity {
-    /// A session starting now.
-    pub fn new() -> Activity {
-        Activity {
-            start: Instant::now(),
-            last_nanos: AtomicU64::new(0),
-        }
-    }
-
-    /// Records traffic now.
-    pub fn touch(&self) {
-        let nanos = self.start.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-        self.last_nanos.store(nanos, Ordering::Relaxed);
-    }
-
-    /// How long nothing has moved.
-    pub fn idle_for(&self) -> Duration {
-        let last = Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
-        self.start.elapsed().saturating_sub(last)
-    }
-
-    /// When the session started.
-    pub fn start(&self) -> Instant {
-        self.start
-    }
-}
-
-impl Default for Activity {
-    fn default() -> Activity {
-        Activity::new()
-    }
-}
-
 /// Moves everything from `input` to `output` until `input` ends, counting the bytes written
-/// into `counter` and recording traffic in `activity`.
+/// in `traffic` as the transformation's direction.
 pub fn pump(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     if transform.is_identity() {
         #[cfg(target_os = "linux")]
         {
             use crate::os::splice::{SpliceEnd, SpliceError, forward};
-            let mut on_chunk = |moved: usize| {
-                counter.fetch_add(moved as u64, Ordering::Relaxed);
-                activity.touch();
-            };
+            let flow = transform.flow();
+            let mut on_chunk = |moved: usize| traffic.carried(flow, moved);
             match forward(input, output, &mut on_chunk) {
                 Ok(SpliceEnd::Eof) => return Ok(()),
                 Ok(SpliceEnd::Unsupported) => {}
@@ -91,7 +47,7 @@ pub fn pump(
             }
         }
     }
-    copy(input, output, &mut transform, counter, activity)
+    copy(input, output, &mut transform, traffic)
 }
 
 /// The portable path over descriptors: read into a large buffer, transform, write everything.
@@ -99,15 +55,13 @@ fn copy(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     transform: &mut Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     copy_io(
         &mut FdReader(input),
         &mut FdWriter(output),
         transform,
-        counter,
-        activity,
+        traffic,
     )
 }
 
@@ -117,9 +71,9 @@ pub fn copy_io(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
     transform: &mut Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
+    let flow = transform.flow();
     let mut buffer = vec![0u8; COPY_BUFFER];
     loop {
         let got = match reader.read(&mut buffer) {
@@ -128,11 +82,10 @@ pub fn copy_io(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(PumpError::Read(err)),
         };
-        activity.touch();
+        traffic.touch();
         transform.pass(&buffer[..got], |chunk| {
             writer.write_all(chunk).map_err(PumpError::Write)?;
-            counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            activity.touch();
+            traffic.carried(flow, chunk.len());
             Ok(())
         })?;
     }

@@ -16,6 +16,7 @@ pub use hexdump::{Flow, HexDumper};
 /// The transformation of one direction, with its state across chunks.
 #[derive(Debug)]
 pub struct Transform {
+    flow: Flow,
     crlf: Option<CrlfTranslator>,
     hex: Option<HexDumper>,
     translated: Vec<u8>,
@@ -25,10 +26,16 @@ impl Transform {
     /// The transformation for `flow`: CRLF translation when `crlf`, a dump when `hex`.
     pub fn new(flow: Flow, crlf: bool, hex: bool) -> Transform {
         Transform {
+            flow,
             crlf: crlf.then(CrlfTranslator::new),
             hex: hex.then(|| HexDumper::new(flow)),
             translated: Vec::new(),
         }
+    }
+
+    /// The direction this transformation is for.
+    pub fn flow(&self) -> Flow {
+        self.flow
     }
 
     /// True when the data passes unchanged and unseen: zero-copy paths may take it.
@@ -49,6 +56,7 @@ impl Transform {
         write: impl FnOnce(&[u8]) -> Result<T, E>,
     ) -> Result<T, E> {
         let Transform {
+            flow: _,
             crlf,
             hex,
             translated,
