@@ -4,14 +4,14 @@
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 
 use super::{ConnectConfig, note};
 use crate::cmd::Context;
@@ -24,6 +24,7 @@ use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
+use crate::os::poll::wait;
 
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
 pub const DEFAULT_UDP_IDLE: Duration = Duration::from_secs(2);
@@ -209,7 +210,8 @@ impl Sender<'_> {
                 Ok(got) => self.send(&buffer[..got])?,
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
-                    wait(fd, Duration::from_secs(1)).map_err(Failure::Input)?;
+                    wait(fd, PollFlags::POLLIN, Some(Duration::from_secs(1)))
+                        .map_err(Failure::Input)?;
                 }
                 Err(errno) => return Err(Failure::Input(errno.into())),
             }
@@ -253,7 +255,7 @@ fn receive(
         let wait_for = limit
             .map_or(Duration::from_millis(100), |l| l - idle)
             .min(Duration::from_millis(100));
-        if !wait(socket.as_fd(), wait_for).map_err(Failure::Peer)? {
+        if !wait(socket.as_fd(), PollFlags::POLLIN, Some(wait_for)).map_err(Failure::Peer)? {
             continue;
         }
         match socket.recv(&mut buffer) {
@@ -269,19 +271,5 @@ fn receive(
                 ) => {}
             Err(err) => return Err(Failure::Peer(err)),
         }
-    }
-}
-
-/// Waits up to `timeout` for `fd` to be readable; true when it is.
-fn wait(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-    let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
-    match poll(
-        &mut fds,
-        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
-    ) {
-        Ok(ready) => Ok(ready > 0),
-        Err(Errno::EINTR) => Ok(false),
-        Err(errno) => Err(errno.into()),
     }
 }

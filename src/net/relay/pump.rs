@@ -6,7 +6,9 @@ use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
+
+use crate::os::poll::wait;
 
 use crate::net::traffic::Traffic;
 use crate::net::transform::Transform;
@@ -36,14 +38,12 @@ pub fn pump(
     if transform.is_identity() {
         #[cfg(target_os = "linux")]
         {
-            use crate::os::splice::{SpliceEnd, SpliceError, forward};
+            use crate::os::splice::{SpliceEnd, forward};
             let flow = transform.flow();
             let mut on_chunk = |moved: usize| traffic.carried(flow, moved);
-            match forward(input, output, &mut on_chunk) {
-                Ok(SpliceEnd::Eof) => return Ok(()),
-                Ok(SpliceEnd::Unsupported) => {}
-                Err(SpliceError::Read(err)) => return Err(PumpError::Read(err)),
-                Err(SpliceError::Write(err)) => return Err(PumpError::Write(err)),
+            match forward(input, output, &mut on_chunk)? {
+                SpliceEnd::Eof => return Ok(()),
+                SpliceEnd::Unsupported => {}
             }
         }
     }
@@ -100,7 +100,9 @@ impl Read for FdReader<'_> {
             match nix::unistd::read(self.0, buf) {
                 Ok(got) => return Ok(got),
                 Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLIN)?,
+                Err(Errno::EAGAIN) => {
+                    wait(self.0, PollFlags::POLLIN, None)?;
+                }
                 Err(errno) => return Err(errno.into()),
             }
         }
@@ -116,7 +118,9 @@ impl Write for FdWriter<'_> {
             match nix::unistd::write(self.0, data) {
                 Ok(written) => return Ok(written),
                 Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLOUT)?,
+                Err(Errno::EAGAIN) => {
+                    wait(self.0, PollFlags::POLLOUT, None)?;
+                }
                 Err(errno) => return Err(errno.into()),
             }
         }
@@ -130,15 +134,4 @@ impl Write for FdWriter<'_> {
 /// Writes all of `data` to `fd`, waiting when the descriptor is non-blocking.
 pub fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<()> {
     FdWriter(fd).write_all(data)
-}
-
-/// Blocks until `fd` is ready for `events`.
-fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
-    let mut fds = [PollFd::new(fd, events)];
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(Errno::EINTR) => {}
-            other => return other.map(drop).map_err(io::Error::from),
-        }
-    }
 }
