@@ -21,5 +21,5 @@ pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};
 pub use endpoint::{BindEndpoint, Endpoint};
 pub use port::{PortRange, PortSpec, parse_port};
-pub use resolve::{Family, resolve};
+pub use resolve::{Family, ResolveError, resolve};
 pub use socket_state::SocketState;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::ConnectArgs;
 use crate::cmd::Context;
+use crate::cmd::failure::relay_failure;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
@@ -77,7 +78,8 @@ impl ConnectConfig {
             return Err(Error::usage("--timeout must be longer than 0").into());
         }
         let source_addrs = match &args.source {
-            Some(host) => resolve(host, 0, context.family)?
+            Some(host) => resolve(host, 0, context.family)
+                .map_err(Error::from)?
                 .into_iter()
                 .map(|addr| addr.ip())
                 .collect(),
@@ -147,7 +149,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     };
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| err.into_report(&peer))?;
+        .map_err(|err| relay_failure(err, &peer))?;
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed by peer",
@@ -238,7 +240,8 @@ fn try_once(
         return try_once_via_proxy(proxy, peer, config, context, remaining, announced)
             .map(Connected::from);
     }
-    let addrs = resolve(&peer.host, peer.port, config.family).map_err(|err| (err, true))?;
+    let addrs =
+        resolve(&peer.host, peer.port, config.family).map_err(|err| (Error::from(err), true))?;
     if context.verbose() && !*announced {
         *announced = true;
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
@@ -326,7 +329,7 @@ fn try_once_via_proxy(
             } else {
                 config.family
             };
-            let addrs = resolve(host, peer.port, family).map_err(|err| (err, true))?;
+            let addrs = resolve(host, peer.port, family).map_err(|err| (Error::from(err), true))?;
             addrs.into_iter().map(TunnelTarget::Addr).collect()
         }
     };
@@ -334,7 +337,8 @@ fn try_once_via_proxy(
         host: proxy.host.clone(),
         port: proxy.port,
     };
-    let proxy_addrs = resolve(&proxy.host, proxy.port, config.family).map_err(|err| (err, true))?;
+    let proxy_addrs =
+        resolve(&proxy.host, proxy.port, config.family).map_err(|err| (Error::from(err), true))?;
     let options = dial_options(config, remaining);
     let mut last = None;
     for target in &targets {

@@ -18,7 +18,7 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::relay::pump::write_all;
-use crate::net::relay::{RelayEnd, RelayStats};
+use crate::net::relay::{RelayEnd, RelayError, RelayStats};
 use crate::net::socket::{Proto, new_socket};
 use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
@@ -42,7 +42,7 @@ pub fn run(
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
-    let addrs = resolve(&peer.host, peer.port, config.family)?;
+    let addrs = resolve(&peer.host, peer.port, config.family).map_err(Error::from)?;
     if context.verbose() {
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
         note(&format!("{peer} resolves to {}", list.join(", ")));
@@ -76,8 +76,8 @@ pub fn run(
     match outcome {
         Ok(RelayEnd::Stopped) => Ok(Status::Interrupted),
         Ok(_) => Ok(Status::Success),
-        Err(Failure::Output(err)) => Err(err.into()),
-        Err(Failure::Peer(err)) => {
+        Err(RelayError::Output(err)) => Err(err.into()),
+        Err(RelayError::Peer(err)) => {
             let cause = if err.kind() == io::ErrorKind::ConnectionRefused {
                 "port unreachable (nothing listening)".to_string()
             } else {
@@ -85,7 +85,7 @@ pub fn run(
             };
             Err(Error::failure(format!("no answer from {addr} (udp): {cause}")).into())
         }
-        Err(Failure::Input(err)) => {
+        Err(RelayError::Input(err)) => {
             Err(Error::failure(format!("cannot read stdin: {}", describe(&err))).into())
         }
     }
@@ -140,14 +140,7 @@ struct Shared {
     traffic: Traffic,
     input_done: AtomicBool,
     stopped: AtomicBool,
-    error: Mutex<Option<Failure>>,
-}
-
-#[derive(Debug)]
-enum Failure {
-    Peer(io::Error),
-    Input(io::Error),
-    Output(io::Error),
+    error: Mutex<Option<RelayError>>,
 }
 
 /// Sends the input, one datagram per `--send` piece or per read from stdin.
@@ -191,16 +184,16 @@ struct Sender<'a> {
 }
 
 impl Sender<'_> {
-    fn send(&mut self, data: &[u8]) -> Result<(), Failure> {
+    fn send(&mut self, data: &[u8]) -> Result<(), RelayError> {
         let (socket, shared) = (self.socket, self.shared);
         self.transform.pass(data, |data| {
-            socket.send(data).map_err(Failure::Peer)?;
+            socket.send(data).map_err(RelayError::Peer)?;
             shared.traffic.sent(data.len());
             Ok(())
         })
     }
 
-    fn send_stdin(&mut self) -> Result<(), Failure> {
+    fn send_stdin(&mut self) -> Result<(), RelayError> {
         let stdin = io::stdin();
         let fd = stdin.as_fd();
         let mut buffer = vec![0u8; MAX_DATAGRAM];
@@ -211,9 +204,9 @@ impl Sender<'_> {
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
                     wait(fd, PollFlags::POLLIN, Some(Duration::from_secs(1)))
-                        .map_err(Failure::Input)?;
+                        .map_err(RelayError::Input)?;
                 }
-                Err(errno) => return Err(Failure::Input(errno.into())),
+                Err(errno) => return Err(RelayError::Input(errno.into())),
             }
         }
     }
@@ -225,7 +218,7 @@ fn receive(
     socket: &UdpSocket,
     config: &ConnectConfig,
     shared: &Shared,
-) -> Result<RelayEnd, Failure> {
+) -> Result<RelayEnd, RelayError> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
     let mut transform = Transform::new(Flow::Received, false, config.relay.hex);
@@ -255,12 +248,12 @@ fn receive(
         let wait_for = limit
             .map_or(Duration::from_millis(100), |l| l - idle)
             .min(Duration::from_millis(100));
-        if !wait(socket.as_fd(), PollFlags::POLLIN, Some(wait_for)).map_err(Failure::Peer)? {
+        if !wait(socket.as_fd(), PollFlags::POLLIN, Some(wait_for)).map_err(RelayError::Peer)? {
             continue;
         }
         match socket.recv(&mut buffer) {
             Ok(got) => transform.pass(&buffer[..got], |data| {
-                write_all(out, data).map_err(Failure::Output)?;
+                write_all(out, data).map_err(RelayError::Output)?;
                 shared.traffic.received(data.len());
                 Ok(())
             })?,
@@ -269,7 +262,7 @@ fn receive(
                     err.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) => {}
-            Err(err) => return Err(Failure::Peer(err)),
+            Err(err) => return Err(RelayError::Peer(err)),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpListener};
 use super::AccessList;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
+use crate::cmd::failure::relay_failure;
 use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
@@ -83,7 +84,7 @@ pub fn relay(
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| err.into_report(peer))?;
+        .map_err(|err| relay_failure(err, peer))?;
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed",

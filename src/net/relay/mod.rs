@@ -18,7 +18,6 @@ pub mod pump;
 pub mod stats;
 pub mod tune;
 
-use std::fmt;
 use std::io::{self, IsTerminal};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -383,25 +382,4 @@ fn spawn_watchdog(
         .name("idle".into())
         .stack_size(64 * 1024)
         .spawn(body);
-}
-
-impl RelayError {
-    /// The user-facing failure for a session with `peer`. A broken stdout stays a plain
-    /// broken pipe (a quiet, successful end); everything else is one line with exit 1.
-    pub fn into_report(self, peer: impl fmt::Display) -> anyhow::Error {
-        use crate::error::Error;
-        use crate::net::cause::describe;
-        match self {
-            RelayError::Output(err) if err.kind() == io::ErrorKind::BrokenPipe => err.into(),
-            RelayError::Peer(err) => {
-                Error::failure(format!("connection with {peer} lost: {}", describe(&err))).into()
-            }
-            RelayError::Input(err) => {
-                Error::failure(format!("cannot read stdin: {}", describe(&err))).into()
-            }
-            RelayError::Output(err) => {
-                Error::failure(format!("cannot write to stdout: {}", describe(&err))).into()
-            }
-        }
-    }
 }
