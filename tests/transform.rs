@@ -4,89 +4,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::relay::{Running, parse_ready_line, sockx_command};
-
-/// Long enough never to be hit unless something hangs.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// A `sockx listen` whose stdout and stderr are collected as they come.
-struct Live {
-    child: Child,
-    port: u16,
-    stdin: Option<ChildStdin>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Live {
-    fn start(args: &[&str]) -> Live {
-        let mut child = sockx_command(&[&["listen"], args].concat())
-            .spawn()
-            .expect("sockx starts");
-        let mut errors = BufReader::new(child.stderr.take().unwrap());
-        let mut ready = String::new();
-        errors.read_line(&mut ready).unwrap();
-        let (_, port) = parse_ready_line(&ready).unwrap_or_else(|| panic!("{ready:?}"));
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(errors);
-        Live {
-            stdin: child.stdin.take(),
-            child,
-            port,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn wait_stdout(&self, done: impl Fn(&[u8]) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
-        while !done(&self.stdout.lock().unwrap()) {
-            assert!(Instant::now() < deadline, "stdout: {:?}", self.stdout);
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn wait_stderr(&self, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let text = String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned();
-            if done(&text) {
-                return text;
-            }
-            assert!(Instant::now() < deadline, "stderr: {text}");
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
-    let sink = Arc::new(Mutex::new(Vec::new()));
-    let into = Arc::clone(&sink);
-    thread::spawn(move || {
-        let mut buffer = [0u8; 65536];
-        while let Ok(n) = from.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            into.lock().unwrap().extend_from_slice(&buffer[..n]);
-        }
-    });
-    sink
-}
+use common::live::{Live, PATIENCE};
+use common::relay::{Running, sockx_command};
 
 fn udp_peer() -> UdpSocket {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -116,7 +41,7 @@ fn listen_udp_sends_stdin_as_crlf_and_dumps_both_directions() {
         got.extend_from_slice(&buffer[..n]);
     }
     assert_eq!(got, b"a\r\nb\r\nc\r\n");
-    assert_eq!(*listener.stdout.lock().unwrap(), b"hello\n");
+    listener.wait_stdout(|out| out == b"hello\n");
     listener.wait_stderr(|log| {
         log.contains("< received 6 bytes at offset 0 ")
             && log.contains("> sent 5 bytes at offset 0 ")
