@@ -2,6 +2,7 @@
 
 pub mod addr;
 pub mod cause;
+pub mod datagram;
 pub mod dial;
 pub mod duration;
 pub mod endpoint;

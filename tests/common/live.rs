@@ -37,8 +37,8 @@ impl Live {
         let mut ready = String::new();
         errors.read_line(&mut ready).unwrap();
         let (addr, port) = parse_ready_line(&ready).unwrap_or_else(|| panic!("{ready:?}"));
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(errors);
+        let stdout = collect(child.stdout.take().unwrap(), Vec::new());
+        let stderr = collect(errors, ready.into_bytes());
         Live {
             stdin: child.stdin.take(),
             child,
@@ -79,9 +79,9 @@ impl Drop for Live {
     }
 }
 
-/// Reads `from` to its end on a thread, into the returned buffer.
-fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
-    let sink = Arc::new(Mutex::new(Vec::new()));
+/// Reads `from` to its end on a thread, into the returned buffer (which starts with `early`).
+fn collect(mut from: impl Read + Send + 'static, early: Vec<u8>) -> Arc<Mutex<Vec<u8>>> {
+    let sink = Arc::new(Mutex::new(early));
     let into = Arc::clone(&sink);
     thread::spawn(move || {
         let mut buffer = [0u8; 65536];

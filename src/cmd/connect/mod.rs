@@ -120,12 +120,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {
         Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),
-        Endpoint::UnixDgram(addr) => {
-            return Err(Error::usage(format!(
-                "{addr}: Unix datagram sockets are not supported yet"
-            ))
-            .into());
-        }
+        Endpoint::UnixDgram(addr) => return udp::run_unix(&config, addr, context, &interrupt),
         Endpoint::Tcp(_) | Endpoint::Unix(_) => {}
     }
     let connected = connect_with_retry(&config, context)?;

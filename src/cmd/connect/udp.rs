@@ -1,6 +1,6 @@
-//! `connect -u`: stdin chunks (or `--send` pieces) go out as datagrams; replies go to
-//! stdout. After the input ends, replies are awaited until the idle timeout (default 2s)
-//! passes without one.
+//! `connect -u`, over UDP or a Unix datagram socket: stdin chunks (or `--send` pieces) go out
+//! as datagrams; replies go to stdout. After the input ends, replies are awaited until the
+//! idle timeout (default 2s) passes without one.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -17,6 +17,8 @@ use super::{ConnectConfig, note};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
+use crate::net::datagram::{self, DatagramPeer, DatagramSocket};
+use crate::net::endpoint::UnixAddr;
 use crate::net::relay::pump::write_all;
 use crate::net::relay::{RelayEnd, RelayError, RelayStats};
 use crate::net::socket::{Proto, new_socket};
@@ -53,11 +55,49 @@ pub fn run(
     let socket = open(addr, config).map_err(|err| {
         Error::failure(format!("cannot send to {addr} (udp): {}", describe(&err)))
     })?;
+    let socket = DatagramSocket::Udp(socket);
+    session(socket, &DatagramPeer::Ip(addr), config, context, interrupt)
+}
+
+/// Runs a session with a Unix datagram socket, from a socket bound to an address of its own
+/// (so that replies come back), which goes when the session ends.
+pub fn run_unix(
+    config: &ConnectConfig,
+    peer: &UnixAddr,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
+    let (socket, name) = datagram::unix_client(peer).map_err(|err| {
+        Error::failure(format!(
+            "cannot send to {peer} (unix-dgram): {}",
+            describe(&err)
+        ))
+    })?;
+    let outcome = session(
+        socket,
+        &DatagramPeer::Unix(peer.clone()),
+        config,
+        context,
+        interrupt,
+    );
+    drop(name);
+    outcome
+}
+
+/// Sends the input to `peer` and prints its replies (the module's documentation).
+fn session(
+    socket: DatagramSocket,
+    peer: &DatagramPeer,
+    config: &ConnectConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
+    let kind = socket.kind();
     if context.verbose() {
         let local = socket
             .local_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        note(&format!("sending to {addr} (udp) from {local}"));
+        note(&format!("sending to {peer} ({kind}) from {local}"));
     }
     let socket = Arc::new(socket);
     let shared = Arc::new(Shared::default());
@@ -71,24 +111,35 @@ pub fn run(
         Err(_) => RelayEnd::PeerClosed,
     });
     if context.verbose() {
-        note(&format!("{addr} (udp): {stats}"));
+        note(&format!("{peer} ({kind}): {stats}"));
     }
     match outcome {
         Ok(RelayEnd::Stopped) => Ok(Status::Interrupted),
         Ok(_) => Ok(Status::Success),
         Err(RelayError::Output(err)) => Err(err.into()),
-        Err(RelayError::Peer(err)) => {
-            let cause = if err.kind() == io::ErrorKind::ConnectionRefused {
-                "port unreachable (nothing listening)".to_string()
-            } else {
-                describe(&err)
-            };
-            Err(Error::failure(format!("no answer from {addr} (udp): {cause}")).into())
-        }
+        Err(RelayError::Peer(err)) => Err(peer_failure(&err, peer, kind).into()),
         Err(RelayError::Input(err)) => {
             Err(Error::failure(format!("cannot read stdin: {}", describe(&err))).into())
         }
     }
+}
+
+/// What a failed send or receive says: nothing listening, a datagram too long, or the cause.
+fn peer_failure(err: &io::Error, peer: &DatagramPeer, kind: &str) -> Error {
+    let unix = matches!(peer, DatagramPeer::Unix(_));
+    if err.raw_os_error() == Some(nix::libc::EMSGSIZE) {
+        return Error::failure(format!(
+            "cannot send to {peer} ({kind}): the datagram is too long for the socket"
+        ));
+    }
+    let cause = match err.kind() {
+        io::ErrorKind::ConnectionRefused if unix => {
+            "nothing receives on it any more (connection refused)".to_string()
+        }
+        io::ErrorKind::ConnectionRefused => "port unreachable (nothing listening)".to_string(),
+        _ => describe(err),
+    };
+    Error::failure(format!("no answer from {peer} ({kind}): {cause}"))
 }
 
 /// Each `--send` piece is one datagram: one larger than UDP allows towards `addr`'s family
@@ -144,7 +195,7 @@ struct Shared {
 }
 
 /// Sends the input, one datagram per `--send` piece or per read from stdin.
-fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shared>) {
+fn spawn_sender(config: &ConnectConfig, socket: Arc<DatagramSocket>, shared: Arc<Shared>) {
     let pieces = config.send.clone();
     let crlf = config.relay.crlf;
     let hex = config.relay.hex;
@@ -178,7 +229,7 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
 }
 
 struct Sender<'a> {
-    socket: &'a UdpSocket,
+    socket: &'a DatagramSocket,
     shared: &'a Shared,
     transform: Transform,
 }
@@ -215,14 +266,14 @@ impl Sender<'_> {
 /// Prints replies until the input is done and the idle timeout passed without traffic, or
 /// `--idle-timeout` passed at any time, or Ctrl-C.
 fn receive(
-    socket: &UdpSocket,
+    socket: &DatagramSocket,
     config: &ConnectConfig,
     shared: &Shared,
 ) -> Result<RelayEnd, RelayError> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
     let mut transform = Transform::new(Flow::Received, false, config.relay.hex);
-    let mut buffer = vec![0u8; 65_536];
+    let mut buffer = vec![0u8; socket.max_datagram()];
     let after_input = config.idle_timeout.unwrap_or(DEFAULT_UDP_IDLE);
     loop {
         if shared.stopped.load(Ordering::SeqCst) {

@@ -18,12 +18,14 @@ mod single;
 mod stall;
 mod udp;
 mod unix;
+mod unix_dgram;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::datagram::DatagramSocket;
 use crate::net::endpoint::Transport;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindEndpoint, BindSpec, Family, resolve};
@@ -77,11 +79,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
             let interrupt = Interrupt::install()?;
             return unix::run_single(&addr, &args, context, &interrupt);
         }
-        BindEndpoint::UnixDgram(addr) => {
-            return Err(
-                Error::usage(format!("{addr}: Unix datagram sockets are not served yet")).into(),
-            );
-        }
+        BindEndpoint::UnixDgram(addr) => return unix_dgram::run(&addr, &args, context),
     };
     if args.unix_mode.is_some() {
         return Err(Error::usage("--unix-mode needs a Unix socket path (unix:PATH)").into());
@@ -102,7 +100,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         let interrupt = Interrupt::install()?;
         let socket = bind_udp(&spec, &args, context)?;
         announce(&socket.local_addr()?, Proto::Udp, context)?;
-        return udp::run(socket, &args, context, &interrupt);
+        return udp::run(DatagramSocket::Udp(socket), &args, context, &interrupt);
     }
     // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
     // after it finds the handler in place (the served modes use tokio's).

@@ -31,6 +31,18 @@ impl Drop for SocketFile {
 /// Flags that only make sense for IP sockets or for modes not served over Unix sockets yet:
 /// exit 2 with a Unix address.
 pub fn check_args(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
+    check_socket_args(args, addr)?;
+    if args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some() {
+        return Err(Error::usage(format!(
+            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
+        )));
+    }
+    Ok(())
+}
+
+/// Flags that only make sense for IP sockets, and `--unix-mode` without a socket file: exit 2
+/// with a Unix address, stream or datagram.
+pub fn check_socket_args(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     let inet_only = if !args.allow.is_empty() || !args.deny.is_empty() {
         Some("--allow/--deny")
     } else if args.reuseport {
@@ -43,11 +55,6 @@ pub fn check_args(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     if let Some(flag) = inet_only {
         return Err(Error::usage(format!(
             "{flag} makes no sense with a Unix socket ({addr})"
-        )));
-    }
-    if args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some() {
-        return Err(Error::usage(format!(
-            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
         )));
     }
     if args.unix_mode.is_some() && addr.file().is_none() {
@@ -64,12 +71,21 @@ pub fn bind(
     addr: &UnixAddr,
     mode: Option<u32>,
 ) -> Result<(UnixListener, Option<SocketFile>), Error> {
+    bind_with(addr, mode, UnixListener::bind_addr)
+}
+
+/// [`bind`] for any kind of Unix socket: `bind` binds it (and listens, for a stream).
+pub fn bind_with<S>(
+    addr: &UnixAddr,
+    mode: Option<u32>,
+    bind: impl FnOnce(&std::os::unix::net::SocketAddr) -> io::Result<S>,
+) -> Result<(S, Option<SocketFile>), Error> {
     if let Some(path) = addr.file() {
         clear_stale(addr, path)?;
     }
     let listener = addr
         .to_socket_addr()
-        .and_then(|sockaddr| UnixListener::bind_addr(&sockaddr))
+        .and_then(|sockaddr| bind(&sockaddr))
         .map_err(|err| listen_error(addr, &err))?;
     let file = addr.file().map(|path| SocketFile(path.to_path_buf()));
     if let (Some(mode), Some(path)) = (mode, addr.file()) {
@@ -80,7 +96,8 @@ pub fn bind(
 }
 
 /// A socket file nobody listens on any more is removed; one where a server still answers is
-/// "address in use"; any other file is left alone.
+/// "address in use"; any other file is left alone. The probe is a stream connect: a live
+/// datagram socket refuses it as the wrong type (not "refused"), so bind then says "in use".
 fn clear_stale(addr: &UnixAddr, path: &std::path::Path) -> Result<(), Error> {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return Ok(());
