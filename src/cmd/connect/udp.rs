@@ -68,10 +68,15 @@ pub fn run_unix(
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
     let (socket, name) = datagram::unix_client(peer).map_err(|err| {
-        Error::failure(format!(
+        let error = Error::failure(format!(
             "cannot send to {peer} (unix-dgram): {}",
             describe(&err)
-        ))
+        ));
+        if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) {
+            error.with_hint("it is a stream socket: drop -u")
+        } else {
+            error
+        }
     })?;
     let outcome = session(
         socket,
