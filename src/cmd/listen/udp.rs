@@ -15,10 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
-use super::access::AccessList;
+use super::ListenConfig;
 use super::echo_guard;
 use super::server::canonical;
-use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
@@ -121,7 +120,7 @@ impl Counters {
 /// on Ctrl-C with exit 130.
 pub fn run(
     socket: DatagramSocket,
-    args: &ListenArgs,
+    config: &ListenConfig,
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
@@ -139,25 +138,25 @@ pub fn run(
         });
     }
     let last_peer = Arc::new(LastPeer::default());
-    if !args.echo && !args.recv_only {
+    if !config.echo && !config.recv_only {
         let socket = Arc::clone(&socket);
         let last_peer = Arc::clone(&last_peer);
         let counters = Arc::clone(&counters);
-        let (crlf, hex) = (args.crlf, args.hex);
+        let (crlf, hex) = (config.crlf, config.hex);
         std::thread::spawn(move || send_stdin(&socket, &last_peer, &counters, crlf, hex));
     }
-    socket.set_read_timeout(args.idle_timeout)?;
-    let access = AccessList::new(&args.allow, &args.deny);
+    socket.set_read_timeout(config.idle_timeout)?;
+    let access = &config.access;
     let verbose = context.verbose();
     let summary = |status: Status| {
-        notes::verbose(format_args!("{kind}: {}", counters.summary(args.echo)));
+        notes::verbose(format_args!("{kind}: {}", counters.summary(config.echo)));
         Ok(status)
     };
     let mut seen: HashSet<DatagramPeer> = HashSet::new();
     let mut refused: HashSet<DatagramPeer> = HashSet::new();
     let mut unanswered: HashSet<DatagramPeer> = HashSet::new();
-    let mut received_flow = Transform::new(Flow::Received, false, args.hex);
-    let mut echoed_flow = Transform::new(Flow::Sent, false, args.hex);
+    let mut received_flow = Transform::new(Flow::Received, false, config.hex);
+    let mut echoed_flow = Transform::new(Flow::Sent, false, config.hex);
     let mut buffer = vec![0u8; socket.max_datagram()];
     let mut stdout = io::stdout().lock();
     loop {
@@ -175,7 +174,7 @@ pub fn run(
             {
                 notes::verbose(format_args!(
                     "idle timeout: no datagram for {}",
-                    format_duration(args.idle_timeout.unwrap_or_default())
+                    format_duration(config.idle_timeout.unwrap_or_default())
                 ));
                 return summary(Status::Success);
             }
@@ -218,7 +217,7 @@ pub fn run(
             }
         }
         let datagram = &buffer[..n];
-        if args.echo {
+        if config.echo {
             // Seen (and dumped) whether or not it is answered.
             received_flow.pass(datagram, |_| Ok::<_, io::Error>(()))?;
             if let Err(why) = echo_guard::check_peer(&from, &local) {
