@@ -352,13 +352,13 @@ mod tests {
             ..TlsArgs::default()
         };
         let client = TlsClient::from_args(&args, Policy::Enforce).expect("client");
-        let tcp = TcpStream::connect(addr).expect("connect");
-        let (session, _facts) = client
+        let mut tcp = TcpStream::connect(addr).expect("connect");
+        let session = client
             .session("localhost")
             .expect("session")
-            .complete(tcp)
+            .complete(&mut tcp)
             .expect("handshake");
-        let client = TlsStream::new(session.conn, session.sock.into()).expect("client stream");
+        let client = TlsStream::new(session.conn, tcp.into()).expect("client stream");
         (client, server.join().expect("server thread"))
     }
 
