@@ -70,6 +70,33 @@ impl Stream {
         }
     }
 
+    /// Makes reads and writes block or not (the flag lives on the open file, so it holds for
+    /// every copy of the descriptor, a child's included).
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.set_nonblocking(nonblocking),
+            Stream::Unix(stream) => stream.set_nonblocking(nonblocking),
+            // A TLS session runs its socket non-blocking and waits in poll itself.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream keeps its own blocking mode",
+            )),
+        }
+    }
+
+    /// Another descriptor for the same socket (e.g. a child's stdin).
+    pub fn try_clone_fd(&self) -> io::Result<std::os::fd::OwnedFd> {
+        match self {
+            Stream::Tcp(stream) => stream.as_fd().try_clone_to_owned(),
+            Stream::Unix(stream) => stream.as_fd().try_clone_to_owned(),
+            // The socket under a TLS session carries records, not the session's bytes.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream has no descriptor of its own bytes",
+            )),
+        }
+    }
+
     /// The other end, as messages name it.
     pub fn peer(&self) -> io::Result<PeerName> {
         match self {
