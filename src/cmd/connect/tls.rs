@@ -64,10 +64,13 @@ impl HandshakeEnd {
     /// data is the end of the handshake (`TLS handshake with PEER failed: …`); the rest as
     /// any relay reports it.
     pub fn relay_error(&self, err: RelayError, peer: &str) -> anyhow::Error {
-        if let RelayError::Peer(io_err) = &err
-            && let Some(data) = tls_data_error(io_err)
-            && data.before_data
-        {
+        let RelayError::Peer(io_err) = &err else {
+            return err.into_report(peer);
+        };
+        let Some(data) = tls_data_error(io_err) else {
+            return err.into_report(peer);
+        };
+        if data.before_data {
             let failure = crate::net::tls::late_failure(
                 &data.error,
                 self.client_cert_asked,
@@ -75,7 +78,9 @@ impl HandshakeEnd {
             );
             return failure.into_error(peer).into();
         }
-        err.into_report(peer)
+        // Later, a TLS error is the connection's loss, named as a handshake's would be.
+        let reason = crate::net::tls::late_failure(&data.error, false, false).reason;
+        Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into()
     }
 }
 
@@ -95,5 +100,46 @@ fn set_timeouts(stream: &Stream, timeout: Option<Duration>) -> io::Result<()> {
             unix.set_write_timeout(timeout)
         }
         Stream::Tls(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription;
+
+    fn tls_error(error: rustls::Error, before_data: bool) -> RelayError {
+        RelayError::Peer(io::Error::new(
+            io::ErrorKind::InvalidData,
+            TlsDataError { error, before_data },
+        ))
+    }
+
+    fn message(err: anyhow::Error) -> String {
+        err.downcast::<Error>().expect("a sockx error").message
+    }
+
+    #[test]
+    fn a_tls_error_before_the_first_data_ends_the_handshake() {
+        let end = HandshakeEnd {
+            client_cert_asked: true,
+            client_cert_present: false,
+        };
+        let err = tls_error(
+            rustls::Error::AlertReceived(AlertDescription::CertificateRequired),
+            true,
+        );
+        assert_eq!(
+            message(end.relay_error(err, "localhost:443")),
+            "TLS handshake with localhost:443 failed: the server requires a client certificate (alert certificate_required)"
+        );
+        let err = tls_error(
+            rustls::Error::AlertReceived(AlertDescription::BadRecordMac),
+            false,
+        );
+        assert_eq!(
+            message(end.relay_error(err, "localhost:443")),
+            "connection with localhost:443 lost: TLS: the server sent alert bad_record_mac"
+        );
     }
 }
