@@ -104,7 +104,7 @@ imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
 pop3\t'POP3: CAPA, then STLS (RFC 2595)'
 ftp\t'FTP: AUTH TLS (RFC 4217)'
 postgres\t'PostgreSQL: the SSLRequest packet'"
-complete -c sockx -n "__fish_sockx_using_subcommand connect" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F
@@ -141,7 +141,7 @@ imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
 pop3\t'POP3: CAPA, then STLS (RFC 2595)'
 ftp\t'FTP: AUTH TLS (RFC 4217)'
 postgres\t'PostgreSQL: the SSLRequest packet'"
-complete -c sockx -n "__fish_sockx_using_subcommand c" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F
@@ -248,7 +248,7 @@ imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
 pop3\t'POP3: CAPA, then STLS (RFC 2595)'
 ftp\t'FTP: AUTH TLS (RFC 4217)'
 postgres\t'PostgreSQL: the SSLRequest packet'"
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F

@@ -22,7 +22,7 @@ pub struct TlsArgs {
     pub starttls: Option<StartTls>,
 
     /// Server name sent and verified [default: the host name given; none for an IP address,
-    /// which is verified against the certificate's IP SANs]
+    /// which is verified against the certificate's IP SANs; localhost for a Unix socket]
     #[arg(long, value_name = "NAME", requires = "tls_on")]
     pub sni: Option<String>,
 
