@@ -818,3 +818,24 @@ fn tls_flags_that_cannot_work_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("sockx: error: --pin"));
 }
+
+#[test]
+fn hex_and_crlf_see_the_plaintext_not_the_records() {
+    let Some(pki) = setup("hex_and_crlf_see_the_plaintext_not_the_records") else {
+        return;
+    };
+    let server = SServer::start(&pki, "leaf", &["-www"]);
+    let finished = connect(
+        &["--hex", "-C", "--tls", "--ca", &pki.ca(), &server.addr()],
+        b"GET / HTTP/1.0\n\n",
+    );
+    assert_eq!(finished.code(), 0, "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("> sent 18 bytes at offset 0")
+            && finished.stderr.contains("|GET / HTTP/1.0..|")
+            && finished.stderr.contains("|HTTP/1.0 200 ok.|"),
+        "{}",
+        finished.stderr
+    );
+    assert!(String::from_utf8_lossy(&finished.stdout).starts_with("HTTP/1.0 200 ok"));
+}

@@ -257,6 +257,11 @@ impl Read for &TlsStream {
             if let Some(n) = self.deliver(&mut rx, out)? {
                 return Ok(n);
             }
+            if rx.eof_fed {
+                // rustls knows of the end and has nothing more: the end (never a busy loop).
+                self.truncated.store(true, Ordering::Relaxed);
+                return Ok(0);
+            }
             // Everything held was given to rustls: read more from the socket.
             rx.start = 0;
             rx.end = 0;
