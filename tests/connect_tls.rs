@@ -839,3 +839,67 @@ fn hex_and_crlf_see_the_plaintext_not_the_records() {
     );
     assert!(String::from_utf8_lossy(&finished.stdout).starts_with("HTTP/1.0 200 ok"));
 }
+
+#[test]
+fn a_certificate_not_yet_valid_and_an_old_protocol_are_named() {
+    let Some(pki) = setup("a_certificate_not_yet_valid_and_an_old_protocol_are_named") else {
+        return;
+    };
+    let future = SServer::start(&pki, "future", &["-www"]);
+    let finished = connect(&["--tls", "--ca", &pki.ca(), &future.addr()], b"");
+    assert_eq!(finished.code(), 1);
+    assert_eq!(
+        error_line(&finished),
+        format!(
+            "sockx: error: TLS handshake with {} failed: certificate not yet valid: valid from 2036-01-01T00:00:00Z",
+            future.addr()
+        )
+    );
+    assert!(finished.stderr.contains("hint: check this host's clock"));
+    // TLS 1.1 only (openssl 3 needs security level 0 for it).
+    let old = SServer::start(
+        &pki,
+        "leaf",
+        &["-www", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+    );
+    let finished = connect(&["--tls", "--ca", &pki.ca(), &old.addr()], b"");
+    assert_eq!(finished.code(), 1);
+    assert_eq!(
+        error_line(&finished),
+        format!(
+            "sockx: error: TLS handshake with {} failed: protocol version: the server refused TLS 1.2 and 1.3 (alert protocol_version)",
+            old.addr()
+        )
+    );
+}
+
+#[test]
+fn an_ip_address_is_verified_against_the_certificates_ip_sans() {
+    let Some(pki) = setup("an_ip_address_is_verified_against_the_certificates_ip_sans") else {
+        return;
+    };
+    // leaf.pem names 127.0.0.1; other.pem names no address at all.
+    let leaf = SServer::start(&pki, "leaf", &["-www"]);
+    let finished = connect(
+        &[
+            "--tls",
+            "--ca",
+            &pki.ca(),
+            &format!("127.0.0.1:{}", leaf.port),
+            "--send",
+            "GET / HTTP/1.0\\r\\n\\r\\n",
+        ],
+        b"",
+    );
+    assert_eq!(finished.code(), 0, "{}", finished.stderr);
+    let other = SServer::start(&pki, "other", &["-www"]);
+    let peer = format!("127.0.0.1:{}", other.port);
+    let finished = connect(&["--tls", "--ca", &pki.ca(), &peer], b"");
+    assert_eq!(finished.code(), 1);
+    assert_eq!(
+        error_line(&finished),
+        format!(
+            "sockx: error: TLS handshake with {peer} failed: name mismatch: the certificate is valid for other.example, www.other.example, not 127.0.0.1"
+        )
+    );
+}
