@@ -120,6 +120,7 @@ impl Drop for Netns {
     }
 }
 pub mod live;
+pub mod pki;
 pub mod relay;
 
 /// Whether `program` is on PATH (a test that needs it skips with a reason otherwise).
