@@ -10,8 +10,9 @@
 mod crlf;
 mod hexdump;
 
-pub use crlf::CrlfTranslator;
-pub use hexdump::{Flow, HexDumper};
+use crlf::CrlfTranslator;
+pub use hexdump::Flow;
+use hexdump::HexDumper;
 
 /// The transformation of one direction, with its state across chunks.
 #[derive(Debug)]
@@ -67,6 +68,18 @@ impl Transform {
             let _ = hex.dump(data);
         }
         Ok(written)
+    }
+}
+
+impl Transform {
+    /// Records `chunk` as having gone this way unchanged (dumped with `--hex`): for the served
+    /// modes' async paths, whose writes cannot run inside [`Transform::pass`] and which never
+    /// translate (only stdin's data is `--crlf`'s).
+    pub fn observe(&mut self, chunk: &[u8]) {
+        debug_assert!(self.crlf.is_none(), "observe() never translates");
+        if let Some(hex) = self.hex.as_mut() {
+            let _ = hex.dump(chunk);
+        }
     }
 }
 
