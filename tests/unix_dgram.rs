@@ -418,3 +418,74 @@ fn hex(bytes: &[u8]) -> String {
 fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+#[test]
+fn a_closed_stdout_ends_it_quietly_and_removes_the_file() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("closed.sock");
+    let mut child = sockx_command(&["listen", "-u", &format!("unix:{}", path.display())])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut errors = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut ready = String::new();
+    errors.read_line(&mut ready).unwrap();
+    assert!(ready.ends_with("(unix-dgram)\n"), "{ready}");
+    // Nobody reads stdout any more: the first datagram's write fails.
+    drop(child.stdout.take());
+    let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    sender.send_to(b"lost", &path).unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "sockx did not end");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut errors, &mut rest).unwrap();
+    assert_eq!(rest, "", "a closed stdout is a quiet end");
+    assert!(!path.exists(), "the socket file was left behind");
+}
+
+#[test]
+fn connect_ends_with_130_on_ctrl_c_while_it_waits_for_replies() {
+    if !needs(
+        "connect_ends_with_130_on_ctrl_c_while_it_waits_for_replies",
+        &["python3"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silent.sock");
+    // A server that takes the datagram and never answers.
+    let mut server = python(RECORDING_SERVER, &[&path.display().to_string(), "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut lines, &mut ready).unwrap();
+    let _server = Peer { child: server };
+    let mut running = Running::start(sockx_command(&[
+        "connect",
+        "-u",
+        "-i",
+        "1m",
+        &format!("unix:{}", path.display()),
+    ]));
+    let mut stdin = running.stdin.take().unwrap();
+    stdin.write_all(b"hello").unwrap();
+    stdin.flush().unwrap();
+    // The datagram arrived: sockx is now waiting for replies.
+    let mut seen = String::new();
+    std::io::BufRead::read_line(&mut lines, &mut seen).unwrap();
+    assert_eq!(seen, "68656c6c6f\n");
+    let pid = nix::unistd::Pid::from_raw(running.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let done = running.finish(PATIENCE);
+    assert_eq!(done.code(), 130, "{}", done.stderr);
+}
