@@ -69,12 +69,8 @@ impl ListenConfig {
         };
         let endpoint = BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)?;
         match &endpoint {
-            BindEndpoint::Unix(addr) => check_unix(args, addr)?,
-            BindEndpoint::UnixDgram(addr) => {
-                return Err(Error::usage(format!(
-                    "{addr}: Unix datagram sockets are not served yet"
-                ))
-                .into());
+            BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => {
+                check_unix_socket(args, addr)?;
             }
             BindEndpoint::Tcp(_) | BindEndpoint::Udp(_) => {
                 if args.unix_mode.is_some() {
@@ -126,8 +122,9 @@ impl ListenConfig {
 }
 
 /// Flags that only make sense for IP sockets (access rules on addresses, SO_REUSEPORT,
-/// SO_BROADCAST), and `--unix-mode` without a file: exit 2 with a Unix address.
-fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
+/// SO_BROADCAST), and `--unix-mode` without a socket file: exit 2 with a Unix address, stream
+/// or datagram.
+fn check_unix_socket(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     let inet_only = if !args.allow.is_empty() || !args.deny.is_empty() {
         Some("--allow/--deny")
     } else if args.reuseport {
@@ -201,6 +198,12 @@ mod tests {
         assert!(usage(&["--deny", "127.0.0.0/8", "unix:/tmp/x.sock"]));
         assert!(usage(&["--reuseport", "unix:/tmp/x.sock"]));
         assert!(usage(&["--unix-mode", "600", "unix:@abstract"]));
+        assert!(usage(&["-u", "--broadcast", "unix:/tmp/x.sock"]));
+        assert!(usage(&["-u", "-e", "cat", "unix:/tmp/x.sock"]));
+        assert_eq!(
+            config(&["-u", "--echo", "unix:/tmp/x.sock"]).unwrap().mode,
+            Mode::Udp
+        );
     }
 
     #[test]
