@@ -7,16 +7,12 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
 
+use common::live::{Live, PATIENCE};
 use common::relay::{has_tool, payload};
 use common::{skip, sockx_path};
-
-/// Long enough never to be hit unless something hangs.
-const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A python3 client: connects to argv[1] (`@NAME` for an abstract name), sends stdin while it
 /// reads (so a large echo cannot deadlock), half-closes, prints what came back on stdout and
@@ -43,127 +39,6 @@ while True:
 sender.join()
 sys.stdout.buffer.write(out)
 "#;
-
-/// A running `sockx listen` on a Unix socket, ready; killed when dropped.
-struct Server {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    /// Starts `sockx listen ARGS` and waits for `listening on unix:… (unix)`.
-    fn start(args: &[&str]) -> Server {
-        Server::start_with(args, Stdio::piped())
-    }
-
-    fn start_with(args: &[&str], stdout: Stdio) -> Server {
-        let mut child = Command::new(sockx_path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .arg("listen")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(stdout)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sockx starts");
-        let stdin = child.stdin.take();
-        let sink = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut pipe) = child.stdout.take() {
-            let sink = Arc::clone(&sink);
-            thread::spawn(move || {
-                let mut buffer = [0u8; 65536];
-                while let Ok(n) = pipe.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock().unwrap().extend_from_slice(&buffer[..n]);
-                }
-            });
-        }
-        let mut lines = BufReader::new(child.stderr.take().unwrap());
-        let mut ready = String::new();
-        lines.read_line(&mut ready).unwrap();
-        assert!(
-            ready.starts_with("listening on unix:") && ready.trim_end().ends_with("(unix)"),
-            "not a ready line: {ready:?}"
-        );
-        let stderr = Arc::new(Mutex::new(ready));
-        let log = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut line = String::new();
-            while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
-                log.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        Server {
-            child,
-            stdin,
-            stdout: sink,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn stdout(&self) -> Vec<u8> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// Waits until `done` holds for stderr.
-    fn wait_stderr(&self, what: &str, done: impl Fn(&str) -> bool) {
-        wait_for(&format!("{what}; stderr: {:?}", self.stderr()), || {
-            done(&self.stderr())
-        });
-    }
-
-    /// Sends SIGINT (Ctrl-C) to this sockx (by its PID) and waits for its exit code.
-    fn interrupt(&mut self) -> Option<i32> {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap());
-        kill(pid, Signal::SIGINT).expect("SIGINT");
-        self.wait_exit()
-    }
-
-    /// Waits for the exit code (None: killed by a signal), then for the last output.
-    fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                thread::sleep(Duration::from_millis(50));
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "sockx did not exit; stderr: {}",
-                self.stderr()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn needs(test: &str, tools: &[&str]) -> bool {
     match tools.iter().find(|tool| !has_tool(tool)) {
@@ -234,7 +109,7 @@ fn keep_open_serves_socat_nc_and_python_at_once_and_broadcasts_stdin() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "k.sock");
-    let mut server = Server::start(&["-k", "-v", &addr]);
+    let mut server = Live::start(&["-k", "-v", &addr]);
     let input = |name: &str, text: &str| {
         let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
@@ -257,11 +132,9 @@ fn keep_open_serves_socat_nc_and_python_at_once_and_broadcasts_stdin() {
         .expect("nc starts");
     let target = path.display().to_string();
     let python = thread::spawn(move || python_client(&target, b"from python\n"));
-    server.wait_stderr("three connections", |log| {
-        log.matches("connection from pid ").count() == 3
-    });
-    wait_for("every client's line on stdout", || {
-        let out = String::from_utf8_lossy(&server.stdout()).into_owned();
+    server.wait_stderr(|log| log.matches("connection from pid ").count() == 3);
+    server.wait_stdout(|out| {
+        let out = String::from_utf8_lossy(out);
         ["from socat\n", "from nc\n", "from python\n"]
             .iter()
             .all(|line| out.contains(line))
@@ -290,9 +163,7 @@ fn keep_open_serves_socat_nc_and_python_at_once_and_broadcasts_stdin() {
             && log.contains(&format!(", uid {uid} on {addr}")),
         "-v does not give the python client's pid {pid} and uid {uid}: {log}"
     );
-    server.wait_stderr("three summaries", |log| {
-        log.matches(" closed: sent ").count() == 3
-    });
+    server.wait_stderr(|log| log.matches(" closed: sent ").count() == 3);
     assert_eq!(server.interrupt(), Some(130));
     assert!(
         !path.exists(),
@@ -310,7 +181,7 @@ fn echo_returns_binary_data_byte_exact_then_removes_its_file() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "echo.sock");
-    let mut server = Server::start(&["--echo", "-v", &addr]);
+    let mut server = Live::start(&["--echo", "-v", &addr]);
     // More than the socket buffers and a pipe hold, every byte value included.
     let data = payload(4 << 20, 11);
     let output = python_client(&path.display().to_string(), &data);
@@ -336,7 +207,7 @@ fn echo_keep_open_serves_clients_at_once_with_hex_on_an_abstract_name() {
     }
     let name = format!("sockx-served-{}", std::process::id());
     let addr = format!("unix:@{name}");
-    let mut server = Server::start(&["--echo", "-k", "--hex", &addr]);
+    let mut server = Live::start(&["--echo", "-k", "--hex", &addr]);
     // A socat client holds its connection open while python's come and go.
     let mut socat = Command::new("socat")
         .args(["-t", "30", "-"])
@@ -366,7 +237,7 @@ fn echo_keep_open_serves_clients_at_once_with_hex_on_an_abstract_name() {
     }
     let binary = python_client(&format!("@{name}"), b"hi\x00\xff");
     assert_eq!(binary.stdout, b"hi\x00\xff");
-    server.wait_stderr("the hex dump of both directions", |log| {
+    server.wait_stderr(|log| {
         log.contains("< received 4 bytes") && log.matches("68 69 00 ff").count() >= 2
     });
     drop(socat_in);
@@ -384,7 +255,7 @@ fn exec_environment_has_the_peers_pid_and_uid_and_no_address() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "env.sock");
-    let mut server = Server::start(&[
+    let mut server = Live::start(&[
         "--sh-exec",
         "printf '%s %s %s %s' \"$SOCKX_PEER_PID\" \"$SOCKX_PEER_UID\" \
          \"${SOCKX_PEER_ADDR-none}\" \"${SOCKX_PEER_PORT-none}\"",
@@ -428,7 +299,7 @@ fn exec_keep_open_serves_curl_over_the_unix_socket() {
     for (i, mode) in modes.iter().enumerate() {
         let (path, addr) = socket_in(&dir, &format!("http{i}.sock"));
         let args: Vec<&str> = [&["-k"][..], mode, &[&addr]].concat();
-        let mut server = Server::start(&args);
+        let mut server = Live::start(&args);
         let expected = if i == 0 {
             "hello\n".to_string()
         } else {
@@ -451,7 +322,7 @@ fn exec_keep_open_serves_curl_over_the_unix_socket() {
             assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{mode:?}");
         }
         if i == 2 {
-            server.wait_stderr("the hex dump of the reply", |log| {
+            server.wait_stderr(|log| {
                 log.contains("48 54 54 50") // "HTTP"
             });
         }
@@ -464,7 +335,7 @@ fn exec_keep_open_serves_curl_over_the_unix_socket() {
 fn max_conns_closes_the_rest_at_once_and_names_the_peer() {
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "max.sock");
-    let mut server = Server::start(&["--echo", "-k", "-v", "-m", "1", &addr]);
+    let mut server = Live::start(&["--echo", "-k", "-v", "-m", "1", &addr]);
     let mut first = served_once(&path);
     let mut byte = [0u8; 1];
     first.read_exact(&mut byte).unwrap();
@@ -474,7 +345,7 @@ fn max_conns_closes_the_rest_at_once_and_names_the_peer() {
     let mut rest = Vec::new();
     let _ = second.read_to_end(&mut rest);
     assert!(rest.is_empty());
-    server.wait_stderr("the refusal", |log| {
+    server.wait_stderr(|log| {
         log.contains(&format!("refused pid {}", std::process::id()))
             && log.contains("(--max-conns 1)")
     });
@@ -486,7 +357,7 @@ fn max_conns_closes_the_rest_at_once_and_names_the_peer() {
 fn idle_timeout_closes_a_silent_unix_peer() {
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "idle.sock");
-    let mut server = Server::start(&["--echo", "-k", "-v", "-w", "1s", &addr]);
+    let mut server = Live::start(&["--echo", "-k", "-v", "-w", "1s", &addr]);
     let mut client = served_once(&path);
     // The echoed byte, then nothing more until -w closes the connection.
     let mut back = Vec::new();
@@ -494,7 +365,7 @@ fn idle_timeout_closes_a_silent_unix_peer() {
         .read_to_end(&mut back)
         .expect("EOF after the idle timeout");
     assert_eq!(back, b"x");
-    server.wait_stderr("the idle timeout", |log| log.contains(" idle timeout: "));
+    server.wait_stderr(|log| log.contains(" idle timeout: "));
     assert_eq!(server.interrupt(), Some(130));
     assert!(!path.exists(), "the socket file is left behind");
 }
@@ -511,10 +382,10 @@ fn ctrl_c_removes_the_socket_file_in_every_served_mode() {
     for (i, mode) in modes.iter().enumerate() {
         let (path, addr) = socket_in(&dir, &format!("int{i}.sock"));
         let args: Vec<&str> = [*mode, &[addr.as_str()]].concat();
-        let mut server = Server::start(&args);
+        let mut server = Live::start(&args);
         let mut client = served_once(&path);
         if mode.contains(&"-k") && mode.len() == 1 {
-            wait_for("the byte on stdout", || server.stdout() == b"x");
+            server.wait_stdout(|out| out == b"x");
         } else {
             let mut byte = [0u8; 1];
             client.read_exact(&mut byte).unwrap();
@@ -536,7 +407,7 @@ fn stdout_closed_and_a_fatal_error_remove_the_socket_file() {
     let (path, addr) = socket_in(&dir, "out.sock");
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let mut server = Server::start_with(&["-k", &addr], Stdio::from(writer));
+    let mut server = Live::start_with(&["-k", &addr], Stdio::from(writer));
     let mut client = UnixStream::connect(&path).expect("connects");
     client.write_all(b"nobody reads this\n").unwrap();
     assert_eq!(server.wait_exit(), Some(0), "stderr: {}", server.stderr());
@@ -548,7 +419,7 @@ fn stdout_closed_and_a_fatal_error_remove_the_socket_file() {
     let program = dir.path().join("gone");
     std::fs::copy("/bin/true", &program).unwrap();
     let (path, addr) = socket_in(&dir, "fatal.sock");
-    let mut server = Server::start(&["-k", "--exec", &program.display().to_string(), &addr]);
+    let mut server = Live::start(&["-k", "--exec", &program.display().to_string(), &addr]);
     std::fs::remove_file(&program).unwrap();
     let _client = UnixStream::connect(&path).expect("connects");
     assert_eq!(server.wait_exit(), Some(1), "stderr: {}", server.stderr());
@@ -569,7 +440,7 @@ fn a_stale_file_is_replaced_and_the_mode_applied_in_a_served_mode() {
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "stale.sock");
     common::stale_socket_file(&path);
-    let mut server = Server::start(&["--echo", "-k", "--unix-mode", "660", &addr]);
+    let mut server = Live::start(&["--echo", "-k", "--unix-mode", "660", &addr]);
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o7777, 0o660);
     let mut client = served_once(&path);
@@ -610,11 +481,11 @@ fn ip_only_flags_stay_refused_with_a_unix_address() {
 fn a_socket_path_with_control_characters_is_shown_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "\x1b[31mred\n.sock");
-    let mut server = Server::start(&["-k", "--echo", "-v", &addr]);
+    let mut server = Live::start(&["-k", "--echo", "-v", &addr]);
     let mut client = served_once(&path);
     let mut byte = [0u8; 1];
     client.read_exact(&mut byte).unwrap();
-    server.wait_stderr("the connection", |log| log.contains("connection from pid "));
+    server.wait_stderr(|log| log.contains("connection from pid "));
     let log = server.stderr();
     assert!(
         !log.contains('\x1b') && log.contains("\\e[31mred\\n.sock"),
@@ -649,7 +520,7 @@ fn exec_that_never_reads_still_delivers_everything_to_curl() {
     for mode in ["--exec", "--sh-exec"] {
         let (path, addr) = socket_in(&dir, "cat.sock");
         let command = format!("cat {}", response.display());
-        let mut server = Server::start(&["-k", mode, &command, &addr]);
+        let mut server = Live::start(&["-k", mode, &command, &addr]);
         let out = Command::new("curl")
             .args(["-sS", "--max-time", "60", "-o", "-", "--data-binary"])
             .arg(format!("@{}", request.display()))
@@ -675,7 +546,7 @@ fn exec_that_never_reads_still_delivers_everything_to_curl() {
 fn exec_without_keep_open_exits_with_the_childs_status() {
     let dir = tempfile::tempdir().unwrap();
     let (path, addr) = socket_in(&dir, "status.sock");
-    let mut server = Server::start(&["--sh-exec", "echo bye; exit 3", &addr]);
+    let mut server = Live::start(&["--sh-exec", "echo bye; exit 3", &addr]);
     let mut client = UnixStream::connect(&path).expect("connects");
     client.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut reply = Vec::new();
