@@ -113,7 +113,6 @@ impl ConnectConfig {
 
 /// Runs `sockx connect`.
 pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
-    // Before any thread starts, so that every thread leaves SIGINT to the handler.
     let interrupt = Interrupt::install()?;
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {

@@ -74,9 +74,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
         BindEndpoint::Unix(addr) => {
             unix::check_args(&args, &addr)?;
-            // In place before the ready line, as for the TCP one-shot mode below.
-            let interrupt = Interrupt::install()?;
-            return unix::run_single(&addr, &args, context, &interrupt);
+            return unix::run_single(&addr, &args, context, &Interrupt::install()?);
         }
         BindEndpoint::UnixDgram(addr) => {
             return Err(
@@ -99,25 +97,20 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         program.check()?;
     }
     if mode == Mode::Udp {
-        // As for the one-shot mode below: in place before the ready line and any thread.
-        let interrupt = Interrupt::install()?;
         let socket = bind_udp(&spec, &args, context)?;
         announce(&socket.local_addr()?, Proto::Udp, context)?;
-        return udp::run(socket, &args, context, &interrupt);
+        return udp::run(socket, &args, context, &Interrupt::install()?);
     }
-    // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
-    // after it finds the handler in place (the served modes use tokio's).
-    let interrupt = match mode {
-        Mode::Single => Some(Interrupt::install()?),
-        _ => None,
-    };
+    // Until a mode winds down by itself, Ctrl-C is the run's default: exit 130.
     let listener = bind_tcp(&spec, &args, context)?;
     announce(&listener.local_addr()?, Proto::Tcp, context)?;
-    match (program, interrupt) {
-        (Some(program), _) => exec::run(listener, program, &args, context),
-        (None, Some(interrupt)) => single::run(listener, &args, context, &interrupt),
-        (None, None) if mode == Mode::Echo => echo::run(listener, &args, context),
-        (None, None) => keep_open::run(listener, &args, context),
+    match program {
+        Some(program) => exec::run(listener, program, &args, context),
+        None if mode == Mode::Single => {
+            single::run(listener, &args, context, &Interrupt::install()?)
+        }
+        None if mode == Mode::Echo => echo::run(listener, &args, context),
+        None => keep_open::run(listener, &args, context),
     }
 }
 

@@ -319,7 +319,10 @@ where
 {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
-    let ctrl_c = tokio::signal::ctrl_c();
+    // The run's one Ctrl-C: from here on it only tells this loop, which tells every connection.
+    let interrupt = crate::os::interrupt::Interrupt::install()?;
+    interrupt.observe();
+    let ctrl_c = interrupt.fired();
     tokio::pin!(stop, ctrl_c);
     if !keep_open {
         let (stream, peer, slot) = tokio::select! {

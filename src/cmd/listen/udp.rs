@@ -114,7 +114,7 @@ impl Counters {
     }
 }
 
-/// Serves a bound UDP socket. `interrupt` (installed before any thread started) ends it on
+/// Serves a bound UDP socket. `interrupt` (the run's Ctrl-C) ends it on
 /// Ctrl-C with exit 130.
 pub fn run(
     socket: UdpSocket,

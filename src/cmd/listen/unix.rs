@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::single;
 use crate::cli::ListenArgs;
@@ -14,17 +14,31 @@ use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::endpoint::UnixAddr;
 use crate::net::relay::Input;
-use crate::os::interrupt::Interrupt;
+use crate::os::interrupt::{Interrupt, RemoveAtExit};
 use crate::os::peer_cred::PeerCred;
 use crate::output::notes;
 
-/// The socket file this process created: removed when dropped.
+/// The socket file this process created: removed when dropped, and when Ctrl-C ends the run.
 #[derive(Debug)]
-pub struct SocketFile(PathBuf);
+pub struct SocketFile {
+    path: PathBuf,
+    _at_exit: Option<RemoveAtExit>,
+}
+
+impl SocketFile {
+    fn new(path: &Path) -> SocketFile {
+        SocketFile {
+            path: path.to_path_buf(),
+            _at_exit: Interrupt::install()
+                .ok()
+                .map(|interrupt| interrupt.remove_at_exit(path)),
+        }
+    }
+}
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -71,7 +85,7 @@ pub fn bind(
         .to_socket_addr()
         .and_then(|sockaddr| UnixListener::bind_addr(&sockaddr))
         .map_err(|err| listen_error(addr, &err))?;
-    let file = addr.file().map(|path| SocketFile(path.to_path_buf()));
+    let file = addr.file().map(SocketFile::new);
     if let (Some(mode), Some(path)) = (mode, addr.file()) {
         fs::set_permissions(path, fs::Permissions::from_mode(mode))
             .map_err(|err| listen_error(addr, &err))?;
@@ -81,7 +95,7 @@ pub fn bind(
 
 /// A socket file nobody listens on any more is removed; one where a server still answers is
 /// "address in use"; any other file is left alone.
-fn clear_stale(addr: &UnixAddr, path: &std::path::Path) -> Result<(), Error> {
+fn clear_stale(addr: &UnixAddr, path: &Path) -> Result<(), Error> {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return Ok(());
     };
@@ -122,14 +136,8 @@ pub fn run_single(
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
+    // Ctrl-C while waiting for the peer: the run's default, exit 130, removes the file too.
     let (listener, file) = bind(addr, args.unix_mode)?;
-    // Ctrl-C while waiting for the peer: the file goes too.
-    if let Some(path) = addr.file().map(std::path::Path::to_path_buf) {
-        interrupt.on_interrupt(move || {
-            let _ = fs::remove_file(&path);
-            std::process::exit(130);
-        });
-    }
     announce(addr);
     let stream = loop {
         match listener.accept() {

@@ -43,11 +43,8 @@ pub fn checked_interval(interval: Duration) -> Result<Duration, Error> {
 
 /// Runs the watch until Ctrl-C (exit 130) or until stdout goes away (exit 0).
 pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Result<Status> {
-    // No action registered: Ctrl-C ends the process with 130. Every line is flushed as it is
+    // Ctrl-C ends the process with 130 (the run's default). Every line is flushed as it is
     // written, so nothing is lost then.
-    #[cfg(unix)]
-    crate::os::interrupt::Interrupt::install().context("cannot take over Ctrl-C")?;
-
     let mut watch = Watch {
         config,
         colors: context.colors,

@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
-use super::interrupt::Interrupt;
 use super::outcome::Outcome;
 use super::plan::{Plan, Record};
 use super::report::PortReport;
@@ -20,6 +19,7 @@ use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
+use crate::os::interrupt::Interrupt;
 use crate::output::lines::{self, Block};
 
 /// The JSON summary object of one target.

@@ -9,7 +9,6 @@ mod check;
 mod config;
 mod engine;
 mod http;
-mod interrupt;
 mod latency;
 mod outcome;
 mod plan;
@@ -31,13 +30,14 @@ use crate::error::Status;
 use crate::output::notes;
 use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig, StateFilter};
 use engine::EngineConfig;
-use interrupt::Interrupt;
 
 /// Runs `sockx probe`.
 pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
     describe_requests(&config);
-    let interrupt = Interrupt::catch();
+    // Ctrl-C stops the loops, which print what was found (and a summary) first.
+    let interrupt = crate::os::interrupt::Interrupt::install()?;
+    interrupt.observe();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
         Mode::Wait {

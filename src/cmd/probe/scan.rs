@@ -9,7 +9,6 @@ use anyhow::Context as _;
 
 use super::config::ProbeConfig;
 use super::engine::{self, Finish, Job, Snapshot};
-use super::interrupt::Interrupt;
 use super::outcome::Outcome;
 use super::plan::Record;
 use super::progress::Progress;
@@ -19,6 +18,7 @@ use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::format_duration;
+use crate::os::interrupt::Interrupt;
 
 /// Runs a scan.
 pub fn run(
