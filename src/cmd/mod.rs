@@ -55,10 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     let context = Context::new(&cli.global);
     // Before any mode starts: from here on Ctrl-C is exit 130 unless a mode winds down itself.
     #[cfg(unix)]
-    {
-        use anyhow::Context as _;
-        crate::os::interrupt::Interrupt::install().context("cannot take over Ctrl-C")?;
-    }
+    crate::os::interrupt::Interrupt::handler();
     match cli.command {
         Command::Listen(args) => listen::run(args, &context),
         Command::Connect(args) => connect::run(args, &context),

@@ -1,5 +1,5 @@
-//! The one Ctrl-C of a run, on signal-hook: installed once (`cmd::run`, before any mode
-//! starts; later calls return the same handler), usable from blocking and from async code.
+//! The one Ctrl-C of a run, on signal-hook: installed once ([`Interrupt::handler`] in
+//! `cmd::run`, before any mode starts), usable from blocking and from async code.
 //!
 //! SIGINT's handler sets a flag at once (so a loop woken by `EINTR` sees it) and wakes one
 //! small thread, which does what the running mode asked for:
@@ -64,18 +64,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Interrupt {
-    /// Takes over SIGINT the first time; afterwards returns the same handler. Threads started
-    /// before or after are all covered (a signal handler is process-wide).
-    pub fn install() -> io::Result<Interrupt> {
+    /// The run's Ctrl-C handler: the first call (`cmd::run`'s, before any mode starts) takes
+    /// over SIGINT, later ones return the same handler. Threads started before or after are
+    /// all covered (a signal handler is process-wide).
+    ///
+    /// Where it cannot be taken over (no descriptor left for the wake-up pipe, no thread),
+    /// Ctrl-C keeps its default effect: the process ends by SIGINT, which a shell reports as
+    /// 130 too; nothing then waits for a Ctrl-C that cannot come.
+    pub fn handler() -> Interrupt {
         let _once = lock(&INSTALL);
         if let Some(state) = STATE.get() {
-            return Ok(Interrupt { state });
+            return Interrupt { state };
         }
-        let fired = Arc::new(AtomicBool::new(false));
-        signal_hook::flag::register(SIGINT, Arc::clone(&fired))?;
-        let mut signals = Signals::new([SIGINT])?;
         let state = STATE.get_or_init(|| State {
-            fired,
+            fired: Arc::new(AtomicBool::new(false)),
             handling: Mutex::new(Handling::Exit),
             files: Mutex::new(Vec::new()),
             told: Mutex::new(false),
@@ -83,17 +85,31 @@ impl Interrupt {
             announced: tokio::sync::watch::channel(false).0,
         });
         let interrupt = Interrupt { state };
-        thread::Builder::new()
+        let _ = interrupt.take_over();
+        interrupt
+    }
+
+    /// Registers the handlers: first the wake-up (the only part that needs descriptors and
+    /// a thread), then the flag, so that a failure leaves SIGINT's default in place.
+    fn take_over(self) -> io::Result<()> {
+        let mut signals = Signals::new([SIGINT])?;
+        let handle = signals.handle();
+        let started = thread::Builder::new()
             .name("sigint".into())
             .stack_size(64 * 1024)
             .spawn(move || {
                 let mut count = 0u32;
                 for _ in signals.forever() {
                     count += 1;
-                    interrupt.deliver(count);
+                    self.deliver(count);
                 }
-            })?;
-        Ok(interrupt)
+            });
+        if let Err(err) = started {
+            handle.close();
+            return Err(err);
+        }
+        signal_hook::flag::register(SIGINT, Arc::clone(&self.state.fired))?;
+        Ok(())
     }
 
     fn deliver(&self, count: u32) {
@@ -202,8 +218,8 @@ mod tests {
     // One handler per process: the tests share it and never raise SIGINT themselves.
     #[test]
     fn sleep_ends_at_its_deadline_and_at_ctrl_c() {
-        let interrupt = Interrupt::install().unwrap();
-        assert!(Interrupt::install().is_ok(), "a second install is the same");
+        let interrupt = Interrupt::handler();
+        assert!(std::ptr::eq(Interrupt::handler().state, interrupt.state));
         interrupt.observe();
         assert!(!interrupt.sleep(Duration::from_millis(1)));
         let waiter = thread::spawn(move || interrupt.sleep(Duration::MAX));
@@ -219,7 +235,7 @@ mod tests {
 
     #[test]
     fn a_dropped_guard_forgets_its_file() {
-        let interrupt = Interrupt::install().unwrap();
+        let interrupt = Interrupt::handler();
         let guard = interrupt.remove_at_exit(Path::new("/nonexistent/a.sock"));
         assert!(lock(&interrupt.state.files).contains(&PathBuf::from("/nonexistent/a.sock")));
         drop(guard);

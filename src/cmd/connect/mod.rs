@@ -113,7 +113,7 @@ impl ConnectConfig {
 
 /// Runs `sockx connect`.
 pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::handler();
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {
         Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),

@@ -74,7 +74,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
         BindEndpoint::Unix(addr) => {
             unix::check_args(&args, &addr)?;
-            return unix::run_single(&addr, &args, context, &Interrupt::install()?);
+            return unix::run_single(&addr, &args, context, &Interrupt::handler());
         }
         BindEndpoint::UnixDgram(addr) => {
             return Err(
@@ -99,7 +99,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     if mode == Mode::Udp {
         let socket = bind_udp(&spec, &args, context)?;
         announce(&socket.local_addr()?, Proto::Udp, context)?;
-        return udp::run(socket, &args, context, &Interrupt::install()?);
+        return udp::run(socket, &args, context, &Interrupt::handler());
     }
     // Until a mode winds down by itself, Ctrl-C is the run's default: exit 130.
     let listener = bind_tcp(&spec, &args, context)?;
@@ -107,7 +107,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     match program {
         Some(program) => exec::run(listener, program, &args, context),
         None if mode == Mode::Single => {
-            single::run(listener, &args, context, &Interrupt::install()?)
+            single::run(listener, &args, context, &Interrupt::handler())
         }
         None if mode == Mode::Echo => echo::run(listener, &args, context),
         None => keep_open::run(listener, &args, context),

@@ -320,7 +320,7 @@ where
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
     // The run's one Ctrl-C: from here on it only tells this loop, which tells every connection.
-    let interrupt = crate::os::interrupt::Interrupt::install()?;
+    let interrupt = crate::os::interrupt::Interrupt::handler();
     interrupt.observe();
     let ctrl_c = interrupt.fired();
     tokio::pin!(stop, ctrl_c);

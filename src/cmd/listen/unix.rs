@@ -22,16 +22,14 @@ use crate::output::notes;
 #[derive(Debug)]
 pub struct SocketFile {
     path: PathBuf,
-    _at_exit: Option<RemoveAtExit>,
+    _at_exit: RemoveAtExit,
 }
 
 impl SocketFile {
     fn new(path: &Path) -> SocketFile {
         SocketFile {
             path: path.to_path_buf(),
-            _at_exit: Interrupt::install()
-                .ok()
-                .map(|interrupt| interrupt.remove_at_exit(path)),
+            _at_exit: Interrupt::handler().remove_at_exit(path),
         }
     }
 }

@@ -250,7 +250,7 @@ fn confirm(targets: &[Target], signal: &str) -> anyhow::Result<bool> {
     #[cfg(unix)]
     {
         // The prompt line has no newline yet: end it, so the shell's prompt starts on its own.
-        let interrupt = crate::os::interrupt::Interrupt::install()?;
+        let interrupt = crate::os::interrupt::Interrupt::handler();
         interrupt.on_interrupt(move || {
             let _ = writeln!(io::stderr());
             interrupt.exit();

@@ -36,7 +36,7 @@ pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
     describe_requests(&config);
     // Ctrl-C stops the loops, which print what was found (and a summary) first.
-    let interrupt = crate::os::interrupt::Interrupt::install()?;
+    let interrupt = crate::os::interrupt::Interrupt::handler();
     interrupt.observe();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
