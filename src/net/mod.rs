@@ -14,6 +14,8 @@ pub mod socket;
 pub mod socket_state;
 pub mod stream;
 pub mod tls;
+#[cfg(unix)]
+pub mod unix_connect;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};

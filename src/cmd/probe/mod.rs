@@ -20,6 +20,7 @@ mod stats;
 mod tls;
 mod tls_flight;
 mod udp_payloads;
+mod unix;
 mod wait;
 
 use std::time::Duration;
