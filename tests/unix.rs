@@ -180,6 +180,72 @@ fn a_live_socket_is_address_in_use() {
     assert!(path.exists(), "someone else's socket was removed");
 }
 
+/// Listens on the Unix address in argv[1] (`@name`: abstract) and prints `ready`.
+const UNIX_HOLDER: &str = "import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+name = sys.argv[1]
+s.bind('\\0' + name[1:] if name.startswith('@') else name)
+s.listen()
+print('ready', flush=True)
+time.sleep(120)";
+
+/// A python3 holding `address` (a path or `@name`), once it listens.
+fn unix_holder(address: &str) -> Option<Peer> {
+    use std::io::BufRead;
+    if !has_tool("python3") {
+        return None;
+    }
+    let mut child = Command::new("python3")
+        .args(["-c", UNIX_HOLDER, address])
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take()?)
+        .read_line(&mut line)
+        .ok()?;
+    assert_eq!(line.trim(), "ready");
+    Some(Peer { child })
+}
+
+#[test]
+fn a_live_socket_names_its_holder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("held.sock");
+    let name = format!("@sockx-held-{}", std::process::id());
+    for (address, argument) in [
+        (
+            path.display().to_string(),
+            format!("unix:{}", path.display()),
+        ),
+        (name.clone(), format!("unix:{name}")),
+    ] {
+        let Some(holder) = unix_holder(&address) else {
+            common::skip("a_live_socket_names_its_holder", "python3 is not installed");
+            return;
+        };
+        let output = sockx_command(&["listen", &argument])
+            .stdin(Stdio::null())
+            .output()
+            .expect("sockx runs");
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("sockx: error: cannot listen on {argument}: address already in use"),
+            "{stderr}"
+        );
+        // python3 may be a versioned binary behind a shim: python3.11.
+        let pid = format!(" (pid {}, user ", holder.child.id());
+        assert!(
+            lines[1].starts_with("hint: held by python") && lines[1].contains(&pid),
+            "{stderr}"
+        );
+    }
+    assert!(path.exists(), "someone else's socket was removed");
+}
+
 #[test]
 fn ctrl_c_while_waiting_removes_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");

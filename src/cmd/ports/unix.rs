@@ -18,50 +18,25 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::{Family, SocketState};
 use crate::os::processes::{self, UserNames};
-use crate::os::unix_sockets::{self, UnixName, UnixSocket, kernel_dev};
+use crate::os::unix_sockets::{self, NamedSocket, UnixName, UnixSocket};
 use crate::output::{Format, notes};
 use kill::KillPlan;
 
 /// A socket named on the command line.
-#[derive(Debug)]
-struct Target {
-    name: UnixName,
-    /// The socket file, when it exists: matched by device and inode, so that `./app.sock`
-    /// finds a socket bound as `/srv/app/app.sock` and the other way round.
-    file: Option<(u32, u64)>,
-}
-
-impl Target {
-    fn new(filter: PortFilter) -> Option<Target> {
-        use std::os::unix::fs::MetadataExt as _;
-        match filter {
-            PortFilter::Ports(_) => None,
-            PortFilter::UnixAbstract(name) => Some(Target {
-                name: UnixName::Abstract(name.into_bytes()),
-                file: None,
-            }),
-            PortFilter::UnixPath(path) => {
-                let file = std::fs::metadata(&path)
-                    .ok()
-                    .map(|meta| (kernel_dev(meta.dev()), meta.ino()));
-                Some(Target {
-                    name: UnixName::Path(path.into_os_string()),
-                    file,
-                })
-            }
+fn target(filter: PortFilter) -> Option<NamedSocket> {
+    match filter {
+        PortFilter::Ports(_) => None,
+        PortFilter::UnixAbstract(name) => {
+            Some(NamedSocket::new(UnixName::Abstract(name.into_bytes())))
         }
-    }
-
-    fn names(&self, socket: &UnixSocket) -> bool {
-        (self.file.is_some() && socket.file == self.file)
-            || socket.name.as_ref() == Some(&self.name)
+        PortFilter::UnixPath(path) => Some(NamedSocket::new(UnixName::Path(path.into_os_string()))),
     }
 }
 
 /// The validated filters and output choices of one `-x` run.
 #[derive(Debug)]
 struct Config {
-    targets: Vec<Target>,
+    targets: Vec<NamedSocket>,
     all: bool,
     states: Vec<SocketState>,
     pid: Option<u32>,
@@ -104,7 +79,7 @@ impl Config {
         }
         let (uid, kill) = owner_args(&args)?;
         Ok(Config {
-            targets: args.ports.into_iter().filter_map(Target::new).collect(),
+            targets: args.ports.into_iter().filter_map(target).collect(),
             all: args.all || !args.state.is_empty(),
             states: args.state,
             pid: args.pid,
