@@ -189,14 +189,14 @@ s.listen()
 print('ready', flush=True)
 time.sleep(120)";
 
-/// A python3 holding `address` (a path or `@name`), once it listens.
-fn unix_holder(address: &str) -> Option<Peer> {
+/// python3 running `script` with `address` (a path or `@name`), once it printed `ready`.
+fn python_peer(script: &str, address: &str) -> Option<Peer> {
     use std::io::BufRead;
     if !has_tool("python3") {
         return None;
     }
     let mut child = Command::new("python3")
-        .args(["-c", UNIX_HOLDER, address])
+        .args(["-c", script, address])
         .stdout(Stdio::piped())
         .spawn()
         .ok()?;
@@ -220,7 +220,7 @@ fn a_live_socket_names_its_holder() {
         ),
         (name.clone(), format!("unix:{name}")),
     ] {
-        let Some(holder) = unix_holder(&address) else {
+        let Some(holder) = python_peer(UNIX_HOLDER, &address) else {
             common::skip("a_live_socket_names_its_holder", "python3 is not installed");
             return;
         };
@@ -244,6 +244,48 @@ fn a_live_socket_names_its_holder() {
         );
     }
     assert!(path.exists(), "someone else's socket was removed");
+}
+
+/// A listener with backlog 0 that never accepts, its queue filled by a connection of its
+/// own: a further connect waits for room (Linux).
+const FULL_QUEUE: &str = "import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+queued = socket.socket(socket.AF_UNIX)
+queued.connect(sys.argv[1])
+print('ready', flush=True)
+time.sleep(120)";
+
+#[test]
+fn connect_w_bounds_the_wait_for_a_full_accept_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("busy.sock");
+    let Some(_busy) = python_peer(FULL_QUEUE, &path.display().to_string()) else {
+        common::skip(
+            "connect_w_bounds_the_wait_for_a_full_accept_queue",
+            "python3 is not installed",
+        );
+        return;
+    };
+    let target = format!("unix:{}", path.display());
+    let output = sockx_command(&["connect", "-w", "300ms", &target])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sockx runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("sockx: error: cannot connect to {target}: timed out"),
+        "{stderr}"
+    );
+    // -w, not the 10 s default, was the limit.
+    assert!(
+        lines[1].contains("accept queue stayed full for 300ms"),
+        "{stderr}"
+    );
 }
 
 #[test]
