@@ -265,7 +265,7 @@ impl Watch<'_> {
 /// (without the opening brace, so that `event` and `time` can come first).
 pub(super) fn event_body(
     format: Format,
-    row: &(impl serde::Serialize + crate::output::Tabular),
+    row: &impl crate::output::Tabular,
 ) -> anyhow::Result<String> {
     Ok(match format {
         Format::Json => {
