@@ -377,6 +377,7 @@ fn flags_that_do_not_apply_to_a_unix_socket_are_refused() {
     for args in [
         &["probe", "-u", "unix:/tmp/x.sock"][..],
         &["probe", "--tls", "unix:/tmp/x.sock"],
+        &["probe", "--starttls", "smtp", "unix:/tmp/x.sock"],
         &["probe", "-p", "80", "unix:/tmp/x.sock"],
         &["probe", "unix:"],
     ] {

@@ -306,8 +306,11 @@ fn check_unix_flags(args: &ProbeArgs, targets: &Targets) -> Result<(), Error> {
     };
     let (flag, hint) = if args.udp {
         ("-u", "probe Unix sockets in a run of their own")
-    } else if args.tls.tls {
-        ("--tls", "probe Unix sockets in a run of their own")
+    } else if args.tls.enabled() {
+        (
+            "--tls/--starttls",
+            "probe Unix sockets in a run of their own",
+        )
     } else if args.ports.is_some() && targets.ip.is_empty() {
         ("-p", "a Unix socket has no ports: drop -p")
     } else {
