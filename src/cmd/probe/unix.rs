@@ -20,25 +20,30 @@ use super::report::PortReport;
 use crate::net::endpoint::UnixAddr;
 use crate::net::unix_connect::connect_unix;
 
-/// Probes every target once, all at the same time; the outcomes in the targets' order.
+/// Most Unix sockets probed at the same time (one thread each).
+const AT_ONCE: usize = 64;
+
+/// Probes every target once, up to [`AT_ONCE`] at the same time; the outcomes in the
+/// targets' order.
 pub fn probe_all(targets: &[UnixAddr], spec: &AttemptSpec, timeout: Duration) -> Vec<Outcome> {
     if let [only] = targets {
         return vec![probe(only, spec, timeout)];
     }
-    std::thread::scope(|scope| {
-        let probes: Vec<_> = targets
-            .iter()
-            .map(|target| scope.spawn(move || probe(target, spec, timeout)))
-            .collect();
-        probes
-            .into_iter()
-            .map(|probe| {
+    let mut outcomes = Vec::with_capacity(targets.len());
+    for batch in targets.chunks(AT_ONCE) {
+        std::thread::scope(|scope| {
+            let probes: Vec<_> = batch
+                .iter()
+                .map(|target| scope.spawn(move || probe(target, spec, timeout)))
+                .collect();
+            outcomes.extend(probes.into_iter().map(|probe| {
                 probe
                     .join()
                     .unwrap_or_else(|_| Outcome::new(PortState::Filtered, Reason::Error, None))
-            })
-            .collect()
-    })
+            }));
+        });
+    }
+    outcomes
 }
 
 /// Probes `addr` once: the connect waits at most `timeout` for room in the accept queue,
