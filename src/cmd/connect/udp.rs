@@ -13,7 +13,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::{ConnectConfig, note};
+use super::ConnectConfig;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
@@ -22,6 +22,7 @@ use crate::net::relay::{Activity, CrlfTranslator, Flow, HexDumper, RelayEnd, Rel
 use crate::net::socket::{Proto, new_socket};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
 pub const DEFAULT_UDP_IDLE: Duration = Duration::from_secs(2);
@@ -42,7 +43,7 @@ pub fn run(
     let addrs = resolve(&peer.host, peer.port, config.family)?;
     if context.verbose() {
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        note(&format!("{peer} resolves to {}", list.join(", ")));
+        notes::verbose(format_args!("{peer} resolves to {}", list.join(", ")));
     }
     // No handshake to race: the first address is the peer.
     let addr = addrs[0];
@@ -54,7 +55,7 @@ pub fn run(
         let local = socket
             .local_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        note(&format!("sending to {addr} (udp) from {local}"));
+        notes::verbose(format_args!("sending to {addr} (udp) from {local}"));
     }
     let socket = Arc::new(socket);
     let shared = Arc::new(Shared::default());
@@ -72,9 +73,7 @@ pub fn run(
             Err(_) => RelayEnd::PeerClosed,
         },
     };
-    if context.verbose() {
-        note(&format!("{addr} (udp): {stats}"));
-    }
+    notes::verbose(format_args!("{addr} (udp): {stats}"));
     match outcome {
         Ok(RelayEnd::Stopped) => Ok(Status::Interrupted),
         Ok(_) => Ok(Status::Success),
