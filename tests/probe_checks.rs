@@ -121,6 +121,33 @@ fn an_http_check_reports_status_reason_and_server() {
 }
 
 #[test]
+fn a_target_written_right_after_http_is_a_target_checked_at_the_root() {
+    let (_server, port, _dir) = http_server();
+    let target = format!("127.0.0.1:{port}");
+    for (args, probed) in [
+        (vec!["probe", "--http", &target, "--json"], 1),
+        (vec!["probe", "--json", "--http", &target, &target], 2),
+    ] {
+        let output = sockx()
+            .args(&args)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        let lines = json_lines(&output);
+        assert_eq!(lines.len(), probed, "{args:?}");
+        for line in &lines {
+            assert_eq!(line["port"], port);
+            assert_eq!(line["http"]["status"], 200, "{args:?}: {line}");
+        }
+    }
+}
+
+#[test]
 fn a_failed_http_check_stays_open_but_exits_one() {
     let (_server, port, _dir) = http_server();
     let target = format!("127.0.0.1:{port}");
@@ -480,7 +507,8 @@ fn a_closed_port_has_a_null_check() {
 #[test]
 fn bad_check_arguments_exit_two() {
     for args in [
-        &["probe", "--http", "127.0.0.1:80"][..],
+        &["probe", "--http=127.0.0.1:80", "127.0.0.1:80"][..],
+        &["probe", "--http", "/health"],
         &["probe", "127.0.0.1:80", "--http", "/a b"],
         &["probe", "127.0.0.1:80", "--http", "--http-status", "99"],
         &[
