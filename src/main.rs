@@ -9,9 +9,11 @@ mod output;
 
 use std::process::ExitCode;
 
+use clap::CommandFactory;
+
 fn main() -> ExitCode {
     match cli::parse() {
         Ok(cli) => error::report(cmd::run(cli)),
-        Err(err) => error::report_usage(&err),
+        Err(err) => error::report_usage(&err, &cli::Cli::command()),
     }
 }
