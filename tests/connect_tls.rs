@@ -6,12 +6,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::daemon::tinyproxy;
 use common::pki::{Pki, client_cert};
 use common::relay::{Finished, Peer, Running, payload, sockx_command, start_socat_listener};
 use common::{installed, skip, sockx};
@@ -728,7 +728,7 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
         );
     }
     let server = SServer::start(&pki, "leaf", &["-www"]);
-    let Some(proxy) = tinyproxy() else {
+    let Some(proxy) = tinyproxy(None) else {
         return skip(
             "tls_runs_inside_an_http_connect_tunnel_with_the_targets_name",
             "tinyproxy did not start",
@@ -741,7 +741,7 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
             "--ca",
             &pki.ca(),
             "--proxy",
-            &format!("http://127.0.0.1:{}", proxy.1),
+            &format!("http://127.0.0.1:{}", proxy.port),
             &server.addr(),
             // tinyproxy closes both ways at the client's FIN.
             "--no-shutdown",
@@ -753,44 +753,6 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
     assert_eq!(finished.code(), 0, "{}", finished.stderr);
     assert!(finished.stderr.contains("verify ok"), "{}", finished.stderr);
     assert!(String::from_utf8_lossy(&finished.stdout).starts_with("HTTP/1.0 200 ok"));
-}
-
-/// tinyproxy on a free loopback port with its own config; (daemon, port).
-fn tinyproxy() -> Option<(Peer, u16, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().ok()?;
-    for _ in 0..5 {
-        let port = common::relay::free_port();
-        let conf = dir.path().join("tinyproxy.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nLogLevel Critical\n"
-            ),
-        )
-        .ok()?;
-        let mut peer = Peer {
-            child: Command::new("tinyproxy")
-                .arg("-d")
-                .arg("-c")
-                .arg(&conf)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some((peer, port, dir));
-            }
-            if peer.child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-    None
 }
 
 #[test]
