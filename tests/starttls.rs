@@ -67,11 +67,7 @@ fn setup(test: &str, module: Option<&str>) -> Option<Pki> {
         skip(test, &format!("needs {PYTHON} with {module}"));
         return None;
     }
-    let pki = Pki::new();
-    if pki.is_none() {
-        skip(test, "needs openssl");
-    }
-    pki
+    Pki::for_test(test)
 }
 
 #[test]

@@ -123,6 +123,7 @@ pub mod daemon;
 pub mod live;
 pub mod pki;
 pub mod relay;
+pub mod s_server;
 
 /// Whether `program` is on PATH (a test that needs it skips with a reason otherwise).
 pub fn installed(program: &str) -> bool {
