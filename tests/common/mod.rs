@@ -165,3 +165,13 @@ pub fn json_keys(value: &serde_json::Value) -> std::collections::BTreeSet<&str> 
         .map(|object| object.keys().map(String::as_str).collect())
         .unwrap_or_default()
 }
+
+/// The PIDs in a `ports --json` row's `processes`, in its order.
+pub fn pids_of(row: &serde_json::Value) -> Vec<u64> {
+    row["processes"]
+        .as_array()
+        .expect("a row has processes")
+        .iter()
+        .map(|process| process["pid"].as_u64().expect("a process has a pid"))
+        .collect()
+}
