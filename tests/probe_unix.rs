@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use common::daemon::python_ready;
 use common::{Daemon, installed, json_keys, json_lines, skip, sockx, text};
 
 fn unix(path: &Path) -> String {
@@ -38,25 +38,6 @@ server = socketserver.UnixStreamServer(sys.argv[1], Handler)
 print('ready', flush=True)
 server.serve_forever()
 "#;
-
-/// Starts `script` with python3 on `path`, once it printed `ready`; `None` without python3.
-fn python_server(script: &str, path: &Path) -> Option<Daemon> {
-    if !installed("python3") {
-        return None;
-    }
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take()?)
-        .read_line(&mut line)
-        .ok()?;
-    assert_eq!(line.trim(), "ready");
-    Some(Daemon(child))
-}
 
 #[test]
 fn open_refused_and_missing_sockets_have_states_and_reasons() {
@@ -194,7 +175,7 @@ fn a_full_accept_queue_is_filtered_by_timeout() {
 fn http_check_over_a_unix_socket_like_dockers_ping() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("docker.sock");
-    let Some(_server) = python_server(PING_SERVER, &path) else {
+    let Some(_server) = python_ready(PING_SERVER, &[&path.display().to_string()]) else {
         skip(
             "http_check_over_a_unix_socket_like_dockers_ping",
             "python3 is not installed",

@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::daemon::python_ready;
 use common::relay::{Peer, Running, has_tool, payload, sockx_command, start_listen};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -189,25 +190,6 @@ s.listen()
 print('ready', flush=True)
 time.sleep(120)";
 
-/// python3 running `script` with `address` (a path or `@name`), once it printed `ready`.
-fn python_peer(script: &str, address: &str) -> Option<Peer> {
-    use std::io::BufRead;
-    if !has_tool("python3") {
-        return None;
-    }
-    let mut child = Command::new("python3")
-        .args(["-c", script, address])
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take()?)
-        .read_line(&mut line)
-        .ok()?;
-    assert_eq!(line.trim(), "ready");
-    Some(Peer { child })
-}
-
 #[test]
 fn a_live_socket_names_its_holder() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -220,7 +202,7 @@ fn a_live_socket_names_its_holder() {
         ),
         (name.clone(), format!("unix:{name}")),
     ] {
-        let Some(holder) = python_peer(UNIX_HOLDER, &address) else {
+        let Some(holder) = python_ready(UNIX_HOLDER, &[&address]) else {
             common::skip("a_live_socket_names_its_holder", "python3 is not installed");
             return;
         };
@@ -236,12 +218,8 @@ fn a_live_socket_names_its_holder() {
             format!("sockx: error: cannot listen on {argument}: address already in use"),
             "{stderr}"
         );
-        // python3 may be a versioned binary behind a shim: python3.11.
-        let pid = format!(" (pid {}, user ", holder.child.id());
-        assert!(
-            lines[1].starts_with("hint: held by python") && lines[1].contains(&pid),
-            "{stderr}"
-        );
+        let held = format!("hint: held by python3 (pid {}, user ", holder.0.id());
+        assert!(lines[1].starts_with(&held), "{stderr}");
     }
     assert!(path.exists(), "someone else's socket was removed");
 }
@@ -261,7 +239,7 @@ time.sleep(120)";
 fn connect_w_bounds_the_wait_for_a_full_accept_queue() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("busy.sock");
-    let Some(_busy) = python_peer(FULL_QUEUE, &path.display().to_string()) else {
+    let Some(_busy) = python_ready(FULL_QUEUE, &[&path.display().to_string()]) else {
         common::skip(
             "connect_w_bounds_the_wait_for_a_full_accept_queue",
             "python3 is not installed",
