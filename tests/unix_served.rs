@@ -555,3 +555,22 @@ fn exec_without_keep_open_exits_with_the_childs_status() {
     assert_eq!(server.wait_exit(), Some(3), "stderr: {}", server.stderr());
     assert!(!path.exists());
 }
+
+#[test]
+fn ctrl_c_right_after_the_ready_line_removes_the_socket_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let modes: [&[&str]; 3] = [&["-k"], &["--echo", "-k"], &["-k", "--sh-exec", "cat"]];
+    for (i, mode) in modes.iter().enumerate() {
+        let (path, addr) = socket_in(&dir, &format!("early{i}.sock"));
+        let args: Vec<&str> = [*mode, &[addr.as_str()]].concat();
+        // No client first: the Ctrl-C may come before the accept loop runs.
+        let mut server = Live::start(&args);
+        assert_eq!(
+            server.interrupt(),
+            Some(130),
+            "{mode:?}: {}",
+            server.stderr()
+        );
+        assert!(!path.exists(), "the socket file is left behind ({mode:?})");
+    }
+}
