@@ -1,7 +1,7 @@
 //! The default listen mode: accept one connection (TCP or Unix) and relay it to stdin/stdout.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 
 use super::ListenConfig;
 use crate::cmd::Context;
@@ -13,6 +13,7 @@ use crate::net::peer::Peer;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::stream::Stream;
 use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
 /// exits. The listener (and a Unix socket file with it) is gone once the peer is accepted.
@@ -42,7 +43,7 @@ pub fn run(
         match peer.ip() {
             Some(ip) if !config.access.permits(ip) => {
                 if context.verbose() {
-                    note(&format!("refused connection from {peer} (not allowed)"));
+                    notes::verbose(format_args!("refused connection from {peer} (not allowed)"));
                 }
             }
             _ => break (stream, peer),
@@ -52,8 +53,12 @@ pub fn run(
     drop(listener);
     if context.verbose() {
         match &peer {
-            Peer::Inet { remote, local } => note(&format!("connection from {remote} to {local}")),
-            Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+            Peer::Inet { remote, local } => {
+                notes::verbose(format_args!("connection from {remote} to {local}"))
+            }
+            Peer::Unix { local, .. } => {
+                notes::verbose(format_args!("connection from {peer} on {local}"))
+            }
         }
     }
     relay(stream, &peer, config, context, interrupt, Input::stdin())
@@ -87,16 +92,11 @@ fn relay(
             RelayEnd::IdleTimeout => "idle timeout",
             RelayEnd::Stopped => "interrupted",
         };
-        note(&format!("{peer} {why}: {stats}"));
+        notes::verbose(format_args!("{peer} {why}: {stats}"));
     }
     Ok(if stats.end == RelayEnd::Stopped {
         Status::Interrupted
     } else {
         Status::Success
     })
-}
-
-/// One `-v` line on stderr.
-fn note(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }
