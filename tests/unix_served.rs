@@ -574,3 +574,44 @@ fn ctrl_c_right_after_the_ready_line_removes_the_socket_file() {
         assert!(!path.exists(), "the socket file is left behind ({mode:?})");
     }
 }
+
+#[test]
+fn a_peer_outside_our_pid_namespace_still_gives_its_uid() {
+    let test = "a_peer_outside_our_pid_namespace_still_gives_its_uid";
+    if !common::is_root() {
+        skip(test, "unshare --pid needs root");
+        return;
+    }
+    if !needs(test, &["unshare", "python3"]) {
+        return;
+    }
+    // sockx runs in a PID namespace of its own, so the kernel cannot name the client's PID
+    // (SO_PEERCRED says 0); the UID is known all the same.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, addr) = socket_in(&dir, "ns.sock");
+    let sockx = sockx_path().display().to_string();
+    let mut server = Live::start_via(
+        "unshare",
+        &[
+            "--pid",
+            "--fork",
+            "--kill-child",
+            &sockx,
+            "listen",
+            "-v",
+            "--sh-exec",
+            "printf '%s %s' \"${SOCKX_PEER_PID-none}\" \"${SOCKX_PEER_UID-none}\"",
+            &addr,
+        ],
+    );
+    let output = python_client(&path.display().to_string(), b"");
+    let (_, uid) = client_ids(&output);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("none {uid}")
+    );
+    let line =
+        format!("connection from uid {uid} (pid not visible in this PID namespace) on {addr}");
+    server.wait_stderr(|text| text.contains(&line));
+    assert_eq!(server.wait_exit(), Some(0), "stderr: {}", server.stderr());
+}

@@ -35,10 +35,32 @@ impl Live {
 
     /// [`Live::start`] with this stdout (e.g. a pipe whose reader is gone).
     pub fn start_with(args: &[&str], stdout: Stdio) -> Live {
-        let mut child = sockx_command(&[&["listen"], args].concat())
-            .stdout(stdout)
-            .spawn()
-            .expect("sockx starts");
+        let mut command = sockx_command(&[&["listen"], args].concat());
+        command.stdout(stdout);
+        Live::spawn(command)
+    }
+
+    /// A `sockx listen` started by another program (`unshare … SOCKX listen …`), with the
+    /// environment sockx gets in every test; `args` are the program's, the binary's path
+    /// among them.
+    pub fn start_via(program: &str, args: &[&str]) -> Live {
+        let clean = sockx_command(&[]);
+        let mut via = std::process::Command::new(program);
+        via.env_clear()
+            .envs(
+                clean
+                    .get_envs()
+                    .filter_map(|(key, value)| Some((key, value?))),
+            )
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Live::spawn(via)
+    }
+
+    fn spawn(mut command: std::process::Command) -> Live {
+        let mut child = command.spawn().expect("sockx starts");
         let mut errors = BufReader::new(child.stderr.take().unwrap());
         let mut ready = String::new();
         errors.read_line(&mut ready).unwrap();
