@@ -357,7 +357,7 @@ fn an_unreachable_proxy_is_a_network_failure() {
     assert_one_error_line(&stderr);
     assert!(
         stderr.contains(&format!(
-            "proxy cannot connect to 127.0.0.1:{port}: connection refused"
+            "sockx: error: cannot connect to proxy 127.0.0.1:{port}: connection refused"
         )),
         "{stderr}"
     );

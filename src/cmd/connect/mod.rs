@@ -290,7 +290,7 @@ fn try_once(
     }
     dial(&addrs, &dial_options(config, remaining))
         .map(Connected::from)
-        .map_err(|failure| (dial_error(peer, &failure), failure.is_retryable()))
+        .map_err(|failure| (dial_error("", peer, &failure), failure.is_retryable()))
 }
 
 /// Connects to a Unix stream socket, waiting at most `timeout` (`-w`) while the listener's
@@ -390,9 +390,8 @@ fn try_once_via_proxy(
     let mut last = None;
     for target in &targets {
         let dialed = dial(&proxy_addrs, &options).map_err(|failure| {
-            let err = dial_error(&proxy_endpoint, &failure);
             (
-                Error::failure(format!("proxy {}", err.message)),
+                dial_error("proxy ", &proxy_endpoint, &failure),
                 failure.is_retryable(),
             )
         })?;
@@ -442,20 +441,21 @@ fn try_once_via_proxy(
 }
 
 /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
-/// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`.
-fn dial_error(peer: &HostPort, failure: &DialFailure) -> Error {
+/// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`;
+/// `role` names what `peer` is (`proxy `: `cannot connect to proxy 127.0.0.1:1080: …`).
+fn dial_error(role: &str, peer: &HostPort, failure: &DialFailure) -> Error {
     let message = match failure.attempts.as_slice() {
-        [] => format!("cannot connect to {peer}: no address to try"),
+        [] => format!("cannot connect to {role}{peer}: no address to try"),
         [(addr, err)] if addr.to_string() == peer.to_string() => {
-            format!("cannot connect to {peer}: {}", describe(err))
+            format!("cannot connect to {role}{peer}: {}", describe(err))
         }
-        [(addr, err)] => format!("cannot connect to {peer} ({addr}): {}", describe(err)),
+        [(addr, err)] => format!("cannot connect to {role}{peer} ({addr}): {}", describe(err)),
         attempts => {
             let causes: Vec<String> = attempts
                 .iter()
                 .map(|(addr, err)| format!("{addr}: {}", describe(err)))
                 .collect();
-            format!("cannot connect to {peer} ({})", causes.join(", "))
+            format!("cannot connect to {role}{peer} ({})", causes.join(", "))
         }
     };
     Error::failure(message)
