@@ -411,6 +411,21 @@ fn flags_that_need_ip_or_a_stream_are_refused() {
     }
 }
 
+#[test]
+fn exec_on_a_datagram_socket_is_refused_with_a_hint_that_fits_it() {
+    let output = sockx_command(&["listen", "-u", "-e", "cat", "unix:/tmp/x.sock"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "sockx: error: -u cannot go with --exec or --sh-exec\n\
+         hint: a command is run per stream connection (TCP or Unix); drop -u\n"
+    );
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
