@@ -333,6 +333,8 @@ fn connect_unix(addr: &UnixAddr, timeout: Duration) -> Result<Connected, (Error,
                     "a server listens there, but its accept queue stayed full for {}",
                     crate::net::format_duration(timeout)
                 ));
+            } else if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) {
+                error = error.with_hint("it is not a stream socket (a datagram socket takes -u)");
             }
             Err((error, retryable))
         }
