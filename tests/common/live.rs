@@ -111,10 +111,15 @@ impl Live {
 
     /// Sends SIGINT (Ctrl-C) to this sockx, by its PID, and waits for its exit code.
     pub fn interrupt(&mut self) -> Option<i32> {
-        use nix::sys::signal::{Signal, kill};
+        self.signal(nix::sys::signal::Signal::SIGINT)
+    }
+
+    /// Sends `signal` to this sockx, by its PID, and waits for its exit code (`None`: it
+    /// ended by the signal).
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) -> Option<i32> {
         use nix::unistd::Pid;
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("a PID"));
-        kill(pid, Signal::SIGINT).expect("SIGINT");
+        nix::sys::signal::kill(pid, signal).expect("the signal is sent");
         self.wait_exit()
     }
 
