@@ -15,7 +15,7 @@ pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
 pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
-pub use tls::TlsArgs;
+pub use tls::{ServeTlsArgs, TlsArgs};
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
 /// port, and a port prober.

@@ -1,20 +1,32 @@
-//! TLS for the client side (`probe --tls`, later `connect --tls`): rustls with the ring
-//! provider. [`TlsClient`] is built once from the flags; [`TlsClient::session`] gives a
+//! TLS with rustls and the ring provider. The client side (`probe --tls`, later `connect
+//! --tls`): [`TlsClient`] is built once from the flags; [`TlsClient::session`] gives a
 //! [`Handshake`] for one connection, stepped on a non-blocking socket or completed on a
 //! blocking one; the result is [`TlsFacts`] (version, cipher, ALPN, the certificate's facts and
-//! the verification verdict) or a [`TlsFailure`] that names its cause.
+//! the verification verdict) or a [`TlsFailure`] that names its cause. The server side
+//! (`listen --tls`): [`TlsServer`], with its certificate from files or made at start-up,
+//! accepts each client's handshake ([`TlsServer::accept`]).
 
+mod accept;
+mod accept_blocking;
 mod client;
+mod client_failure;
 mod facts;
 mod failure;
 mod handshake;
+mod pem;
 mod pin;
+mod provider;
+mod self_signed;
+mod server;
 mod session_io;
 mod verify;
 
+pub use accept::{ClientFailure, ClientSession, HANDSHAKE_TIMEOUT, PeekFirst};
 pub use client::{TlsClient, TrustSource};
 pub use facts::{TlsFacts, TlsJson, date};
 pub use failure::TlsFailure;
 pub use handshake::{Handshake, Progress};
+pub use self_signed::names_for;
+pub use server::{Identity, ServerSettings, TlsServer};
 pub use session_io::TlsIo;
 pub use verify::Policy;

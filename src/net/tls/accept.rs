@@ -1,0 +1,151 @@
+//! One client's handshake with `listen --tls`, on the async stream the served modes use:
+//! bounded by a timeout, its failure named (with what a plaintext client sent, which is why
+//! the first bytes are peeked at before rustls takes them), and its facts kept for `-v`.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use rustls::ServerConnection;
+use tokio::io::{AsyncRead, AsyncWrite, Interest};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use super::client_failure;
+use super::facts::{CertFacts, TlsFacts};
+use super::server::TlsServer;
+use crate::output::escape::escape_text;
+use crate::output::notes;
+
+/// How long a client has for its handshake when `-w` does not say.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much of a client's first bytes is kept to show a plaintext client.
+pub(super) const FIRST_BYTES: usize = 64;
+
+/// A stream a TLS session can run on, whose first bytes can be looked at without taking them.
+pub trait PeekFirst: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Waits until the peer has sent something (or closed), and copies what is there into
+    /// `buf` without consuming it.
+    fn peek_first<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+}
+
+impl PeekFirst for tokio::net::TcpStream {
+    fn peek_first<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        self.peek(buf)
+    }
+}
+
+impl PeekFirst for tokio::net::UnixStream {
+    async fn peek_first(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            self.readable().await?;
+            match self.try_io(Interest::READABLE, || peek(self, buf, false)) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                done => return done,
+            }
+        }
+    }
+}
+
+/// Copies what the peer has sent into `buf` without taking it (`MSG_PEEK`); with `wait`, blocks
+/// until something is there (or the socket's read timeout passes).
+pub(super) fn peek(stream: &impl AsFd, buf: &mut [u8], wait: bool) -> io::Result<usize> {
+    use nix::sys::socket::{MsgFlags, recv};
+    use std::os::fd::AsRawFd;
+    let flags = if wait {
+        MsgFlags::MSG_PEEK
+    } else {
+        MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT
+    };
+    loop {
+        match recv(stream.as_fd().as_raw_fd(), buf, flags) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            done => return done.map_err(io::Error::from),
+        }
+    }
+}
+
+/// What a finished handshake settled, for `-v`.
+#[derive(Debug, Clone)]
+pub struct ClientSession {
+    /// Version, cipher and ALPN.
+    pub facts: TlsFacts,
+    /// The client's certificate (with `--client-ca`).
+    pub client_cert: Option<CertFacts>,
+}
+
+impl ClientSession {
+    /// What the finished handshake of `conn` settled.
+    pub fn of(conn: &ServerConnection) -> ClientSession {
+        ClientSession {
+            facts: TlsFacts::of_session(conn),
+            client_cert: conn
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| CertFacts::parse(leaf)),
+        }
+    }
+
+    /// The `-v` lines of a client's session: `PEER tls: TLSv1.3 CIPHER alpn=PROTO` and, with
+    /// `--client-ca`, `PEER client certificate: SUBJECT (issuer ISSUER)`.
+    pub fn report(&self, peer: &dyn fmt::Display) {
+        notes::verbose(format_args!("{peer} {}", self.facts.session_line()));
+        if let Some(cert) = &self.client_cert {
+            notes::verbose(format_args!(
+                "{peer} client certificate: {}",
+                escape_text(&format!("{} (issuer {})", cert.subject, cert.issuer))
+            ));
+        }
+    }
+}
+
+/// A client's handshake that failed: why, in one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFailure(pub String);
+
+impl ClientFailure {
+    /// `-v`: `TLS handshake with PEER failed: REASON` (the listener goes on).
+    pub fn report(&self, peer: &dyn fmt::Display) {
+        notes::verbose(format_args!("TLS handshake with {peer} failed: {}", self.0));
+    }
+}
+
+impl fmt::Display for ClientFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TlsServer {
+    /// Runs the server side of the handshake on `stream` within `limit`.
+    pub async fn accept<S: PeekFirst>(
+        &self,
+        stream: S,
+        limit: Duration,
+    ) -> Result<(TlsStream<S>, ClientSession), ClientFailure> {
+        let acceptor = TlsAcceptor::from(self.config());
+        let handshake = async {
+            let mut first = [0u8; FIRST_BYTES];
+            let seen = stream.peek_first(&mut first).await.unwrap_or(0);
+            let first = first[..seen].to_vec();
+            acceptor
+                .accept(stream)
+                .await
+                .map_err(|err| ClientFailure(client_failure::describe(&err, &first, self)))
+        };
+        let stream = tokio::time::timeout(limit, handshake)
+            .await
+            .map_err(|_| ClientFailure(client_failure::timed_out(limit)))??;
+        let session = ClientSession::of(stream.get_ref().1);
+        Ok((stream, session))
+    }
+}
