@@ -13,6 +13,7 @@ needed=(
   psmisc
   netcat-openbsd
   socat
+  ncat
   python3
   dante-server
   tinyproxy
