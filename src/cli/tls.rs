@@ -48,7 +48,6 @@ pub struct TlsArgs {
 /// `listen --tls` and the flags of the server side.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "TLS")]
-#[allow(dead_code)] // until listen serves TLS (the next commits)
 pub struct ServeTlsArgs {
     /// Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose
     /// fingerprint stderr gives before the ready line

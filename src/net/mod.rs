@@ -16,8 +16,6 @@ pub mod resolve;
 pub mod socket;
 pub mod socket_state;
 pub mod stream;
-// Until listen serves TLS (the next commits): the server side is not called yet.
-#[allow(dead_code, unused_imports)]
 pub mod tls;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};

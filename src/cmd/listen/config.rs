@@ -9,6 +9,7 @@ use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Error;
 use crate::net::endpoint::{Transport, UnixAddr};
+use crate::net::tls::TlsServer;
 use crate::net::{BindEndpoint, Family};
 
 /// How `listen` serves its peers, decided by the flags.
@@ -57,6 +58,8 @@ pub struct ListenConfig {
     pub unix_mode: Option<u32>,
     /// `-4` / `-6`.
     pub family: Family,
+    /// `--tls`: the server every connection's handshake is made with.
+    pub tls: Option<TlsServer>,
 }
 
 impl ListenConfig {
@@ -84,6 +87,11 @@ impl ListenConfig {
                 }
             }
         }
+        if args.udp && args.tls.tls {
+            return Err(Error::usage("-u cannot go with --tls")
+                .with_hint("sockx has no DTLS; TLS runs over TCP and Unix stream sockets")
+                .into());
+        }
         let program = Program::from_args(args)?;
         if args.udp && program.is_some() {
             return Err(Error::usage("-u cannot go with --exec or --sh-exec")
@@ -106,7 +114,9 @@ impl ListenConfig {
         } else {
             Mode::Single
         };
+        let tls = super::tls::server(&args.tls, &endpoint)?;
         Ok(ListenConfig {
+            tls,
             endpoint,
             mode,
             keep_open: args.keep_open,
@@ -201,6 +211,8 @@ mod tests {
     #[test]
     fn flags_that_cannot_go_together_are_usage_errors() {
         assert!(usage(&["-u", "-e", "cat", "0"]));
+        assert!(usage(&["-u", "--tls", "0"]));
+        assert!(usage(&["--tls", "--alpn", "", "0"]));
         assert!(usage(&["--unix-mode", "600", "0"]));
         assert!(usage(&["--allow", "127.0.0.0/8", "unix:/tmp/x.sock"]));
         assert!(usage(&["--deny", "127.0.0.0/8", "unix:/tmp/x.sock"]));

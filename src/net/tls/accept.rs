@@ -3,19 +3,19 @@
 //! the first bytes are peeked at before rustls takes them), and its facts kept for `-v`.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use rustls::ServerConnection;
-use tokio::io::{AsyncRead, AsyncWrite, Interest};
+use tokio::io::Interest;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use super::client_failure;
 use super::facts::{CertFacts, TlsFacts};
 use super::server::TlsServer;
+use super::session::ServerSession;
+use crate::net::async_stream::AsyncStream;
 use crate::output::escape::escape_text;
 use crate::output::notes;
 
@@ -25,33 +25,17 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a client's first bytes is kept to show a plaintext client.
 pub(super) const FIRST_BYTES: usize = 64;
 
-/// A stream a TLS session can run on, whose first bytes can be looked at without taking them.
-pub trait PeekFirst: AsyncRead + AsyncWrite + Unpin + Send {
-    /// Waits until the peer has sent something (or closed), and copies what is there into
-    /// `buf` without consuming it.
-    fn peek_first<'a>(
-        &'a self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
-}
-
-impl PeekFirst for tokio::net::TcpStream {
-    fn peek_first<'a>(
-        &'a self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
-        self.peek(buf)
-    }
-}
-
-impl PeekFirst for tokio::net::UnixStream {
-    async fn peek_first(&self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            self.readable().await?;
-            match self.try_io(Interest::READABLE, || peek(self, buf, false)) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                done => return done,
-            }
+/// Waits until the client has sent something (or closed), and copies what is there into
+/// `buf` without consuming it.
+async fn peek_first(stream: &AsyncStream, buf: &mut [u8]) -> io::Result<usize> {
+    let Some(socket) = stream.plain() else {
+        return Ok(0);
+    };
+    loop {
+        socket.ready(Interest::READABLE).await?;
+        match socket.try_io(Interest::READABLE, || peek(&socket, buf, false)) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+            done => return done,
         }
     }
 }
@@ -126,16 +110,18 @@ impl fmt::Display for ClientFailure {
 }
 
 impl TlsServer {
-    /// Runs the server side of the handshake on `stream` within `limit`.
-    pub async fn accept<S: PeekFirst>(
+    /// Runs the server side of the handshake with the client `peer` on the plain `stream`
+    /// within `limit`; the session, as one more [`AsyncStream`], and what it settled.
+    pub async fn accept(
         &self,
-        stream: S,
+        stream: AsyncStream,
+        peer: &(dyn fmt::Display + Sync),
         limit: Duration,
-    ) -> Result<(TlsStream<S>, ClientSession), ClientFailure> {
+    ) -> Result<(AsyncStream, ClientSession), ClientFailure> {
         let acceptor = TlsAcceptor::from(self.config());
         let handshake = async {
             let mut first = [0u8; FIRST_BYTES];
-            let seen = stream.peek_first(&mut first).await.unwrap_or(0);
+            let seen = peek_first(&stream, &mut first).await.unwrap_or(0);
             let first = first[..seen].to_vec();
             acceptor
                 .accept(stream)
@@ -146,6 +132,7 @@ impl TlsServer {
             .await
             .map_err(|_| ClientFailure(client_failure::timed_out(limit)))??;
         let session = ClientSession::of(stream.get_ref().1);
-        Ok((stream, session))
+        let stream = ServerSession::new(stream, peer.to_string());
+        Ok((AsyncStream::Tls(Box::new(stream)), session))
     }
 }

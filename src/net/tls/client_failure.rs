@@ -22,6 +22,11 @@ pub fn describe(err: &io::Error, first_bytes: &[u8], server: &TlsServer) -> Stri
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<Error>())
     {
+        if let (Error::PeerIncompatible(_), Some(version)) = (tls, old_hello(first_bytes)) {
+            return format!(
+                "protocol version: the client offers {version} at best; sockx serves TLS 1.2 and 1.3"
+            );
+        }
         return describe_tls(tls, server);
     }
     match err.kind() {
@@ -32,6 +37,21 @@ pub fn describe(err: &io::Error, first_bytes: &[u8], server: &TlsServer) -> Stri
             "the client reset the connection during the handshake".into()
         }
         _ => crate::net::cause::describe(err),
+    }
+}
+
+/// The version of a ClientHello from before TLS 1.2 (`TLS 1.1`, `TLS 1.0`, `SSL 3.0`), read
+/// from its first bytes: record type 22, handshake type 1, then `client_version` (a TLS 1.3
+/// client says 1.2 there).
+fn old_hello(first_bytes: &[u8]) -> Option<&'static str> {
+    match first_bytes {
+        [22, 3, _, _, _, 1, _, _, _, 3, minor, ..] => match minor {
+            0 => Some("SSL 3.0"),
+            1 => Some("TLS 1.0"),
+            2 => Some("TLS 1.1"),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -106,6 +126,12 @@ fn client_certificate_problem(err: &CertificateError) -> String {
             "not for TLS clients (extended key usage)".into()
         }
         CertificateError::Revoked => "revoked".into(),
+        // webpki's word for a CA certificate (as `openssl req -x509` makes by default)
+        // presented as a client's own.
+        CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "it is a CA certificate, not a client's (self-signed?), and not signed by a --client-ca CA"
+                .into()
+        }
         other => Error::InvalidCertificate(other.clone()).to_string(),
     }
 }
@@ -125,6 +151,19 @@ mod tests {
         assert_eq!(
             describe(&err, b"GET / HTTP/1.1\r\nHost: x\r\n", &server()),
             "client offered no TLS: it sent \"GET / HTTP/1.1…\""
+        );
+    }
+
+    #[test]
+    fn a_tls_1_1_client_is_a_protocol_version_failure() {
+        let err = io::Error::new(
+            io::ErrorKind::InvalidData,
+            Error::PeerIncompatible(PeerIncompatible::SignatureAlgorithmsExtensionRequired),
+        );
+        let hello = [22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 2, 0, 0];
+        assert_eq!(
+            describe(&err, &hello, &server()),
+            "protocol version: the client offers TLS 1.1 at best; sockx serves TLS 1.2 and 1.3"
         );
     }
 

@@ -7,6 +7,8 @@
 //! accepts each client's handshake ([`TlsServer::accept`]).
 
 mod accept;
+// The one-shot mode's handshake, used once the relay takes TLS streams.
+#[allow(dead_code)]
 mod accept_blocking;
 mod client;
 mod client_failure;
@@ -18,15 +20,17 @@ mod pin;
 mod provider;
 mod self_signed;
 mod server;
+mod session;
 mod session_io;
 mod verify;
 
-pub use accept::{ClientFailure, ClientSession, HANDSHAKE_TIMEOUT, PeekFirst};
+pub use accept::HANDSHAKE_TIMEOUT;
 pub use client::{TlsClient, TrustSource};
 pub use facts::{TlsFacts, TlsJson, date};
 pub use failure::TlsFailure;
 pub use handshake::{Handshake, Progress};
 pub use self_signed::names_for;
-pub use server::{Identity, ServerSettings, TlsServer};
+pub use server::{ServerSettings, TlsServer};
+pub use session::ServerSession;
 pub use session_io::TlsIo;
 pub use verify::Policy;

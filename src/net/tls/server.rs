@@ -50,8 +50,6 @@ pub struct TlsServer {
     pub fingerprint: Fingerprint,
     /// Self-signed or from `--cert`.
     pub identity: Identity,
-    /// `--client-ca` was given: every client presents a certificate.
-    pub mutual: bool,
     /// `--alpn`, for the report of a client that offered none of them.
     pub alpn: Vec<String>,
 }
@@ -105,7 +103,6 @@ impl TlsServer {
             config: Arc::new(config),
             fingerprint,
             identity,
-            mutual: settings.client_ca.is_some(),
             alpn: settings.alpn.to_vec(),
         })
     }
@@ -193,7 +190,6 @@ mod tests {
             Identity::SelfSigned(vec!["localhost".into()])
         );
         assert_eq!(server.config().alpn_protocols[0], b"h2");
-        assert!(!server.mutual);
     }
 
     #[test]

@@ -1,0 +1,1099 @@
+//! `listen --tls` against real TLS clients nobody here wrote: `openssl s_client`, `curl`,
+//! `ncat --ssl` and `socat OPENSSL:`. Certificates are made by `openssl req`/`x509` in a
+//! temporary directory (a root CA, an intermediate, a server leaf served with its chain in
+//! each key form, client certificates for mutual TLS). Every peer is on loopback or a Unix
+//! socket of the test's own.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use common::relay::payload;
+use common::{installed, skip, sockx_path};
+
+/// How long anything a test waits for may take on a loaded machine.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------
+// Certificates
+
+/// Certificates for the tests, made by openssl in a temporary directory: `root` (a CA),
+/// `inter` (signed by root), `server` (localhost, 127.0.0.1; signed by inter; `server.chain`
+/// holds it and inter), `client` (CN=alice, signed by root, for TLS clients) and `rogue`
+/// (CN=mallory, a client certificate of another CA, `rogue-ca`). Keys are `NAME.key`, certificates `NAME.pem`.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let self_signed = |name: &str, subject: &str, ext: &str| {
+            let mut args = vec!["req", "-x509"];
+            args.extend(ec);
+            let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+            args.extend([
+                "-keyout", &key, "-out", &pem, "-days", "30", "-subj", subject, "-addext", ext,
+            ]);
+            openssl(d, &args);
+        };
+        self_signed(
+            "root",
+            "/CN=sockx test root",
+            "basicConstraints=critical,CA:TRUE",
+        );
+        self_signed(
+            "rogue-ca",
+            "/CN=another CA",
+            "basicConstraints=critical,CA:TRUE",
+        );
+        let write = |file: &str, text: &str| std::fs::write(d.join(file), text).unwrap();
+        write(
+            "ca.ext",
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n",
+        );
+        write(
+            "server.ext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n",
+        );
+        write("client.ext", "extendedKeyUsage=clientAuth\n");
+        let signed = |name: &str, subject: &str, issuer: &str, ext: &str| {
+            let mut args = vec!["req"];
+            args.extend(ec);
+            let (key, csr, pem) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.pem"),
+            );
+            args.extend(["-keyout", &key, "-out", &csr, "-subj", subject]);
+            openssl(d, &args);
+            let (ca, ca_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
+            openssl(
+                d,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &csr,
+                    "-CA",
+                    &ca,
+                    "-CAkey",
+                    &ca_key,
+                    "-CAcreateserial",
+                    "-days",
+                    "30",
+                    "-extfile",
+                    ext,
+                    "-out",
+                    &pem,
+                ],
+            );
+        };
+        signed("inter", "/CN=sockx test intermediate", "root", "ca.ext");
+        signed("server", "/CN=localhost", "inter", "server.ext");
+        signed("client", "/CN=alice", "root", "client.ext");
+        signed("rogue", "/CN=mallory", "rogue-ca", "client.ext");
+        let chain = [
+            std::fs::read_to_string(d.join("server.pem")).unwrap(),
+            std::fs::read_to_string(d.join("inter.pem")).unwrap(),
+        ]
+        .concat();
+        write("server.chain", &chain);
+        Pki { dir }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.path().join(file).display().to_string()
+    }
+
+    /// The server's key in another form: `pkcs8` (as `openssl req` writes it), `sec1`
+    /// (`BEGIN EC PRIVATE KEY`); `pkcs1` makes a new RSA key and certificate
+    /// (`BEGIN RSA PRIVATE KEY`) for the same names. Returns (chain, key).
+    fn server_key_form(&self, form: &str) -> (String, String) {
+        let d = self.dir.path();
+        match form {
+            "pkcs8" => (self.path("server.chain"), self.path("server.key")),
+            "sec1" => {
+                openssl(d, &["ec", "-in", "server.key", "-out", "server-sec1.key"]);
+                (self.path("server.chain"), self.path("server-sec1.key"))
+            }
+            _ => {
+                openssl(d, &["genrsa", "-traditional", "-out", "rsa.key", "2048"]);
+                openssl(
+                    d,
+                    &[
+                        "req",
+                        "-new",
+                        "-key",
+                        "rsa.key",
+                        "-out",
+                        "rsa.csr",
+                        "-subj",
+                        "/CN=localhost",
+                    ],
+                );
+                openssl(
+                    d,
+                    &[
+                        "x509",
+                        "-req",
+                        "-in",
+                        "rsa.csr",
+                        "-CA",
+                        "inter.pem",
+                        "-CAkey",
+                        "inter.key",
+                        "-CAcreateserial",
+                        "-days",
+                        "30",
+                        "-extfile",
+                        "server.ext",
+                        "-out",
+                        "rsa.pem",
+                    ],
+                );
+                let chain = [
+                    std::fs::read_to_string(d.join("rsa.pem")).unwrap(),
+                    std::fs::read_to_string(d.join("inter.pem")).unwrap(),
+                ]
+                .concat();
+                std::fs::write(d.join("rsa.chain"), chain).unwrap();
+                (self.path("rsa.chain"), self.path("rsa.key"))
+            }
+        }
+    }
+}
+
+/// openssl and the named client tools are there, or the test is skipped.
+fn have(test: &str, tools: &[&str]) -> bool {
+    for tool in ["openssl"].iter().chain(tools) {
+        if !installed(tool) {
+            skip(test, &format!("needs {tool}"));
+            return false;
+        }
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// sockx listen --tls
+
+/// `sockx listen ARGS`, ready: the lines before its ready line, then stderr collected as it
+/// comes (for the `-v` lines of a server that keeps running). Killed by its PID when dropped.
+struct Served {
+    child: Child,
+    /// The port of the ready line (0 for a Unix socket).
+    port: u16,
+    /// stderr before the ready line (the certificate line).
+    before_ready: Vec<String>,
+    /// The ready line.
+    ready: String,
+    stderr: Arc<(Mutex<String>, Condvar)>,
+    stderr_done: Option<JoinHandle<()>>,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+}
+
+/// Starts `sockx listen ARGS` with this stdin and waits for its ready line.
+fn serve_with(args: &[&str], stdin: Stdio) -> Served {
+    let mut child = Command::new(sockx_path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .arg("listen")
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sockx starts");
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    let stderr = Arc::new((Mutex::new(String::new()), Condvar::new()));
+    let collected = Arc::clone(&stderr);
+    let stderr_done = thread::spawn(move || {
+        let mut line = String::new();
+        let mut ready = false;
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if ready {
+                let (text, changed) = &*collected;
+                text.lock().unwrap().push_str(&line);
+                changed.notify_all();
+            } else {
+                ready = line.starts_with("listening on ");
+                let _ = lines_tx.send(line.trim_end().to_string());
+            }
+        }
+        let (_, changed) = &*collected;
+        changed.notify_all();
+    });
+    let mut before_ready = Vec::new();
+    let ready = loop {
+        match lines_rx.recv_timeout(PATIENCE) {
+            Ok(line) if line.starts_with("listening on ") => break line,
+            Ok(line) => before_ready.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no ready line from sockx listen {args:?}; stderr: {before_ready:?}");
+            }
+        }
+    };
+    let port = ready
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.rsplit_once(' '))
+        .and_then(|(addr, _)| addr.rsplit_once(':'))
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(0);
+    let stdout = child.stdout.take().map(|mut out| {
+        thread::spawn(move || {
+            let mut data = Vec::new();
+            let _ = out.read_to_end(&mut data);
+            data
+        })
+    });
+    Served {
+        child,
+        port,
+        before_ready,
+        ready,
+        stderr,
+        stderr_done: Some(stderr_done),
+        stdout,
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    serve_with(args, Stdio::null())
+}
+
+impl Served {
+    /// The fingerprint of the certificate line `tls certificate sha256 FP (self-signed for
+    /// NAMES)`, and the names.
+    fn certificate_line(&self) -> (String, String) {
+        let line = self
+            .before_ready
+            .iter()
+            .find(|line| line.starts_with("tls certificate sha256 "))
+            .unwrap_or_else(|| panic!("no certificate line in {:?}", self.before_ready));
+        let rest = line.strip_prefix("tls certificate sha256 ").unwrap();
+        let (fingerprint, names) = rest.split_once(' ').unwrap();
+        let names = names
+            .strip_prefix("(self-signed for ")
+            .and_then(|names| names.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("unexpected certificate line {line:?}"));
+        (fingerprint.to_string(), names.to_string())
+    }
+
+    /// Waits until stderr (after the ready line) contains `needle`; false after PATIENCE.
+    fn wait_for_stderr(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        let (text, changed) = &*self.stderr;
+        let mut text = text.lock().unwrap();
+        while !text.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            text = changed.wait_timeout(text, left).unwrap().0;
+        }
+        true
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.0.lock().unwrap().clone()
+    }
+
+    /// Waits for the exit (killing it after PATIENCE, which fails the test); its status,
+    /// stdout and stderr.
+    fn finish(mut self) -> (ExitStatus, Vec<u8>, String) {
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "sockx listen did not end; stderr: {:?} {}",
+                    self.before_ready,
+                    self.stderr_text()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = self.stdout.take().unwrap().join().unwrap();
+        let _ = self.stderr_done.take().unwrap().join();
+        (status, stdout, self.stderr_text())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Clients
+
+/// Runs `program ARGS` with `input` on stdin; its output (killed after PATIENCE).
+fn run(program: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{program} starts: {err}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done_tx.send(());
+        output
+    });
+    if done_rx.recv_timeout(PATIENCE).is_err() {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        panic!("{program} {args:?} did not finish");
+    }
+    let _ = feeder.join();
+    waiter.join().unwrap().expect("output is collected")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `openssl s_client -connect 127.0.0.1:PORT EXTRA` that sends nothing and ends once the
+/// handshake is done; what it printed (stdout and stderr together).
+fn s_client(port: u16, extra: &[&str]) -> (bool, String) {
+    let connect = format!("127.0.0.1:{port}");
+    let mut args = vec!["s_client", "-connect", &connect, "-servername", "localhost"];
+    args.extend(extra);
+    let output = run("openssl", &args, b"");
+    (
+        output.status.success(),
+        format!("{}{}", text(&output.stdout), text(&output.stderr)),
+    )
+}
+
+/// The certificate `openssl s_client -showcerts` received, PEM.
+fn served_certificate(port: u16) -> String {
+    let (_, out) = s_client(port, &["-showcerts"]);
+    let start = out
+        .find("-----BEGIN CERTIFICATE-----")
+        .unwrap_or_else(|| panic!("no certificate in {out}"));
+    let end = out[start..].find("-----END CERTIFICATE-----").unwrap() + start + 25;
+    format!("{}\n", &out[start..end])
+}
+
+/// `openssl x509 -noout OPTIONS` of a PEM certificate.
+fn x509(pem: &str, options: &[&str]) -> String {
+    let mut args = vec!["x509", "-noout"];
+    args.extend(options);
+    text(&run("openssl", &args, pem.as_bytes()).stdout)
+}
+
+// ---------------------------------------------------------------------------------------
+// The self-signed certificate
+
+#[test]
+fn the_certificate_line_gives_the_fingerprint_openssl_computes_and_the_names() {
+    if !have("the_certificate_line_gives_the_fingerprint", &[]) {
+        return;
+    }
+    let served = serve(&["--tls", "-k", "--echo", "127.0.0.1:0"]);
+    assert!(served.ready.ends_with(" (tls)"), "{}", served.ready);
+    let (fingerprint, names) = served.certificate_line();
+    let pem = served_certificate(served.port);
+    let openssl_fp = x509(&pem, &["-fingerprint", "-sha256"]);
+    let openssl_fp = openssl_fp.trim().rsplit_once('=').unwrap().1;
+    assert_eq!(fingerprint, openssl_fp);
+    let sans = x509(&pem, &["-ext", "subjectAltName"]);
+    for san in [
+        "DNS:localhost",
+        "IP Address:127.0.0.1",
+        "IP Address:0:0:0:0:0:0:0:1",
+    ] {
+        assert!(sans.contains(san), "{san} missing from {sans}");
+    }
+    let host = text(&run("hostname", &[], b"").stdout)
+        .trim()
+        .to_lowercase();
+    if !host.is_empty() && !host.contains(' ') {
+        assert!(
+            sans.contains(&format!("DNS:{host}")),
+            "{host} missing: {sans}"
+        );
+        assert!(names.contains(&host), "{names}");
+    }
+    assert!(names.starts_with("localhost, 127.0.0.1, ::1"), "{names}");
+    // Valid for 30 days, self-signed, ECDSA P-256.
+    let dates = x509(&pem, &["-startdate", "-enddate"]);
+    let date = |key: &str| {
+        let line = dates.lines().find(|l| l.starts_with(key)).unwrap();
+        let text = line.split_once('=').unwrap().1;
+        let out = run("date", &["-d", text, "+%s"], b"");
+        text_secs(&out.stdout)
+    };
+    let valid = date("notAfter") - date("notBefore");
+    assert!(
+        (30 * 86_400..=30 * 86_400 + 120).contains(&valid),
+        "valid for {valid} s"
+    );
+    let details = x509(&pem, &["-text"]);
+    assert!(
+        details.contains("prime256v1") || details.contains("P-256"),
+        "{details}"
+    );
+    assert_eq!(
+        x509(&pem, &["-subject"]).replace("subject=", "issuer="),
+        x509(&pem, &["-issuer"])
+    );
+}
+
+fn text_secs(bytes: &[u8]) -> i64 {
+    text(bytes).trim().parse().unwrap()
+}
+
+#[test]
+fn a_bound_address_is_one_of_the_names() {
+    if !have("a_bound_address_is_one_of_the_names", &[]) {
+        return;
+    }
+    let served = serve(&["--tls", "-k", "--echo", "127.0.0.2:0"]);
+    let (_, names) = served.certificate_line();
+    assert!(names.contains("127.0.0.2"), "{names}");
+}
+
+#[test]
+fn a_certificate_from_files_gives_no_certificate_line() {
+    if !have("a_certificate_from_files_gives_no_certificate_line", &[]) {
+        return;
+    }
+    let pki = Pki::new();
+    let (chain, key) = (pki.path("server.chain"), pki.path("server.key"));
+    let served = serve(&[
+        "--tls",
+        "--cert",
+        &chain,
+        "--key",
+        &key,
+        "-k",
+        "--echo",
+        "127.0.0.1:0",
+    ]);
+    assert!(served.before_ready.is_empty(), "{:?}", served.before_ready);
+}
+
+// ---------------------------------------------------------------------------------------
+// Versions, ALPN, chains and key forms
+
+#[test]
+fn tls_1_2_and_1_3_are_served_and_older_versions_refused() {
+    if !have("tls_1_2_and_1_3_are_served_and_older_versions_refused", &[]) {
+        return;
+    }
+    let served = serve(&["-v", "--tls", "-k", "--echo", "127.0.0.1:0"]);
+    let (ok, out) = s_client(served.port, &["-tls1_3"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("TLSv1.3"), "{out}");
+    let (ok, out) = s_client(served.port, &["-tls1_2"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Protocol  : TLSv1.2"), "{out}");
+    assert!(served.wait_for_stderr("tls: TLSv1.2 TLS_ECDHE_ECDSA_WITH_"));
+    assert!(served.wait_for_stderr("tls: TLSv1.3 TLS_AES_"));
+    // TLS 1.1: OpenSSL 3 allows it only at security level 0.
+    let (ok, out) = s_client(served.port, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    assert!(!ok || !out.contains("Protocol  : TLSv1.1"), "{out}");
+    assert!(
+        served.wait_for_stderr("failed: protocol version: the client offers TLS 1.1 at best"),
+        "{}",
+        served.stderr_text()
+    );
+}
+
+#[test]
+fn alpn_is_chosen_in_our_order_among_the_clients_offers() {
+    if !have("alpn_is_chosen_in_our_order_among_the_clients_offers", &[]) {
+        return;
+    }
+    let served = serve(&[
+        "-v",
+        "--tls",
+        "--alpn",
+        "h2",
+        "--alpn",
+        "http/1.1",
+        "-k",
+        "--echo",
+        "127.0.0.1:0",
+    ]);
+    let (ok, out) = s_client(served.port, &["-alpn", "http/1.1,h2"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("ALPN protocol: h2"), "{out}");
+    let (_, out) = s_client(served.port, &["-alpn", "http/1.1"]);
+    assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
+    assert!(served.wait_for_stderr("alpn=http/1.1"));
+    // No protocol in common: refused (RFC 7301), and said with -v.
+    let (_, out) = s_client(served.port, &["-alpn", "imap"]);
+    assert!(!out.contains("ALPN protocol: imap"), "{out}");
+    assert!(
+        served.wait_for_stderr("no ALPN protocol in common"),
+        "{}",
+        served.stderr_text()
+    );
+    // A client that offers no ALPN at all is served.
+    let (ok, out) = s_client(served.port, &[]);
+    assert!(ok && out.contains("No ALPN negotiated"), "{out}");
+}
+
+#[test]
+fn a_chain_verifies_against_its_root_in_every_key_form() {
+    if !have("a_chain_verifies_against_its_root_in_every_key_form", &[]) {
+        return;
+    }
+    let pki = Pki::new();
+    for form in ["pkcs8", "sec1", "pkcs1"] {
+        let (chain, key) = pki.server_key_form(form);
+        let served = serve(&[
+            "--tls",
+            "--cert",
+            &chain,
+            "--key",
+            &key,
+            "-k",
+            "--echo",
+            "127.0.0.1:0",
+        ]);
+        let root = pki.path("root.pem");
+        let (ok, out) = s_client(
+            served.port,
+            &[
+                "-CAfile",
+                &root,
+                "-verify_return_error",
+                "-verify_hostname",
+                "localhost",
+            ],
+        );
+        assert!(ok, "{form}: {out}");
+        assert!(out.contains("Verify return code: 0 (ok)"), "{form}: {out}");
+    }
+}
+
+#[test]
+fn a_key_that_is_not_the_certificates_is_a_usage_error() {
+    if !have("a_key_that_is_not_the_certificates_is_a_usage_error", &[]) {
+        return;
+    }
+    let pki = Pki::new();
+    let output = common::sockx()
+        .args(["listen", "--tls", "--cert", &pki.path("server.pem")])
+        .args(["--key", &pki.path("client.key"), "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--key does not go with --cert"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn tls_flags_are_checked_before_anything_is_bound() {
+    let cases: &[&[&str]] = &[
+        &["listen", "-u", "--tls", "127.0.0.1:0"],
+        &[
+            "listen",
+            "--cert",
+            "/nonexistent.pem",
+            "--key",
+            "/nonexistent.key",
+            "0",
+        ],
+        &[
+            "listen",
+            "--tls",
+            "--cert",
+            "/nonexistent.pem",
+            "--key",
+            "/x",
+            "127.0.0.1:0",
+        ],
+        &[
+            "listen",
+            "--tls",
+            "--client-ca",
+            "/nonexistent.pem",
+            "127.0.0.1:0",
+        ],
+        &["listen", "--tls", "--alpn", "", "127.0.0.1:0"],
+        &["listen", "--alpn", "h2", "127.0.0.1:0"],
+    ];
+    for args in cases {
+        let output = common::sockx().args(*args).output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("listening on"), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sockx: error: "), "{args:?}: {stderr}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// curl against --sh-exec serving HTTP
+
+const HTTP_REPLY: &str =
+    "printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 6\\r\\nConnection: close\\r\\n\\r\\nhello\\n'";
+
+#[test]
+fn curl_with_the_ca_gets_a_page_from_sh_exec() {
+    if !have("curl_with_the_ca_gets_a_page_from_sh_exec", &["curl"]) {
+        return;
+    }
+    let pki = Pki::new();
+    let (chain, key) = (pki.path("server.chain"), pki.path("server.key"));
+    let served = serve(&[
+        "--tls",
+        "--cert",
+        &chain,
+        "--key",
+        &key,
+        "-k",
+        "--sh-exec",
+        HTTP_REPLY,
+        "127.0.0.1:0",
+    ]);
+    let url = format!("https://localhost:{}/", served.port);
+    let root = pki.path("root.pem");
+    let output = run("curl", &["-sS", "--cacert", &root, &url], b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "hello\n");
+    // And by address (an IP SAN).
+    let url = format!("https://127.0.0.1:{}/", served.port);
+    let output = run("curl", &["-sS", "--cacert", &root, &url], b"");
+    assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
+}
+
+#[test]
+fn curl_insecure_gets_a_page_from_the_self_signed_server() {
+    if !have(
+        "curl_insecure_gets_a_page_from_the_self_signed_server",
+        &["curl"],
+    ) {
+        return;
+    }
+    let served = serve(&[
+        "--tls",
+        "-k",
+        "--sh-exec",
+        HTTP_REPLY,
+        "--alpn",
+        "http/1.1",
+        "127.0.0.1:0",
+    ]);
+    let url = format!("https://127.0.0.1:{}/", served.port);
+    let output = run("curl", &["-sS", "-k", &url], b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "hello\n");
+    // Without -k curl refuses the self-signed certificate.
+    let output = run("curl", &["-sS", &url], b"");
+    assert!(!output.status.success());
+}
+
+#[test]
+fn curl_pinning_the_printed_fingerprint_is_accepted() {
+    if !have(
+        "curl_pinning_the_printed_fingerprint_is_accepted",
+        &["curl"],
+    ) {
+        return;
+    }
+    let served = serve(&["--tls", "-k", "--sh-exec", HTTP_REPLY, "127.0.0.1:0"]);
+    let pem = served_certificate(served.port);
+    // curl pins a public key (sha256//BASE64 of the SPKI); check it against the same
+    // certificate whose fingerprint the line gave.
+    let (fingerprint, _) = served.certificate_line();
+    let openssl_fp = x509(&pem, &["-fingerprint", "-sha256"]);
+    assert!(openssl_fp.trim().ends_with(&fingerprint), "{openssl_fp}");
+    let spki = run("openssl", &["x509", "-pubkey", "-noout"], pem.as_bytes()).stdout;
+    let der = run("openssl", &["pkey", "-pubin", "-outform", "der"], &spki).stdout;
+    let hash = run("openssl", &["dgst", "-sha256", "-binary"], &der).stdout;
+    let b64 = text(&run("openssl", &["base64", "-A"], &hash).stdout);
+    let url = format!("https://127.0.0.1:{}/", served.port);
+    let pin = format!("sha256//{}", b64.trim());
+    let output = run("curl", &["-sS", "-k", "--pinnedpubkey", &pin, &url], b"");
+    assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
+}
+
+// ---------------------------------------------------------------------------------------
+// Mutual TLS
+
+#[test]
+fn mutual_tls_accepts_a_client_of_the_ca_and_shows_its_subject() {
+    if !have("mutual_tls_accepts_a_client_of_the_ca", &["curl"]) {
+        return;
+    }
+    let pki = Pki::new();
+    let (chain, key, root) = (
+        pki.path("server.chain"),
+        pki.path("server.key"),
+        pki.path("root.pem"),
+    );
+    let served = serve(&[
+        "-v",
+        "--tls",
+        "--cert",
+        &chain,
+        "--key",
+        &key,
+        "--client-ca",
+        &root,
+        "-k",
+        "--sh-exec",
+        HTTP_REPLY,
+        "127.0.0.1:0",
+    ]);
+    let url = format!("https://localhost:{}/", served.port);
+    let (cert, ckey) = (pki.path("client.pem"), pki.path("client.key"));
+    let output = run(
+        "curl",
+        &[
+            "-sS", "--cacert", &root, "--cert", &cert, "--key", &ckey, &url,
+        ],
+        b"",
+    );
+    assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
+    assert!(
+        served.wait_for_stderr("client certificate: CN=alice (issuer CN=sockx test root)"),
+        "{}",
+        served.stderr_text()
+    );
+}
+
+#[test]
+fn mutual_tls_refuses_a_client_without_a_certificate_or_with_a_foreign_one() {
+    if !have(
+        "mutual_tls_refuses_a_client_without_a_certificate",
+        &["curl"],
+    ) {
+        return;
+    }
+    let pki = Pki::new();
+    let (chain, key, root) = (
+        pki.path("server.chain"),
+        pki.path("server.key"),
+        pki.path("root.pem"),
+    );
+    let served = serve(&[
+        "-v",
+        "--tls",
+        "--cert",
+        &chain,
+        "--key",
+        &key,
+        "--client-ca",
+        &root,
+        "-k",
+        "--sh-exec",
+        HTTP_REPLY,
+        "127.0.0.1:0",
+    ]);
+    let url = format!("https://localhost:{}/", served.port);
+    let output = run("curl", &["-sS", "--cacert", &root, &url], b"");
+    assert!(!output.status.success(), "{}", text(&output.stdout));
+    assert_ne!(text(&output.stdout), "hello\n");
+    assert!(
+        served.wait_for_stderr("the client presented no certificate (--client-ca requires one)"),
+        "{}",
+        served.stderr_text()
+    );
+    let (cert, ckey) = (pki.path("rogue.pem"), pki.path("rogue.key"));
+    let port = served.port.to_string();
+    let connect = format!("127.0.0.1:{port}");
+    let output = run(
+        "openssl",
+        &[
+            "s_client", "-connect", &connect, "-cert", &cert, "-key", &ckey, "-CAfile", &root,
+        ],
+        b"",
+    );
+    assert!(!text(&output.stdout).contains("hello"));
+    assert!(
+        served.wait_for_stderr("client certificate refused: unknown issuer"),
+        "{}",
+        served.stderr_text()
+    );
+    // The listener is still there for a good client.
+    let (cert, ckey) = (pki.path("client.pem"), pki.path("client.key"));
+    let output = run(
+        "curl",
+        &[
+            "-sS", "--cacert", &root, "--cert", &cert, "--key", &ckey, &url,
+        ],
+        b"",
+    );
+    assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
+}
+
+// ---------------------------------------------------------------------------------------
+// Failing clients never take the listener down
+
+#[test]
+fn a_bad_handshake_is_reported_and_the_next_client_is_served() {
+    if !have(
+        "a_bad_handshake_is_reported_and_the_next_client_is_served",
+        &["socat"],
+    ) {
+        return;
+    }
+    let served = serve(&["-v", "--tls", "-k", "--echo", "127.0.0.1:0"]);
+    // A plaintext client.
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(
+        served.wait_for_stderr("failed: client offered no TLS: it sent \"GET / HTTP/1.1…\""),
+        "{}",
+        served.stderr_text()
+    );
+    // A client that does not trust the certificate (it verifies, and it is self-signed).
+    let (ok, _) = s_client(served.port, &["-verify_return_error"]);
+    assert!(!ok);
+    assert!(
+        served.wait_for_stderr("the client refused our certificate (alert "),
+        "{}",
+        served.stderr_text()
+    );
+    // A client that connects and closes at once.
+    drop(std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap());
+    assert!(served.wait_for_stderr("the client closed the connection during the handshake"));
+    // And then a good one.
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "5", "-", &target], b"ping\n");
+    assert_eq!(text(&output.stdout), "ping\n", "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_silent_client_does_not_hold_up_the_others() {
+    if !have("a_silent_client_does_not_hold_up_the_others", &["socat"]) {
+        return;
+    }
+    let served = serve(&["--tls", "-k", "--echo", "127.0.0.1:0"]);
+    // Connected, never says a word: its handshake waits in its own task.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "5", "-", &target], b"still here\n");
+    assert_eq!(
+        text(&output.stdout),
+        "still here\n",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The modes over TLS, with ncat and socat as clients
+
+#[test]
+fn ncat_ssl_gets_its_bytes_echoed() {
+    if !have("ncat_ssl_gets_its_bytes_echoed", &["ncat"]) {
+        return;
+    }
+    for args in [&["--tls", "-k", "--echo"][..], &["--tls", "--echo"][..]] {
+        let served = serve(&[args, &["127.0.0.1:0"]].concat());
+        let port = served.port.to_string();
+        let data = payload(300_000, 7);
+        let output = run("ncat", &["--ssl", "127.0.0.1", &port], &data);
+        assert!(
+            output.stdout == data,
+            "{args:?}: {} bytes back of {}; {}",
+            output.stdout.len(),
+            data.len(),
+            text(&output.stderr)
+        );
+        if !args.contains(&"-k") {
+            let (status, _, stderr) = served.finish();
+            assert!(status.success(), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn socat_sends_binary_data_byte_exact_both_ways_in_the_one_shot_mode() {
+    if !have("socat_sends_binary_data_byte_exact", &["socat"]) {
+        return;
+    }
+    let to_server = payload(2_000_000, 1);
+    let to_client = payload(1_500_000, 2);
+    let mut served = serve_with(&["--tls", "127.0.0.1:0"], Stdio::piped());
+    let mut stdin = served.child.stdin.take().unwrap();
+    let reply = to_client.clone();
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&reply);
+    });
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "10", "-", &target], &to_server);
+    let _ = feeder.join();
+    let (status, stdout, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout == to_server,
+        "server got {} of {} bytes",
+        stdout.len(),
+        to_server.len()
+    );
+    assert!(
+        output.stdout == to_client,
+        "client got {} of {} bytes; {}",
+        output.stdout.len(),
+        to_client.len(),
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn exec_output_arrives_whole_and_closes_gracefully() {
+    if !have(
+        "exec_output_arrives_whole_and_closes_gracefully",
+        &["socat"],
+    ) {
+        return;
+    }
+    // The child writes 1 MB without reading its input and exits: the client gets every byte
+    // and then close_notify (socat says nothing of a truncation), never a reset.
+    let served = serve(&[
+        "--tls",
+        "--exec",
+        "head -c 1000000 /dev/zero",
+        "127.0.0.1:0",
+    ]);
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "5", "-u", &target, "-"], b"");
+    assert_eq!(output.stdout.len(), 1_000_000, "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (status, _, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+}
+
+#[test]
+fn exec_status_is_the_exit_status_without_k() {
+    if !have("exec_status_is_the_exit_status_without_k", &["socat"]) {
+        return;
+    }
+    let served = serve(&[
+        "--tls",
+        "--sh-exec",
+        "read line; echo \"got $line\"; exit 3",
+        "127.0.0.1:0",
+    ]);
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "5", "-", &target], b"x\n");
+    assert_eq!(text(&output.stdout), "got x\n", "{}", text(&output.stderr));
+    let (status, _, stderr) = served.finish();
+    assert_eq!(status.code(), Some(3), "{stderr}");
+}
+
+#[test]
+fn keep_open_relays_every_tls_client_to_stdout() {
+    if !have("keep_open_relays_every_tls_client_to_stdout", &["socat"]) {
+        return;
+    }
+    let served = serve(&["-v", "--tls", "-k", "--recv-only", "127.0.0.1:0"]);
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    for word in ["one\n", "two\n"] {
+        let output = run("socat", &["-t", "5", "-u", "-", &target], word.as_bytes());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    assert!(served.wait_for_stderr("closed:"));
+    let mut served = served;
+    let _ = served.child.kill();
+    let (_, stdout, _) = served.finish();
+    let stdout = text(&stdout);
+    assert!(
+        stdout.contains("one\n") && stdout.contains("two\n"),
+        "{stdout:?}"
+    );
+}
+
+#[test]
+fn a_unix_socket_serves_tls() {
+    if !have("a_unix_socket_serves_tls", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls.sock");
+    let addr = format!("unix:{}", path.display());
+    let served = serve(&["--tls", "-k", "--echo", &addr]);
+    assert_eq!(served.ready, format!("listening on {addr} (tls)"));
+    // Python's ssl module over AF_UNIX: sends a line, half-closes nothing (TLS has no
+    // half-close), reads the echo.
+    let client = r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+raw.connect(sys.argv[1])
+tls = ctx.wrap_socket(raw)
+tls.sendall(b"over unix\n")
+got = b""
+while not got.endswith(b"\n"):
+    chunk = tls.recv(100)
+    if not chunk:
+        break
+    got += chunk
+sys.stdout.write(tls.version() + " " + got.decode())
+"#;
+    let socket = path.display().to_string();
+    let output = run("python3", &["-c", client, &socket], b"");
+    let out = text(&output.stdout);
+    assert!(
+        out.ends_with("over unix\n"),
+        "{out}{}",
+        text(&output.stderr)
+    );
+    assert!(out.starts_with("TLSv1.3 "), "{out}");
+}
