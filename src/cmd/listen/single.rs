@@ -9,8 +9,10 @@ use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::listener::Listener;
 use crate::net::peer::Peer;
+use crate::net::relay::tls::TlsStream;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::stream::Stream;
+use crate::net::tls::HANDSHAKE_TIMEOUT;
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
@@ -35,24 +37,59 @@ pub fn run(
                 .into());
             }
         };
-        match peer.ip() {
-            Some(ip) if !config.access.permits(ip) => {
-                if context.verbose() {
-                    note(&format!("refused connection from {peer} (not allowed)"));
-                }
+        if let Some(ip) = peer.ip()
+            && !config.access.permits(ip)
+        {
+            if context.verbose() {
+                note(&format!("refused connection from {peer} (not allowed)"));
             }
-            _ => break (stream, peer),
+            continue;
+        }
+        if context.verbose() {
+            match &peer {
+                Peer::Inet { remote, local } => {
+                    note(&format!("connection from {remote} to {local}"));
+                }
+                Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+            }
+        }
+        // With --tls, the first client whose handshake succeeds is the one served.
+        match secure(stream, &peer, config, context)? {
+            Some(stream) => break (stream, peer),
+            None => continue,
         }
     };
     // One connection only: stop listening so that later clients are refused at once.
     drop(listener);
-    if context.verbose() {
-        match &peer {
-            Peer::Inet { remote, local } => note(&format!("connection from {remote} to {local}")),
-            Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+    relay(stream, &peer, config, context, interrupt, Input::stdin())
+}
+
+/// With `--tls`: the client's handshake (on the blocking socket, bounded as in the served
+/// modes), then its session as the stream to relay; `None` when it failed (said with `-v`).
+fn secure(
+    stream: Stream,
+    peer: &Peer,
+    config: &ListenConfig,
+    context: &Context,
+) -> anyhow::Result<Option<Stream>> {
+    let Some(tls) = &config.tls else {
+        return Ok(Some(stream));
+    };
+    let limit = config
+        .idle_timeout
+        .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT));
+    match tls.accept_blocking(&stream, limit) {
+        Ok((conn, session)) => {
+            if context.verbose() {
+                session.report(peer);
+            }
+            Ok(Some(Stream::from(TlsStream::new(conn, stream)?)))
+        }
+        Err(failure) => {
+            failure.report(peer);
+            Ok(None)
         }
     }
-    relay(stream, &peer, config, context, interrupt, Input::stdin())
 }
 
 /// Relays one accepted connection with `peer` to stdin/stdout until the session ends.

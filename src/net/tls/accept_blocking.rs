@@ -11,24 +11,26 @@ use rustls::ServerConnection;
 use super::accept::{ClientFailure, ClientSession, FIRST_BYTES, peek};
 use super::client_failure;
 use super::server::TlsServer;
+use crate::net::stream::Stream;
 
 impl TlsServer {
-    /// Runs the server side of the handshake on the blocking `sock` within `limit`, and gives
-    /// the session (to run the connection over) with its facts. The socket's read and write
-    /// timeouts are left as they were found: none.
-    pub fn accept_blocking<S>(
+    /// Runs the server side of the handshake on the blocking plain `stream` within `limit`,
+    /// and gives the session (to run the connection over) with its facts. The socket's read
+    /// and write timeouts are left as they were found: none.
+    pub fn accept_blocking(
         &self,
-        sock: &mut S,
+        stream: &Stream,
         limit: Duration,
-    ) -> Result<(ServerConnection, ClientSession), ClientFailure>
-    where
-        S: Read + Write + AsFd,
-    {
+    ) -> Result<(ServerConnection, ClientSession), ClientFailure> {
+        let Some(fd) = stream.fd() else {
+            return Err(ClientFailure("TLS inside TLS is not served".into()));
+        };
+        let sock = &mut { stream };
         let deadline = Instant::now() + limit;
         let timed_out = || ClientFailure(client_failure::timed_out(limit));
         let mut first = [0u8; FIRST_BYTES];
-        let shown = set_timeouts(sock, deadline)
-            .and_then(|()| peek(sock, &mut first, true))
+        let shown = set_timeouts(&fd, deadline)
+            .and_then(|()| peek(&fd, &mut first, true))
             .map_err(|err| match err.kind() {
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
                 _ => ClientFailure(client_failure::describe(&err, &[], self)),
@@ -40,8 +42,8 @@ impl TlsServer {
         };
         let mut conn = ServerConnection::new(self.config())
             .map_err(|err| ClientFailure(format!("cannot start a TLS session: {err}")))?;
-        let shaken = handshake(&mut conn, sock, deadline);
-        let _ = clear_timeouts(sock);
+        let shaken = handshake(&mut conn, sock, &fd, deadline);
+        let _ = clear_timeouts(&fd);
         shaken.map_err(failed)?;
         let session = ClientSession::of(&conn);
         Ok((conn, session))
@@ -51,20 +53,21 @@ impl TlsServer {
 /// Steps the handshake until it is done, then writes what it left (TLS 1.3's tickets). A
 /// rustls error comes back as `InvalidData` carrying it, after the alert that says it to the
 /// client is sent, as tokio-rustls reports it.
-fn handshake<S: Read + Write + AsFd>(
+fn handshake(
     conn: &mut ServerConnection,
-    sock: &mut S,
+    sock: &mut (impl Read + Write),
+    fd: &impl AsFd,
     deadline: Instant,
 ) -> io::Result<()> {
     loop {
         while conn.wants_write() {
-            set_timeouts(sock, deadline)?;
+            set_timeouts(fd, deadline)?;
             conn.write_tls(sock)?;
         }
         if !conn.is_handshaking() {
             return Ok(());
         }
-        set_timeouts(sock, deadline)?;
+        set_timeouts(fd, deadline)?;
         if conn.read_tls(sock)? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
@@ -107,10 +110,10 @@ mod tests {
     fn a_plaintext_client_fails_with_what_it_sent() {
         let server =
             TlsServer::new(ServerSettings::default(), || vec!["localhost".into()]).unwrap();
-        let (mut ours, mut theirs) = UnixStream::pair().unwrap();
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
         theirs.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
         let failure = server
-            .accept_blocking(&mut ours, Duration::from_secs(10))
+            .accept_blocking(&Stream::Unix(ours), Duration::from_secs(10))
             .unwrap_err();
         assert_eq!(
             failure.0,
@@ -122,9 +125,9 @@ mod tests {
     fn a_silent_client_times_out() {
         let server =
             TlsServer::new(ServerSettings::default(), || vec!["localhost".into()]).unwrap();
-        let (mut ours, _theirs) = UnixStream::pair().unwrap();
+        let (ours, _theirs) = UnixStream::pair().unwrap();
         let failure = server
-            .accept_blocking(&mut ours, Duration::from_millis(100))
+            .accept_blocking(&Stream::Unix(ours), Duration::from_millis(100))
             .unwrap_err();
         assert!(
             failure.0.starts_with("no TLS handshake within"),

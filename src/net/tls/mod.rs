@@ -7,8 +7,6 @@
 //! accepts each client's handshake ([`TlsServer::accept`]).
 
 mod accept;
-// The one-shot mode's handshake, used once the relay takes TLS streams.
-#[allow(dead_code)]
 mod accept_blocking;
 mod client;
 mod client_failure;
