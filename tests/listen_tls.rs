@@ -190,6 +190,65 @@ impl Pki {
     }
 }
 
+impl Pki {
+    /// A leaf for localhost signed by root that expired on 2021-01-01 (`openssl ca` takes
+    /// explicit dates); returns (certificate, key).
+    fn expired(&self) -> (String, String) {
+        let d = self.dir.path();
+        std::fs::create_dir_all(d.join("db")).unwrap();
+        std::fs::write(d.join("db/index.txt"), "").unwrap();
+        std::fs::write(d.join("db/serial"), "1000\n").unwrap();
+        std::fs::write(
+            d.join("ca.cnf"),
+            "[ca]\ndefault_ca = test\n[test]\ndatabase = db/index.txt\nnew_certs_dir = db\n\
+             serial = db/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
+             x509_extensions = leaf\n[any]\ncommonName = supplied\n[leaf]\n\
+             subjectAltName = DNS:localhost,IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "expired.key",
+                "-out",
+                "expired.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-cert",
+                "root.pem",
+                "-keyfile",
+                "root.key",
+                "-in",
+                "expired.csr",
+                "-out",
+                "expired.pem",
+                "-startdate",
+                "20200101000000Z",
+                "-enddate",
+                "20210101000000Z",
+                "-notext",
+            ],
+        );
+        (self.path("expired.pem"), self.path("expired.key"))
+    }
+}
+
 /// openssl and the named client tools are there, or the test is skipped.
 fn have(test: &str, tools: &[&str]) -> bool {
     for tool in ["openssl"].iter().chain(tools) {
@@ -637,6 +696,43 @@ fn a_key_that_is_not_the_certificates_is_a_usage_error() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("--key does not go with --cert"), "{stderr}");
     assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn an_expired_certificate_is_served_with_a_warning() {
+    if !have("an_expired_certificate_is_served_with_a_warning", &["curl"]) {
+        return;
+    }
+    let pki = Pki::new();
+    let (cert, key) = pki.expired();
+    let served = serve(&[
+        "--tls",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "-k",
+        "--sh-exec",
+        HTTP_REPLY,
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(
+        served.before_ready,
+        [format!(
+            "sockx: warning: --cert {cert} expired on 2021-01-01: clients that verify will refuse it"
+        )]
+    );
+    let url = format!("https://localhost:{}/", served.port);
+    let root = pki.path("root.pem");
+    let output = run("curl", &["-sS", "--cacert", &root, &url], b"");
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("expired"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = run("curl", &["-sS", "-k", &url], b"");
+    assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
 }
 
 #[test]
