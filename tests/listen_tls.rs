@@ -1013,6 +1013,28 @@ fn a_bad_handshake_is_reported_and_the_next_client_is_served() {
 }
 
 #[test]
+fn the_one_shot_mode_serves_the_first_client_whose_handshake_succeeds() {
+    if !have("the_one_shot_mode_serves_the_first_client", &["socat"]) {
+        return;
+    }
+    let served = serve(&["-v", "--tls", "--recv-only", "127.0.0.1:0"]);
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    plain.write_all(b"hello?\n").unwrap();
+    let _ = plain.read_to_end(&mut Vec::new());
+    assert!(
+        served.wait_for_stderr("failed: client offered no TLS: it sent \"hello?…\""),
+        "{}",
+        served.stderr_text()
+    );
+    let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+    let output = run("socat", &["-t", "5", "-u", "-", &target], b"the real one\n");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (status, stdout, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(text(&stdout), "the real one\n");
+}
+
+#[test]
 fn a_silent_client_does_not_hold_up_the_others() {
     if !have("a_silent_client_does_not_hold_up_the_others", &["socat"]) {
         return;
