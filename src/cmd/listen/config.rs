@@ -9,7 +9,7 @@ use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Error;
 use crate::net::endpoint::{Transport, UnixAddr};
-use crate::net::tls::TlsServer;
+use crate::net::tls::{HANDSHAKE_TIMEOUT, TlsServer};
 use crate::net::{BindEndpoint, Family};
 
 /// How `listen` serves its peers, decided by the flags.
@@ -63,6 +63,13 @@ pub struct ListenConfig {
 }
 
 impl ListenConfig {
+    /// How long a client has for its TLS handshake: `-w` bounds a silent handshake too, never
+    /// beyond the handshake's own limit.
+    pub fn handshake_limit(&self) -> Duration {
+        self.idle_timeout
+            .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT))
+    }
+
     /// Checks the arguments (no network traffic; `--exec`'s program is looked up, so that a
     /// missing one fails before anything listens).
     pub fn new(args: &ListenArgs, context: &Context) -> anyhow::Result<ListenConfig> {

@@ -20,7 +20,7 @@ use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::listener::{AsyncListener, Listener};
 use crate::net::relay::RelayEnd;
-use crate::net::tls::{HANDSHAKE_TIMEOUT, TlsServer};
+use crate::net::tls::TlsServer;
 use crate::output::notes;
 
 pub use crate::net::peer::{Peer, canonical};
@@ -163,10 +163,7 @@ impl Gate {
             resources: Arc::new(Resources::new()),
             starting: None,
             tls: config.tls.clone(),
-            // `-w` bounds a silent handshake too, never beyond the handshake's own limit.
-            handshake_limit: config
-                .idle_timeout
-                .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT)),
+            handshake_limit: config.handshake_limit(),
         }
     }
 
@@ -482,7 +479,7 @@ mod tests {
             resources: Arc::new(Resources::new()),
             starting: None,
             tls: None,
-            handshake_limit: HANDSHAKE_TIMEOUT,
+            handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
         };
         let peer = Peer::inet(
             "127.0.0.1:1000".parse().unwrap(),
@@ -505,7 +502,7 @@ mod tests {
             resources: Arc::new(Resources::new()),
             starting: None,
             tls: None,
-            handshake_limit: HANDSHAKE_TIMEOUT,
+            handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
         };
         let mapped = Peer::inet(
             "[::ffff:127.0.0.1]:1000".parse().unwrap(),

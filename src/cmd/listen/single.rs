@@ -12,7 +12,6 @@ use crate::net::peer::Peer;
 use crate::net::relay::tls::TlsStream;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::stream::Stream;
-use crate::net::tls::HANDSHAKE_TIMEOUT;
 use crate::os::interrupt::Interrupt;
 
 /// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
@@ -75,10 +74,7 @@ fn secure(
     let Some(tls) = &config.tls else {
         return Ok(Some(stream));
     };
-    let limit = config
-        .idle_timeout
-        .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT));
-    match tls.accept_blocking(&stream, limit) {
+    match tls.accept_blocking(&stream, config.handshake_limit()) {
         Ok((conn, session)) => {
             if context.verbose() {
                 session.report(peer);
