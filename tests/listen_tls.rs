@@ -376,10 +376,15 @@ impl Served {
 
     /// Waits until stderr (after the ready line) contains `needle`; false after PATIENCE.
     fn wait_for_stderr(&self, needle: &str) -> bool {
+        self.wait_for_stderr_times(needle, 1)
+    }
+
+    /// Waits until stderr (after the ready line) contains `needle` `times` times.
+    fn wait_for_stderr_times(&self, needle: &str, times: usize) -> bool {
         let deadline = Instant::now() + PATIENCE;
         let (text, changed) = &*self.stderr;
         let mut text = text.lock().unwrap();
-        while !text.contains(needle) {
+        while text.matches(needle).count() < times {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -955,7 +960,9 @@ fn mutual_tls_refuses_a_client_without_a_certificate_or_with_a_foreign_one() {
     );
     assert!(!text(&output.stdout).contains("hello"));
     assert!(
-        served.wait_for_stderr("client certificate refused: unknown issuer"),
+        served.wait_for_stderr(
+            "client certificate CN=mallory (issuer CN=another CA) refused: unknown issuer (not signed by a --client-ca CA)"
+        ),
         "{}",
         served.stderr_text()
     );
@@ -1165,7 +1172,12 @@ fn keep_open_relays_every_tls_client_to_stdout() {
         let output = run("socat", &["-t", "5", "-u", "-", &target], word.as_bytes());
         assert!(output.status.success(), "{}", text(&output.stderr));
     }
-    assert!(served.wait_for_stderr("closed:"));
+    // Both sessions have ended (and so written what they received) before the kill.
+    assert!(
+        served.wait_for_stderr_times(" closed: ", 2),
+        "{}",
+        served.stderr_text()
+    );
     let mut served = served;
     let _ = served.child.kill();
     let (_, stdout, _) = served.finish();

@@ -12,6 +12,7 @@ use tokio::io::Interest;
 use tokio_rustls::TlsAcceptor;
 
 use super::client_failure;
+use super::client_verify::SeenClient;
 use super::facts::{CertFacts, TlsFacts};
 use super::server::TlsServer;
 use super::session::ServerSession;
@@ -103,6 +104,19 @@ impl ClientFailure {
     }
 }
 
+impl ClientFailure {
+    /// rustls refused to start a session (it accepted the same config at start-up).
+    pub(super) fn cannot_start(err: rustls::Error) -> ClientFailure {
+        ClientFailure(format!("cannot start a TLS session: {err}"))
+    }
+}
+
+/// The facts of the certificate a client presented, when `--client-ca` saw one.
+pub(super) fn client_leaf(seen: Option<&SeenClient>) -> Option<CertFacts> {
+    seen.and_then(SeenClient::leaf)
+        .and_then(|der| CertFacts::parse(&der))
+}
+
 impl fmt::Display for ClientFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -118,15 +132,16 @@ impl TlsServer {
         peer: &(dyn fmt::Display + Sync),
         limit: Duration,
     ) -> Result<(AsyncStream, ClientSession), ClientFailure> {
-        let acceptor = TlsAcceptor::from(self.config());
+        let (config, seen) = self.session_config().map_err(ClientFailure::cannot_start)?;
+        let acceptor = TlsAcceptor::from(config);
         let handshake = async {
             let mut first = [0u8; FIRST_BYTES];
-            let seen = peek_first(&stream, &mut first).await.unwrap_or(0);
-            let first = first[..seen].to_vec();
-            acceptor
-                .accept(stream)
-                .await
-                .map_err(|err| ClientFailure(client_failure::describe(&err, &first, self)))
+            let shown = peek_first(&stream, &mut first).await.unwrap_or(0);
+            let first = first[..shown].to_vec();
+            acceptor.accept(stream).await.map_err(|err| {
+                let leaf = client_leaf(seen.as_deref());
+                ClientFailure(client_failure::describe(&err, &first, self, leaf.as_ref()))
+            })
         };
         let stream = tokio::time::timeout(limit, handshake)
             .await

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rustls::ServerConnection;
 
-use super::accept::{ClientFailure, ClientSession, FIRST_BYTES, peek};
+use super::accept::{ClientFailure, ClientSession, FIRST_BYTES, client_leaf, peek};
 use super::client_failure;
 use super::server::TlsServer;
 use crate::net::stream::Stream;
@@ -33,15 +33,18 @@ impl TlsServer {
             .and_then(|()| peek(&fd, &mut first, true))
             .map_err(|err| match err.kind() {
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
-                _ => ClientFailure(client_failure::describe(&err, &[], self)),
+                _ => ClientFailure(client_failure::describe(&err, &[], self, None)),
             })?;
         let first = &first[..shown];
+        let (config, seen) = self.session_config().map_err(ClientFailure::cannot_start)?;
         let failed = |err: io::Error| match err.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
-            _ => ClientFailure(client_failure::describe(&err, first, self)),
+            _ => {
+                let leaf = client_leaf(seen.as_deref());
+                ClientFailure(client_failure::describe(&err, first, self, leaf.as_ref()))
+            }
         };
-        let mut conn = ServerConnection::new(self.config())
-            .map_err(|err| ClientFailure(format!("cannot start a TLS session: {err}")))?;
+        let mut conn = ServerConnection::new(config).map_err(ClientFailure::cannot_start)?;
         let shaken = handshake(&mut conn, sock, &fd, deadline);
         let _ = clear_timeouts(&fd);
         shaken.map_err(failed)?;

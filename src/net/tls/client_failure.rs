@@ -7,11 +7,19 @@ use std::time::Duration;
 
 use rustls::{AlertDescription, CertificateError, Error, PeerIncompatible};
 
+use super::facts::CertFacts;
 use super::failure::{alert_name, first_line, is_plaintext};
 use super::server::TlsServer;
+use crate::output::escape::escape_text;
 
 /// The reason a client's handshake failed, one line.
-pub fn describe(err: &io::Error, first_bytes: &[u8], server: &TlsServer) -> String {
+/// `client_cert` is the certificate the client presented (with `--client-ca`), to name it.
+pub fn describe(
+    err: &io::Error,
+    first_bytes: &[u8],
+    server: &TlsServer,
+    client_cert: Option<&CertFacts>,
+) -> String {
     if is_plaintext(first_bytes) {
         return format!(
             "client offered no TLS: it sent \"{}\"",
@@ -27,7 +35,7 @@ pub fn describe(err: &io::Error, first_bytes: &[u8], server: &TlsServer) -> Stri
                 "protocol version: the client offers {version} at best; sockx serves TLS 1.2 and 1.3"
             );
         }
-        return describe_tls(tls, server);
+        return describe_tls(tls, server, client_cert);
     }
     match err.kind() {
         io::ErrorKind::UnexpectedEof => {
@@ -63,7 +71,7 @@ pub fn timed_out(limit: Duration) -> String {
     )
 }
 
-fn describe_tls(err: &Error, server: &TlsServer) -> String {
+fn describe_tls(err: &Error, server: &TlsServer, client_cert: Option<&CertFacts>) -> String {
     match err {
         Error::AlertReceived(alert) => {
             let name = alert_name(*alert);
@@ -101,15 +109,24 @@ fn describe_tls(err: &Error, server: &TlsServer) -> String {
         },
         Error::NoApplicationProtocol => format!(
             "no ALPN protocol in common: the client offered none of {} (--alpn)",
-            crate::output::escape::escape_text(&server.alpn.join(", "))
+            escape_text(&server.alpn.join(", "))
         ),
         Error::NoCertificatesPresented => {
             "the client presented no certificate (--client-ca requires one)".into()
         }
-        Error::InvalidCertificate(cert_err) => format!(
-            "client certificate refused: {}",
-            client_certificate_problem(cert_err)
-        ),
+        Error::InvalidCertificate(cert_err) => {
+            let whose = client_cert.map_or_else(String::new, |cert| {
+                escape_text(&format!(
+                    " {} (issuer {})",
+                    cert.short_subject(),
+                    cert.issuer
+                ))
+            });
+            format!(
+                "client certificate{whose} refused: {}",
+                client_certificate_problem(cert_err)
+            )
+        }
         other => format!("{other}"),
     }
 }
@@ -149,7 +166,7 @@ mod tests {
     fn a_plaintext_client_is_shown_with_what_it_sent() {
         let err = io::Error::new(io::ErrorKind::InvalidData, "x");
         assert_eq!(
-            describe(&err, b"GET / HTTP/1.1\r\nHost: x\r\n", &server()),
+            describe(&err, b"GET / HTTP/1.1\r\nHost: x\r\n", &server(), None),
             "client offered no TLS: it sent \"GET / HTTP/1.1…\""
         );
     }
@@ -162,7 +179,7 @@ mod tests {
         );
         let hello = [22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 2, 0, 0];
         assert_eq!(
-            describe(&err, &hello, &server()),
+            describe(&err, &hello, &server(), None),
             "protocol version: the client offers TLS 1.1 at best; sockx serves TLS 1.2 and 1.3"
         );
     }
@@ -174,7 +191,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             Error::AlertReceived(AlertDescription::UnknownCA),
         );
-        let reason = describe(&err, b"\x16\x03\x01", &server);
+        let reason = describe(&err, b"\x16\x03\x01", &server, None);
         assert!(
             reason.starts_with("the client refused our certificate (alert unknown_ca)"),
             "{reason}"

@@ -10,6 +10,7 @@ mod accept;
 mod accept_blocking;
 mod client;
 mod client_failure;
+mod client_verify;
 mod facts;
 mod failure;
 mod handshake;

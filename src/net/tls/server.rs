@@ -6,11 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{ConfigBuilder, ServerConfig, WantsVerifier};
 
+use super::client_verify::SeenClient;
 use super::facts::{CertFacts, date};
 use super::pem::{alpn_protocols, certs_from_file, key_from_file, roots_from_file};
 use super::pin::Fingerprint;
@@ -46,6 +48,8 @@ pub enum Identity {
 #[derive(Debug, Clone)]
 pub struct TlsServer {
     config: Arc<ServerConfig>,
+    /// `--client-ca`'s verifier; each connection's config wraps it ([`SeenClient`]).
+    client_ca: Option<Arc<dyn ClientCertVerifier>>,
     /// The served leaf's SHA-256 fingerprint.
     pub fingerprint: Fingerprint,
     /// Self-signed or from `--cert`.
@@ -78,10 +82,7 @@ impl TlsServer {
         };
         let fingerprint = Fingerprint::of(&chain[0]);
         let certified = certified_key(chain, key, &provider)?;
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?;
-        let builder = match settings.client_ca {
+        let client_ca = match settings.client_ca {
             Some(path) => {
                 let roots = roots_from_file(path, "--client-ca")?;
                 let verifier =
@@ -93,23 +94,44 @@ impl TlsServer {
                                 quote_arg(&path.display().to_string())
                             ))
                         })?;
-                builder.with_client_cert_verifier(verifier)
+                Some(verifier)
             }
+            None => None,
+        };
+        let builder =
+            builder().map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?;
+        let builder = match &client_ca {
+            Some(verifier) => builder.with_client_cert_verifier(Arc::clone(verifier)),
             None => builder.with_no_client_auth(),
         };
         let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
         config.alpn_protocols = alpn_protocols(settings.alpn)?;
         Ok(TlsServer {
             config: Arc::new(config),
+            client_ca,
             fingerprint,
             identity,
             alpn: settings.alpn.to_vec(),
         })
     }
 
-    /// The rustls config every connection's session starts from.
-    pub fn config(&self) -> Arc<ServerConfig> {
-        Arc::clone(&self.config)
+    /// The rustls config one connection's session starts from and, with `--client-ca`, the
+    /// verifier that keeps that connection's client certificate. Everything but the verifier
+    /// is shared (the certificate, ALPN, the session cache).
+    pub fn session_config(
+        &self,
+    ) -> Result<(Arc<ServerConfig>, Option<Arc<SeenClient>>), rustls::Error> {
+        let Some(webpki) = &self.client_ca else {
+            return Ok((Arc::clone(&self.config), None));
+        };
+        let seen = Arc::new(SeenClient::new(Arc::clone(webpki)));
+        let mut config = builder()?
+            .with_client_cert_verifier(seen.clone())
+            .with_cert_resolver(Arc::clone(&self.config.cert_resolver));
+        config.alpn_protocols = self.config.alpn_protocols.clone();
+        config.session_storage = Arc::clone(&self.config.session_storage);
+        config.ticketer = Arc::clone(&self.config.ticketer);
+        Ok((Arc::new(config), Some(seen)))
     }
 
     /// Says before the ready line, so that a client can `--pin` it:
@@ -128,6 +150,12 @@ impl TlsServer {
             )),
         }
     }
+}
+
+/// A server config's start: ring, TLS 1.3 and 1.2.
+fn builder() -> Result<ConfigBuilder<ServerConfig, WantsVerifier>, rustls::Error> {
+    ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
 }
 
 /// The chain and its key as rustls serves them; a key that is not the certificate's is
@@ -189,7 +217,9 @@ mod tests {
             server.identity,
             Identity::SelfSigned(vec!["localhost".into()])
         );
-        assert_eq!(server.config().alpn_protocols[0], b"h2");
+        let (config, seen) = server.session_config().unwrap();
+        assert_eq!(config.alpn_protocols[0], b"h2");
+        assert!(seen.is_none());
     }
 
     #[test]
