@@ -48,7 +48,7 @@ impl AsyncRead for ServerSession {
             Poll::Ready(Err(err)) if err.kind() == io::ErrorKind::UnexpectedEof => {
                 this.truncated = true;
                 notes::verbose(format_args!(
-                    "{}: closed its side without TLS close_notify",
+                    "tls: {} closed its side without close_notify (a truncation would look the same)",
                     this.peer
                 ));
                 Poll::Ready(Ok(()))
