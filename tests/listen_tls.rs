@@ -1067,7 +1067,9 @@ fn ncat_ssl_gets_its_bytes_echoed() {
     if !have("ncat_ssl_gets_its_bytes_echoed", &["ncat"]) {
         return;
     }
-    for args in [&["--tls", "-k", "--echo"][..], &["--tls", "--echo"][..]] {
+    // ncat half-closes with a bare FIN (no close_notify) at its stdin's end: that ends its
+    // direction, the echo is finished and closed, and -v says how it ended.
+    for args in [&["-v", "--tls", "-k", "--echo"][..], &["-v", "--tls", "--echo"][..]] {
         let served = serve(&[args, &["127.0.0.1:0"]].concat());
         let port = served.port.to_string();
         let data = payload(300_000, 7);
@@ -1078,6 +1080,11 @@ fn ncat_ssl_gets_its_bytes_echoed() {
             output.stdout.len(),
             data.len(),
             text(&output.stderr)
+        );
+        assert!(
+            served.wait_for_stderr("closed its side without close_notify"),
+            "{}",
+            served.stderr_text()
         );
         if !args.contains(&"-k") {
             let (status, _, stderr) = served.finish();
