@@ -106,6 +106,11 @@ impl TlsServer {
         };
         let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
         config.alpn_protocols = alpn_protocols(settings.alpn)?;
+        // No TLS 1.3 session tickets: records the client never asked for. A send-only client
+        // (`socat -u`, `ncat --send-only`) never reads them, and closing a socket with unread
+        // data makes the kernel send a reset and drop what it had not yet sent: the end of
+        // the client's data. Resumption is worth little to a listener like this one.
+        config.send_tls13_tickets = 0;
         Ok(TlsServer {
             config: Arc::new(config),
             client_ca,
@@ -129,6 +134,7 @@ impl TlsServer {
             .with_client_cert_verifier(seen.clone())
             .with_cert_resolver(Arc::clone(&self.config.cert_resolver));
         config.alpn_protocols = self.config.alpn_protocols.clone();
+        config.send_tls13_tickets = self.config.send_tls13_tickets;
         config.session_storage = Arc::clone(&self.config.session_storage);
         config.ticketer = Arc::clone(&self.config.ticketer);
         Ok((Arc::new(config), Some(seen)))
