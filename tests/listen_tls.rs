@@ -1097,6 +1097,25 @@ fn ncat_ssl_gets_its_bytes_echoed() {
 }
 
 #[test]
+fn ncat_ssl_sends_a_file_to_the_one_shot_mode() {
+    if !have("ncat_ssl_sends_a_file_to_the_one_shot_mode", &["ncat"]) {
+        return;
+    }
+    let data = payload(1_000_000, 11);
+    let served = serve(&["-v", "--tls", "--recv-only", "127.0.0.1:0"]);
+    let port = served.port.to_string();
+    let output = run("ncat", &["--ssl", "--send-only", "127.0.0.1", &port], &data);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (status, stdout, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout == data, "{} of {} bytes", stdout.len(), data.len());
+    assert!(
+        stderr.contains("closed its side without close_notify"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn socat_sends_binary_data_byte_exact_both_ways_in_the_one_shot_mode() {
     if !have("socat_sends_binary_data_byte_exact", &["socat"]) {
         return;

@@ -5,14 +5,17 @@ use std::io::{self, Write};
 
 use super::ListenConfig;
 use crate::cmd::Context;
-use crate::error::Status;
+use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::listener::Listener;
 use crate::net::peer::Peer;
-use crate::net::relay::tls::TlsStream;
-use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
+
+use crate::net::relay::tls::{TlsDataError, TlsStream};
+use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd, RelayError};
 use crate::net::stream::Stream;
+use crate::net::tls::TlsServer;
 use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
 /// exits. The listener (and a Unix socket file with it) is gone once the peer is accepted.
@@ -97,6 +100,7 @@ fn relay(
     interrupt: &Interrupt,
     input: Input,
 ) -> anyhow::Result<Status> {
+    let tls = config.tls.as_ref();
     let config = RelayConfig {
         no_shutdown: false,
         idle_timeout: config.idle_timeout,
@@ -106,10 +110,18 @@ fn relay(
     };
     let relay = Relay::new(stream, config);
     let stopper = relay.stopper();
+    let stream = relay.stream();
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| err.into_report(peer))?;
+        .map_err(|err| relay_error(err, peer, tls))?;
+    if stats.end == RelayEnd::PeerClosed
+        && stream.tls().is_some_and(|tls| tls.closed_without_notify())
+    {
+        notes::verbose(format_args!(
+            "tls: {peer} closed its side without close_notify (a truncation would look the same)"
+        ));
+    }
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed",
@@ -123,6 +135,18 @@ fn relay(
     } else {
         Status::Success
     })
+}
+
+/// The session's failure: over TLS, an error of the client's (its alert, a bad record) in
+/// the words of a failed handshake, `connection with PEER lost: TLS: REASON`.
+fn relay_error(err: RelayError, peer: &dyn fmt::Display, tls: Option<&TlsServer>) -> anyhow::Error {
+    if let (RelayError::Peer(io_err), Some(tls)) = (&err, tls)
+        && let Some(data) = TlsDataError::of(io_err)
+    {
+        let reason = tls.describe_client_error(&data.error);
+        return Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into();
+    }
+    err.into_report(peer)
 }
 
 /// One `-v` line on stderr.

@@ -86,6 +86,13 @@ pub struct TlsDataError {
     pub before_data: bool,
 }
 
+impl TlsDataError {
+    /// The TLS error an `io::Error` of the relay carries, if it is one.
+    pub fn of(err: &io::Error) -> Option<&TlsDataError> {
+        err.get_ref()?.downcast_ref::<TlsDataError>()
+    }
+}
+
 impl TlsStream {
     /// The session `conn` (its handshake done, or at least started) over `sock`, which is set
     /// non-blocking.
@@ -257,6 +264,11 @@ impl Read for &TlsStream {
             if let Some(n) = self.deliver(&mut rx, out)? {
                 return Ok(n);
             }
+            if rx.eof_fed {
+                // rustls knows of the end and has nothing more: the end (never a busy loop).
+                self.truncated.store(true, Ordering::Relaxed);
+                return Ok(0);
+            }
             // Everything held was given to rustls: read more from the socket.
             rx.start = 0;
             rx.end = 0;
@@ -352,13 +364,13 @@ mod tests {
             ..TlsArgs::default()
         };
         let client = TlsClient::from_args(&args, Policy::Enforce).expect("client");
-        let tcp = TcpStream::connect(addr).expect("connect");
-        let (session, _facts) = client
+        let mut tcp = TcpStream::connect(addr).expect("connect");
+        let session = client
             .session("localhost")
             .expect("session")
-            .complete(tcp)
+            .complete(&mut tcp)
             .expect("handshake");
-        let client = TlsStream::new(session.conn, session.sock.into()).expect("client stream");
+        let client = TlsStream::new(session.conn, tcp.into()).expect("client stream");
         (client, server.join().expect("server thread"))
     }
 

@@ -4,8 +4,8 @@
 //! handshake.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
@@ -17,6 +17,7 @@ use super::handshake::Handshake;
 use super::pem::{alpn_protocols, certs_from_file, key_from_file, roots_from_file};
 use super::pin::Fingerprint;
 use super::provider::provider;
+use super::starttls::{StartTls, Upgrade};
 use super::verify::{Policy, RecordingVerifier};
 use crate::cli::TlsArgs;
 use crate::error::Error;
@@ -44,6 +45,7 @@ pub struct TlsClient {
     insecure: bool,
     pin: Option<Fingerprint>,
     policy: Policy,
+    starttls: Option<StartTls>,
     /// Where the roots came from.
     pub trust: TrustSource,
 }
@@ -106,6 +108,7 @@ impl TlsClient {
             insecure: args.insecure,
             pin,
             policy,
+            starttls: args.starttls,
             trust,
         };
         Ok(client)
@@ -157,7 +160,16 @@ impl TlsClient {
         // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
         // after the handshake); a connection learns it from its first read.
         let await_verdict = self.policy == Policy::Record;
-        Ok(Handshake::new(conn, verifier, client_cert, await_verdict))
+        let upgrade = self
+            .starttls
+            .map(|proto| Upgrade::new(proto, &client_name()));
+        Ok(Handshake::new(
+            conn,
+            verifier,
+            client_cert,
+            await_verdict,
+            upgrade,
+        ))
     }
 
     /// A config per connection: the verifier records that connection's certificate, and no
@@ -208,6 +220,24 @@ impl ResolvesClientCert for ClientCert {
     fn has_certs(&self) -> bool {
         self.key.is_some()
     }
+}
+
+/// The name this host gives itself in SMTP's EHLO: its host name, `localhost` when it has
+/// none fit to send.
+fn client_name() -> String {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        sysinfo::System::host_name()
+            .ok()
+            .filter(|name| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            })
+            .unwrap_or_else(|| "localhost".to_string())
+    })
+    .clone()
 }
 
 /// `--sni` or a host: a DNS name or an IP address.

@@ -63,6 +63,14 @@ fn old_hello(first_bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+impl TlsServer {
+    /// A TLS error from a client after its handshake (a bad record, its fatal alert), in the
+    /// words of a failed handshake.
+    pub fn describe_client_error(&self, err: &Error) -> String {
+        describe_tls(err, self, None)
+    }
+}
+
 /// The handshake did not finish in time.
 pub fn timed_out(limit: Duration) -> String {
     format!(
