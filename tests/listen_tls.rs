@@ -866,6 +866,36 @@ fn curl_pinning_the_printed_fingerprint_is_accepted() {
     assert_eq!(text(&output.stdout), "hello\n", "{}", text(&output.stderr));
 }
 
+#[test]
+fn sockx_connect_pins_the_printed_fingerprint() {
+    let served = serve_with(&["--tls", "127.0.0.1:0"], Stdio::piped());
+    let (fingerprint, _) = served.certificate_line();
+    let addr = format!("127.0.0.1:{}", served.port);
+    // A wrong pin is refused before any data...
+    let wrong = "00".repeat(32);
+    let output = common::sockx()
+        .args(["connect", "--tls", "--pin", &wrong, &addr])
+        .write_stdin("nope\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    // ... and the listener is still there for the right one.
+    let mut served = served;
+    let mut stdin = served.child.stdin.take().unwrap();
+    stdin.write_all(b"welcome\n").unwrap();
+    drop(stdin);
+    let output = common::sockx()
+        .args(["connect", "--tls", "--pin", &fingerprint, &addr])
+        .write_stdin("pinned\n")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "welcome\n");
+    let (status, stdout, stderr) = served.finish();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(text(&stdout), "pinned\n");
+}
+
 // ---------------------------------------------------------------------------------------
 // Mutual TLS
 
