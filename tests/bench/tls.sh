@@ -11,6 +11,7 @@
 #   socat   head ... | socat -u STDIN OPENSSL:127.0.0.1:P,verify=0
 #                                               socat -u OPENSSL-LISTEN:P,... STDOUT > /dev/null
 #   stunnel head ... | nc -N 127.0.0.1 C  ->  stunnel client C -> stunnel server P -> nc -l S
+#   pipe    head ... | cat > /dev/null    (the pipe-only limit: no network, no TLS)
 # and `openssl speed -evp aes-128-gcm` / `aes-256-gcm` (16 KiB blocks) as the cipher's
 # one-core limit. Prints GB/s per tool (mean and best over ROUNDS), the ratios, how far sockx
 # is from the cipher's limit, and the peak RSS of each sockx side (/usr/bin/time -f %M).
@@ -18,8 +19,8 @@
 # Until `connect --tls` exists, the sockx row uses socat as its client (and says so).
 #
 # Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one python3
-# asyncio ssl process bound to PORTS, default 20000-20999) inside a namespace this script
-# creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
+# asyncio ssl server bound to PORTS, default 20000-20999, in WORKERS processes, default 1)
+# inside a namespace this script creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
 # and against `nmap --script +ssl-cert`, each checked to have seen every port.
 #
 #   SIZE=4G ROUNDS=3 tests/bench/tls.sh        (SIZE as head -c takes it: 256M, 4G, ...)
@@ -32,8 +33,9 @@ SIZE=${SIZE:-4G}
 ROUNDS=${ROUNDS:-3}
 PART=${PART:-all}
 PORTS=${PORTS:-20000-20999}
+WORKERS=${WORKERS:-1}
 SOCKX=${SOCKX:-$PWD/target/release/sockx}
-TOOLS=(sockx ncat socat stunnel)
+TOOLS=(sockx ncat socat stunnel pipe)
 
 [ -x "$SOCKX" ] || cargo build --release --locked
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -171,6 +173,13 @@ run_tool() {
     socat) run_pair "exec socat -u OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,cert=$cert,key=$key,verify=0 STDOUT" \
       'exec socat -u STDIN OPENSSL:127.0.0.1:PORT,verify=0' ;;
     stunnel) run_stunnel ;;
+    pipe)
+      local start end
+      start=$(now)
+      head -c "$SIZE" /dev/zero | cat >/dev/null
+      end=$(now)
+      echo $((end - start))
+      ;;
   esac
 }
 
@@ -214,27 +223,29 @@ part_throughput() {
   awk -v b="$bytes" -v aes128="$aes128" -v aes256="$aes256" '
     { total[$1] += $2; n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
     END {
-      split("sockx ncat socat stunnel", order, " ")
+      split("sockx ncat socat stunnel pipe", order, " ")
       printf "%-8s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
-      for (i = 1; i <= 4; i++) {
+      for (i = 1; i <= 5; i++) {
         t = order[i]
         rate[t] = b * n[t] / total[t]
         printf "%-8s %10.2f %10.2f\n", t, rate[t], b / best[t]
       }
       printf "\nsockx/ncat: %.2fx   sockx/socat: %.2fx   sockx/stunnel: %.2fx\n",
         rate["sockx"] / rate["ncat"], rate["sockx"] / rate["socat"], rate["sockx"] / rate["stunnel"]
-      printf "sockx is %.0f%% of aes-256-gcm on one core (%.0f%% of aes-128-gcm)\n",
-        100 * rate["sockx"] / aes256, 100 * rate["sockx"] / aes128
+      printf "sockx is %.0f%% of aes-256-gcm on one core (%.0f%% of aes-128-gcm), %.0f%% of the pipe alone\n",
+        100 * rate["sockx"] / aes256, 100 * rate["sockx"] / aes128, 100 * rate["sockx"] / rate["pipe"]
     }' "$work/times"
   awk '{ if ($1 > l) l = $1; if ($2 > c) c = $2 }
     END { printf "peak RSS: sockx listen --tls %.1f MiB, client %.1f MiB\n", l / 1024, c / 1024 }' "$work/rss"
 }
 
-server_cpu() { # CPU seconds the fixture's process has used so far (user + system)
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"
+server_cpu() { # CPU seconds the fixture's processes have used so far (user + system)
+  local stats=()
+  for pid in $(cat "$work/tls-servers.pids"); do stats+=("/proc/$pid/stat"); done
+  awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.2f\n", t / hz }' "${stats[@]}"
 }
 
-timed_against_server() { # LABEL COMMAND...: wall time, and how busy the one-core server was
+timed_against_server() { # LABEL COMMAND...: wall time, and the fixture's CPU use meanwhile
   local label=$1 start end cpu0 cpu1
   shift
   cpu0=$(server_cpu)
@@ -256,13 +267,30 @@ part_handshakes() {
   local count=$((last - first + 1))
   ip netns add "$NS"
   ip netns exec "$NS" ip link set lo up
+  # WORKERS processes share the listening sockets (bound once, then forked), so that the
+  # fixture is less of a bottleneck; a worker ends when the first process does.
   ip netns exec "$NS" python3 -c '
-import asyncio, resource, ssl, sys
-first, last, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+import asyncio, os, resource, socket, ssl, sys
+first, last, cert, key, workers = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
+socks = []
+for port in range(first, last + 1):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(1024)
+    s.setblocking(False)
+    socks.append(s)
+parent = os.getpid()
+pids = [parent]
+for _ in range(workers - 1):
+    pid = os.fork()
+    if pid == 0:
+        break
+    pids.append(pid)
 async def serve(reader, writer):
     try:
         await reader.read(1)
@@ -270,24 +298,27 @@ async def serve(reader, writer):
         pass
     writer.close()
 async def main():
-    for port in range(first, last + 1):
-        await asyncio.start_server(serve, "127.0.0.1", port, ssl=ctx, backlog=1024)
-    print("ready", flush=True)
-    await asyncio.Event().wait()
+    for s in socks:
+        await asyncio.start_server(serve, sock=s, ssl=ctx)
+    if os.getpid() == parent:
+        print(" ".join(map(str, pids)), flush=True)
+        await asyncio.Event().wait()
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
 asyncio.run(main())
-' "$first" "$last" "$work/cert.pem" "$work/key.pem" >"$work/tls-servers.out" 2>&1 &
+' "$first" "$last" "$work/cert.pem" "$work/key.pem" "$WORKERS" >"$work/tls-servers.pids" 2>"$work/tls-servers.err" &
   SERVER_PID=$!
-  for _ in $(seq 600); do grep -q ready "$work/tls-servers.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q ready "$work/tls-servers.out" || { echo "the TLS listeners did not start" >&2; cat "$work/tls-servers.out" >&2; exit 1; }
+  for _ in $(seq 600); do [ -s "$work/tls-servers.pids" ] && break; sleep 0.1; done
+  [ -s "$work/tls-servers.pids" ] || { echo "the TLS listeners did not start" >&2; cat "$work/tls-servers.err" >&2; exit 1; }
   echo
-  echo "TLS handshakes: $count listeners (python3 asyncio ssl, ports $PORTS) in namespace $NS"
+  echo "TLS handshakes: $count listeners (python3 asyncio ssl, $WORKERS processes, ports $PORTS) in namespace $NS"
   local sockx_s loop_s nmap_s seen wall busy
   probe_all() { ip netns exec "$NS" "$SOCKX" probe --tls --json "127.0.0.1:$PORTS" >"$work/probe.json" 2>"$work/probe.err" || true; }
   timed_against_server sockx probe_all
   sockx_s=$wall
   seen=$(grep -c '"sha256":"' "$work/probe.json" || true)
   [ "$seen" = "$count" ] || { echo "sockx probe --tls saw $seen certificates of $count" >&2; exit 1; }
-  echo "sockx probe --tls:         ${sockx_s} s ($seen certificates; the server was busy ${busy}% of it)"
+  echo "sockx probe --tls:         ${sockx_s} s ($seen certificates; the server used ${busy}% of a core)"
   s_client_loop() {
     ip netns exec "$NS" bash -c '
       for port in $(seq "$1" "$2"); do
@@ -298,13 +329,13 @@ asyncio.run(main())
   loop_s=$wall
   seen=$(grep -c Fingerprint "$work/s_client.out" || true)
   [ "$seen" = "$count" ] || { echo "the openssl loop saw $seen certificates of $count" >&2; exit 1; }
-  echo "openssl s_client loop:     ${loop_s} s ($seen certificates; the server was busy ${busy}% of it)"
+  echo "openssl s_client loop:     ${loop_s} s ($seen certificates; the server used ${busy}% of a core)"
   nmap_all() { ip netns exec "$NS" nmap -n -Pn -sT -T4 --script +ssl-cert -p "$PORTS" 127.0.0.1 >"$work/nmap.out"; }
   timed_against_server nmap nmap_all
   nmap_s=$wall
   seen=$(grep -c 'Subject: commonName' "$work/nmap.out" || true)
   [ "$seen" = "$count" ] || { echo "nmap saw $seen certificates of $count" >&2; exit 1; }
-  echo "nmap --script +ssl-cert:   ${nmap_s} s ($seen certificates; the server was busy ${busy}% of it)"
+  echo "nmap --script +ssl-cert:   ${nmap_s} s ($seen certificates; the server used ${busy}% of a core)"
   awk -v s="$sockx_s" -v l="$loop_s" -v n="$nmap_s" \
     'BEGIN { printf "\nsockx/nmap: %.3fx   sockx/s_client loop: %.3fx\n", s / n, s / l }'
 }
