@@ -13,7 +13,6 @@ use tokio::task::JoinSet;
 
 use super::ListenConfig;
 use super::access::AccessList;
-use super::traffic::Traffic;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::async_stream::AsyncStream;
@@ -21,6 +20,7 @@ use crate::net::cause::describe;
 use crate::net::listener::{AsyncListener, Listener};
 use crate::net::relay::RelayEnd;
 use crate::net::tls::TlsServer;
+use crate::net::traffic::Traffic;
 use crate::output::notes;
 
 pub use crate::net::peer::{Peer, canonical};

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::ListenConfig;
 use crate::cmd::Context;
+use crate::cmd::failure::relay_failure;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::listener::Listener;
@@ -146,7 +147,7 @@ fn relay_error(err: RelayError, peer: &dyn fmt::Display, tls: Option<&TlsServer>
         let reason = tls.describe_client_error(&data.error);
         return Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into();
     }
-    err.into_report(peer)
+    relay_failure(err, peer)
 }
 
 /// One `-v` line on stderr.
