@@ -7,12 +7,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use common::pki::{self, openssl};
 use common::relay::payload;
 use common::{installed, skip, sockx_path};
 
@@ -28,19 +28,6 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// (CN=mallory, a client certificate of another CA, `rogue-ca`). Keys are `NAME.key`, certificates `NAME.pem`.
 struct Pki {
     dir: tempfile::TempDir,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 impl Pki {
@@ -187,65 +174,6 @@ impl Pki {
                 (self.path("rsa.chain"), self.path("rsa.key"))
             }
         }
-    }
-}
-
-impl Pki {
-    /// A leaf for localhost signed by root that expired on 2021-01-01 (`openssl ca` takes
-    /// explicit dates); returns (certificate, key).
-    fn expired(&self) -> (String, String) {
-        let d = self.dir.path();
-        std::fs::create_dir_all(d.join("db")).unwrap();
-        std::fs::write(d.join("db/index.txt"), "").unwrap();
-        std::fs::write(d.join("db/serial"), "1000\n").unwrap();
-        std::fs::write(
-            d.join("ca.cnf"),
-            "[ca]\ndefault_ca = test\n[test]\ndatabase = db/index.txt\nnew_certs_dir = db\n\
-             serial = db/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
-             x509_extensions = leaf\n[any]\ncommonName = supplied\n[leaf]\n\
-             subjectAltName = DNS:localhost,IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "expired.key",
-                "-out",
-                "expired.csr",
-                "-subj",
-                "/CN=localhost",
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "ca",
-                "-batch",
-                "-config",
-                "ca.cnf",
-                "-cert",
-                "root.pem",
-                "-keyfile",
-                "root.key",
-                "-in",
-                "expired.csr",
-                "-out",
-                "expired.pem",
-                "-startdate",
-                "20200101000000Z",
-                "-enddate",
-                "20210101000000Z",
-                "-notext",
-            ],
-        );
-        (self.path("expired.pem"), self.path("expired.key"))
     }
 }
 
@@ -708,8 +636,10 @@ fn an_expired_certificate_is_served_with_a_warning() {
     if !have("an_expired_certificate_is_served_with_a_warning", &["curl"]) {
         return;
     }
-    let pki = Pki::new();
-    let (cert, key) = pki.expired();
+    // tests/common's CA and its leaf that expired on 2021-01-01.
+    let pki = pki::Pki::new().expect("openssl is there");
+    let (cert, key) = (pki.path("expired.pem"), pki.path("expired.key"));
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
     let served = serve(&[
         "--tls",
         "--cert",
@@ -728,7 +658,7 @@ fn an_expired_certificate_is_served_with_a_warning() {
         )]
     );
     let url = format!("https://localhost:{}/", served.port);
-    let root = pki.path("root.pem");
+    let root = pki.ca();
     let output = run("curl", &["-sS", "--cacert", &root, &url], b"");
     assert!(!output.status.success());
     assert!(
