@@ -268,14 +268,17 @@ impl Gate {
 /// Accepts the next connection the gate lets in. Transient accept failures (a client that
 /// reset before we got to it, running out of descriptors) are waited out, never fatal.
 /// With `--tls` the turn to start ([`Gate::one_start_at_a_time`]) is taken after the
-/// handshake instead ([`Gate::secure`]).
+/// handshake instead ([`Gate::secure`]), so that a slow handshake holds up no other client;
+/// but during a shortage of descriptors it is taken here as without TLS, so that at most one
+/// accepted connection waits for them.
 pub async fn accept_admitted(
     listener: &AsyncListener,
     gate: &Gate,
 ) -> io::Result<(AsyncStream, Peer, Slot)> {
-    let starting = match gate.tls {
-        None => gate.take_turn().await?,
-        Some(_) => None,
+    let starting = if gate.tls.is_none() || gate.resources.short.load(Ordering::Acquire) {
+        gate.take_turn().await?
+    } else {
+        None
     };
     loop {
         match listener.accept().await {
