@@ -314,7 +314,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Start at most N probes per second, evenly spaced')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply (with --expect: until it matches; without: any reply passes)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout')
-            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]')
+            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Check every open TCP port with an HTTP/1.1 GET of PATH, which starts with / (a word right after --http that does not is a TARGET) [default: /]')
             [CompletionResult]::new('--http-status', '--http-status', [CompletionResultType]::ParameterName, 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]')
             [CompletionResult]::new('--starttls', '--starttls', [CompletionResultType]::ParameterName, 'Speak PROTO''s plaintext upgrade first, then TLS (implies --tls)')
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate''s IP SANs; localhost for a Unix socket]')

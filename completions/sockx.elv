@@ -304,7 +304,7 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --rate 'Start at most N probes per second, evenly spaced'
             cand --send 'Check every open TCP port: send DATA (escapes \r \n \t \0 \\ \xHH), then read the reply (with --expect: until it matches; without: any reply passes)'
             cand --expect 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout'
-            cand --http 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]'
+            cand --http 'Check every open TCP port with an HTTP/1.1 GET of PATH, which starts with / (a word right after --http that does not is a TARGET) [default: /]'
             cand --http-status 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]'
             cand --starttls 'Speak PROTO''s plaintext upgrade first, then TLS (implies --tls)'
             cand --sni 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate''s IP SANs; localhost for a Unix socket]'

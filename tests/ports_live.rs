@@ -10,7 +10,7 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::{Netns, sockx, sockx_path};
+use common::{Netns, pids_of, sockx, sockx_path};
 use serde_json::Value;
 
 /// How long any one expected event may take on a loaded machine.
@@ -38,15 +38,6 @@ fn local_of(row: &Value) -> SocketAddr {
 fn remote_of(row: &Value) -> Option<SocketAddr> {
     let ip = row["remote_addr"].as_str()?.parse().ok()?;
     Some(SocketAddr::new(ip, row["remote_port"].as_u64()? as u16))
-}
-
-fn pids_of(row: &Value) -> Vec<u64> {
-    row["processes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pid"].as_u64().unwrap())
-        .collect()
 }
 
 /// Whether this test process is among the holders. Not "the only one": another test of this

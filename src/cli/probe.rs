@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use clap::Args;
+use std::ffi::OsString;
+
+use clap::{Args, CommandFactory};
 
 use super::TlsArgs;
 use crate::net::{PortSpec, parse_timeout};
@@ -108,7 +110,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "REGEX", conflicts_with = "http")]
     pub expect: Option<String>,
 
-    /// Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]
+    /// Check every open TCP port with an HTTP/1.1 GET of PATH, which starts with / (a word
+    /// right after --http that does not is a TARGET) [default: /]
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/")]
     pub http: Option<String>,
 
@@ -128,6 +131,36 @@ pub struct ProbeArgs {
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]
     pub command: Vec<String>,
+}
+
+/// Where `probe --http TARGET` was written: the index in `args` of an `--http` whose own word
+/// after it does not start with `/`. clap takes that word as the optional PATH, but a request
+/// path starts with `/` (probe takes no `*` or absolute-form), so it is the next TARGET and the
+/// path is `/`. `--http=WORD` stays a PATH, to be refused as one.
+pub fn http_flag_before_target(args: &[OsString]) -> Option<usize> {
+    // No option takes a value starting with `-`, so a word `--http` before `--` is the flag.
+    let words = args.iter().take_while(|arg| *arg != "--");
+    let mut flags = words.enumerate().filter(|(_, arg)| *arg == "--http");
+    let (flag, _) = flags.next()?;
+    if flags.next().is_some() {
+        return None; // clap's own error says it
+    }
+    let word = args.get(flag + 1)?.to_str()?;
+    if word.starts_with(['/', '-']) {
+        return None;
+    }
+    // That it is probe's --http and clap took the word as its PATH: a first pass that
+    // tolerates every error (a missing TARGET above all) only to find out; the real parse
+    // comes after.
+    let matches = super::Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .ok()?;
+    let ("probe", probe) = matches.subcommand()? else {
+        return None;
+    };
+    let path = probe.try_get_one::<String>("http").ok()??;
+    (path == word).then_some(flag)
 }
 
 fn parse_port_spec(text: &str) -> Result<PortSpec, String> {

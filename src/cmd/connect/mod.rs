@@ -4,7 +4,7 @@
 mod tls;
 mod udp;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::thread;
@@ -149,7 +149,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             .local
             .map(|local| format!(" from {local}"))
             .unwrap_or_default();
-        note(&format!(
+        notes::verbose(format_args!(
             "connected to {peer}{from} in {}",
             format_elapsed(connected.elapsed)
         ));
@@ -187,7 +187,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             RelayEnd::IdleTimeout => "idle timeout",
             RelayEnd::Stopped => "interrupted",
         };
-        note(&format!("{peer} {why}: {stats}"));
+        notes::verbose(format_args!("{peer} {why}: {stats}"));
     }
     Ok(match stats.end {
         RelayEnd::Stopped => Status::Interrupted,
@@ -224,13 +224,11 @@ fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Resu
         let now = Instant::now();
         match deadline {
             Some(deadline) if retryable && now < deadline => {
-                if context.verbose() {
-                    note(&format!(
-                        "{}; retrying for {} more",
-                        err.message,
-                        format_duration(deadline - now)
-                    ));
-                }
+                notes::verbose(format_args!(
+                    "{}; retrying for {} more",
+                    err.message,
+                    format_duration(deadline - now)
+                ));
                 thread::sleep(backoff.min(deadline - now));
                 backoff = (backoff * 3 / 2).min(Duration::from_secs(1));
             }
@@ -288,7 +286,7 @@ fn try_once(
     if context.verbose() && !*announced {
         *announced = true;
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        note(&format!("{peer} resolves to {}", list.join(", ")));
+        notes::verbose(format_args!("{peer} resolves to {}", list.join(", ")));
     }
     dial(&addrs, &dial_options(config, remaining))
         .map(Connected::from)
@@ -394,7 +392,7 @@ fn try_once_via_proxy(
         })?;
         if context.verbose() && !*announced {
             *announced = true;
-            note(&format!(
+            notes::verbose(format_args!(
                 "connected to proxy {} in {}; asking for {target}",
                 dialed.addr,
                 format_elapsed(dialed.elapsed)
@@ -403,12 +401,10 @@ fn try_once_via_proxy(
         let started = Instant::now();
         match open_tunnel(dialed.stream, proxy, target, options.timeout) {
             Ok(stream) => {
-                if context.verbose() {
-                    note(&format!(
-                        "tunnel to {target} through {proxy} open in {}",
-                        format_elapsed(started.elapsed())
-                    ));
-                }
+                notes::verbose(format_args!(
+                    "tunnel to {target} through {proxy} open in {}",
+                    format_elapsed(started.elapsed())
+                ));
                 return Ok(Dialed {
                     stream,
                     addr: dialed.addr,
@@ -466,9 +462,4 @@ fn format_elapsed(elapsed: Duration) -> String {
     } else {
         format_duration(elapsed)
     }
-}
-
-/// One `-v` line on stderr.
-fn note(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }

@@ -146,12 +146,6 @@ fn open_file_room(wanted: usize) -> usize {
     wanted
 }
 
-/// A summary line, or a `-v` line its caller already decided to say, on stderr through the
-/// one place for notes (`-q` silences it there too).
-fn note(line: &str) {
-    crate::output::notes::ready(format_args!("{line}"));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,16 +9,17 @@ use anyhow::Context as _;
 
 use super::config::ProbeConfig;
 use super::engine::{self, Finish, Job, Snapshot};
+use super::engine_config;
 use super::interrupt::Interrupt;
 use super::outcome::Outcome;
 use super::plan::Record;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_prometheus, print_reports};
 use super::space::{Excludes, Space};
-use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::format_duration;
+use crate::output::notes;
 
 /// Runs a scan.
 pub fn run(
@@ -47,7 +48,7 @@ pub fn run(
     let mut engine = engine_config(config, probes, config.timeout);
     engine.spec.learn_hosts(space.listed_hosts());
     if context.verbose() {
-        note(&format!(
+        notes::verbose(format_args!(
             "probing {pairs} {} {} on {hosts} {}: {probes} {}, window {}, timeout {}, retries {}{}{}",
             config.spec.proto,
             plural(pairs, "port", "ports"),
@@ -101,7 +102,7 @@ pub fn run(
     }
     if finish == Finish::Interrupted {
         if context.chatty() {
-            note(&format!(
+            notes::ready(format_args!(
                 "{}; interrupted, {} not probed",
                 tally.summary(hosts, started.elapsed()),
                 pairs.saturating_sub(tally.total())
@@ -110,13 +111,13 @@ pub fn run(
         return Ok(Status::Interrupted);
     }
     if context.verbose() && engine::self_connects() > 0 {
-        note(&format!(
+        notes::verbose(format_args!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
             engine::self_connects()
         ));
     }
     if context.chatty() {
-        note(&tally.summary(hosts, started.elapsed()));
+        notes::ready(format_args!("{}", tally.summary(hosts, started.elapsed())));
     }
     Ok(Status::from_answer(if config.any {
         passing > 0

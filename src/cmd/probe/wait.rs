@@ -12,7 +12,6 @@ use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
 use super::interrupt::Interrupt;
-use super::note;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::{HostEntry, Plan, Record, check_size, resolve_hosts};
 use super::report::{PortReport, print_prometheus, print_reports};
@@ -111,7 +110,7 @@ pub fn run(
         }
     }
     if context.verbose() {
-        note(&format!(
+        verbose(format_args!(
             "all open after {}",
             format_duration(started.elapsed())
         ));
@@ -135,7 +134,7 @@ fn resolve_pending(awaited: &mut [Awaited], context: &Context) -> Result<(), Err
             Err(err) if err.status == Status::Usage => return Err(err),
             Err(err) => {
                 if context.verbose() && item.last_error.is_none() {
-                    note(&format!("{}: {}, retrying", item.label, err.message));
+                    verbose(format_args!("{}: {}, retrying", item.label, err.message));
                 }
                 item.last_error = Some(err.message);
             }
@@ -218,7 +217,7 @@ fn interrupted(awaited: &[Awaited], context: &Context, started: Instant) -> Stat
             .filter(|item| !item.is_open())
             .map(|item| item.label.as_str())
             .collect();
-        note(&format!(
+        verbose(format_args!(
             "interrupted after {}; still waiting for {}",
             format_duration(started.elapsed()),
             pending.join(", ")
