@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::pki::{self, openssl};
 use common::relay::payload;
-use common::{installed, skip, sockx_path};
+use common::{installed, skip, sockx_path, text};
 
 /// How long anything a test waits for may take on a loaded machine.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -390,10 +390,6 @@ fn run(program: &str, args: &[&str], input: &[u8]) -> Output {
     }
     let _ = feeder.join();
     waiter.join().unwrap().expect("output is collected")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `openssl s_client -connect 127.0.0.1:PORT EXTRA` that sends nothing and ends once the
