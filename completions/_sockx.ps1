@@ -325,6 +325,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockx' -ScriptBlock {
             [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server')
             [CompletionResult]::new('--min-days', '--min-days', [CompletionResultType]::ParameterName, 'With --tls: fail a certificate with fewer than N days left')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Read every TARGET as a Unix socket path (as nc -U does)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Read every TARGET as a Unix socket path (as nc -U does)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON lines on stdout: one object per reported port')
             [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'After connecting, read what the service says first (up to 1 KiB) and show it escaped')
             [CompletionResult]::new('--any', '--any', [CompletionResultType]::ParameterName, 'Succeed when at least one probed port is open (default: all of them)')

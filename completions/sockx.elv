@@ -315,6 +315,8 @@ set edit:completion:arg-completer[sockx] = {|@words|
             cand --pin 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server'
             cand --min-days 'With --tls: fail a certificate with fewer than N days left'
             cand --color 'When to use colour'
+            cand -U 'Read every TARGET as a Unix socket path (as nc -U does)'
+            cand --unix 'Read every TARGET as a Unix socket path (as nc -U does)'
             cand --json 'JSON lines on stdout: one object per reported port'
             cand --banner 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
             cand --any 'Succeed when at least one probed port is open (default: all of them)'

@@ -268,6 +268,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l min-days -d 'With 
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s U -l unix -d 'Read every TARGET as a Unix socket path (as nc -U does)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON lines on stdout: one object per reported port'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'

@@ -452,6 +452,42 @@ fn watch_json_reports_a_listener_coming_and_going() {
 }
 
 #[test]
+fn watch_follows_unix_sockets_with_x() {
+    let dir = tempfile::tempdir().unwrap();
+    let before_path = dir.path().join("before.sock");
+    let later_path = dir.path().join("later.sock");
+    let before = std::os::unix::net::UnixListener::bind(&before_path).unwrap();
+    let watcher = Watcher::start(&[
+        "-x",
+        "--json",
+        "--interval",
+        "200ms",
+        &before_path.display().to_string(),
+        &later_path.display().to_string(),
+    ]);
+    let first: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(first["path"], before_path.display().to_string());
+    assert!(first.get("event").is_none(), "{first}");
+
+    let later = std::os::unix::net::UnixListener::bind(&later_path).unwrap();
+    let added: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(added["event"], "added", "{added}");
+    assert_eq!(added["proto"], "unix");
+    assert_eq!(added["path"], later_path.display().to_string());
+    assert_eq!(added["state"], "LISTEN");
+    assert!(held_by_me(&added), "{added}");
+
+    drop(later);
+    let removed: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(removed["event"], "removed", "{removed}");
+    assert_eq!(removed["path"], later_path.display().to_string());
+    assert!(held_by_me(&removed), "{removed}");
+
+    assert_eq!(watcher.interrupt(), Some(130));
+    drop(before);
+}
+
+#[test]
 fn watch_lines_carry_the_time_the_sign_and_the_owner() {
     let (later, port) = bound_socket();
     let watcher = Watcher::start(&["--interval", "200ms", &port.to_string()]);

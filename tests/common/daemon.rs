@@ -149,3 +149,26 @@ pub fn python_server(script: &str, args: &[&str]) -> (Daemon, u16) {
     thread::spawn(move || lines.for_each(drop));
     (daemon, port)
 }
+
+/// Runs a [`PYTHON`] `script` (with `args` in `sys.argv[1:]`) that prints `ready` once it
+/// listens where the test told it (a Unix socket path or `@name`); the rest of its stdout is
+/// drained. `None` without python3.
+pub fn python_ready(script: &str, args: &[&str]) -> Option<Daemon> {
+    if !Path::new(PYTHON).exists() {
+        return None;
+    }
+    let mut child = Command::new(PYTHON)
+        .args(["-u", "-c", script])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let daemon = Daemon(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(line.trim(), "ready", "the script says when it listens");
+    thread::spawn(move || lines.for_each(drop));
+    Some(daemon)
+}

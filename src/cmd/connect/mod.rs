@@ -6,7 +6,6 @@ mod udp;
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -134,8 +133,7 @@ impl ConnectConfig {
 
 /// Runs `sockx connect`.
 pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
-    // Before any thread starts, so that every thread leaves SIGINT to the handler.
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::handler();
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {
         Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),
@@ -271,7 +269,9 @@ fn try_once(
     announced: &mut bool,
 ) -> Result<Connected, (Error, bool)> {
     let peer = match &config.peer {
-        Endpoint::Unix(addr) => return connect_unix(addr),
+        Endpoint::Unix(addr) => {
+            return connect_unix(addr, dial_options(config, remaining).timeout);
+        }
         Endpoint::Tcp(peer) | Endpoint::Udp(peer) => peer,
         Endpoint::UnixDgram(addr) => {
             return Err((Error::usage(format!("{addr}: not a stream socket")), false));
@@ -293,14 +293,12 @@ fn try_once(
         .map_err(|failure| (dial_error(peer, &failure), failure.is_retryable()))
 }
 
-/// Connects to a Unix stream socket. A missing socket file or one nobody listens on is worth
-/// a retry (a server that is still starting).
-fn connect_unix(addr: &UnixAddr) -> Result<Connected, (Error, bool)> {
+/// Connects to a Unix stream socket, waiting at most `timeout` (`-w`) while the listener's
+/// accept queue is full. A missing socket file, one nobody listens on, or a queue that stayed
+/// full is worth a retry (a server that is still starting, or busy).
+fn connect_unix(addr: &UnixAddr, timeout: Duration) -> Result<Connected, (Error, bool)> {
     let started = Instant::now();
-    let connected = addr
-        .to_socket_addr()
-        .and_then(|sockaddr| UnixStream::connect_addr(&sockaddr));
-    match connected {
+    match crate::net::unix_connect::connect_unix(addr, Some(timeout)) {
         Ok(stream) => Ok(Connected {
             stream: stream.into(),
             peer: PeerName::Unix(addr.clone()),
@@ -310,9 +308,17 @@ fn connect_unix(addr: &UnixAddr) -> Result<Connected, (Error, bool)> {
         Err(err) => {
             let retryable = matches!(
                 err.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::TimedOut
             );
-            let error = Error::failure(format!("cannot connect to {addr}: {}", describe(&err)));
+            let mut error = Error::failure(format!("cannot connect to {addr}: {}", describe(&err)));
+            if err.kind() == io::ErrorKind::TimedOut {
+                error = error.with_hint(format!(
+                    "a server listens there, but its accept queue stayed full for {}",
+                    crate::net::format_duration(timeout)
+                ));
+            }
             Err((error, retryable))
         }
     }
