@@ -16,7 +16,6 @@
 # one-core limit. Prints GB/s per tool (mean and best over ROUNDS), the ratios, how far sockx
 # is from the cipher's limit, and the peak RSS of each sockx side (/usr/bin/time -f %M).
 # Before timing, one untimed sockx transfer into `wc -c` checks that every byte arrives.
-# Until `connect --tls` exists, the sockx row uses socat as its client (and says so).
 #
 # Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one python3
 # asyncio ssl server bound to PORTS, default 20000-20999, in WORKERS processes, default 1)
@@ -72,20 +71,10 @@ wait_listening() { # PORT
   return 1
 }
 
-# The sockx client: connect --tls once it exists, socat until then.
-if "$SOCKX" connect --help 2>/dev/null | grep -q -- '--insecure'; then
-  CLIENT_NOTE="sockx connect --tls --insecure"
-else
-  CLIENT_NOTE="socat OPENSSL (sockx connect --tls is not there yet)"
-fi
 sockx_client() { # PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
   local port=$1
   shift
-  if [ "${CLIENT_NOTE%% *}" = sockx ]; then
-    "$@" "$SOCKX" connect --tls --insecure "127.0.0.1:$port"
-  else
-    "$@" socat -u STDIN "OPENSSL:127.0.0.1:$port,verify=0"
-  fi
+  "$@" "$SOCKX" connect --tls --insecure "127.0.0.1:$port"
 }
 
 sockx_port() { # READY-FILE: the port of 'listening on 127.0.0.1:P (tls)'
@@ -202,7 +191,6 @@ cipher_limit() { # ALGORITHM: one core's GB/s on 16 KiB blocks
 part_throughput() {
   bytes=$(head -c "$SIZE" /dev/zero | wc -c)
   echo "TLS throughput: $SIZE ($bytes bytes) per transfer, $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "sockx client: $CLIENT_NOTE"
   local aes128 aes256
   aes128=$(cipher_limit aes-128-gcm)
   aes256=$(cipher_limit aes-256-gcm)
