@@ -1283,7 +1283,6 @@ fn a_unix_socket_serves_tls_in_the_one_shot_mode() {
 }
 
 #[test]
-#[ignore = "until -k, --echo and --exec serve Unix sockets (the served branch, next)"]
 fn a_unix_socket_serves_tls_to_every_client_with_k() {
     if !have(
         "a_unix_socket_serves_tls_to_every_client_with_k",
@@ -1294,9 +1293,9 @@ fn a_unix_socket_serves_tls_to_every_client_with_k() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tls.sock");
     let addr = format!("unix:{}", path.display());
+    let socket = path.display().to_string();
     let served = serve(&["--tls", "-k", "--echo", &addr]);
     assert_eq!(served.ready, format!("listening on {addr} (tls)"));
-    let socket = path.display().to_string();
     for word in ["one\n", "two\n"] {
         let output = run("python3", &["-c", PYTHON_UNIX_CLIENT, &socket, word], b"");
         assert_eq!(
@@ -1306,4 +1305,23 @@ fn a_unix_socket_serves_tls_to_every_client_with_k() {
             text(&output.stderr)
         );
     }
+    drop(served);
+    // --sh-exec over a Unix socket: the child's pipes relayed to the session, with the
+    // peer's credentials in its environment.
+    let served = serve(&[
+        "--tls",
+        "-k",
+        "--sh-exec",
+        "read line; echo \"$line from uid $SOCKX_PEER_UID\"",
+        &addr,
+    ]);
+    let uid = nix::unistd::Uid::effective();
+    let output = run("python3", &["-c", PYTHON_UNIX_CLIENT, &socket, "hi\n"], b"");
+    assert_eq!(
+        text(&output.stdout),
+        format!("TLSv1.3 hi from uid {uid}\n"),
+        "{}",
+        text(&output.stderr)
+    );
+    drop(served);
 }

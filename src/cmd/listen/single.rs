@@ -27,7 +27,7 @@ pub fn run(
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
     let (stream, peer) = loop {
-        let (stream, peer) = match listener.accept() {
+        let (stream, mut peer) = match listener.accept() {
             Ok(accepted) => accepted,
             // A peer that gave up between SYN and accept: wait for the next one.
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => continue,
@@ -40,6 +40,9 @@ pub fn run(
                 .into());
             }
         };
+        if context.verbose() {
+            peer.name_process();
+        }
         if let Some(ip) = peer.ip()
             && !config.access.permits(ip)
         {
