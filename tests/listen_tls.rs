@@ -987,6 +987,20 @@ fn a_send_only_client_delivers_everything() {
 }
 
 #[test]
+fn hex_dumps_the_plaintext_of_a_tls_session() {
+    if !have("hex_dumps_the_plaintext_of_a_tls_session", &["socat"]) {
+        return;
+    }
+    for mode in [&["--recv-only"][..], &["-k", "--echo"][..]] {
+        let served = serve(&[&["--tls", "--hex"][..], mode, &["127.0.0.1:0"]].concat());
+        let target = format!("OPENSSL:127.0.0.1:{},verify=0", served.port);
+        let output = run("socat", &["-t", "5", "-", &target], b"secret words\n");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        served.wait_for("|secret words.|");
+    }
+}
+
+#[test]
 fn exec_output_arrives_whole_and_closes_gracefully() {
     if !have(
         "exec_output_arrives_whole_and_closes_gracefully",
