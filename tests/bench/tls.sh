@@ -47,6 +47,8 @@ NS=sockx-bench-tls-$$
 SERVER_PID=
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  # shellcheck disable=SC2046 # the PIDs this script started, one word each
+  [ -s "$work/pids" ] && kill $(cat "$work/pids") 2>/dev/null || true
   ip netns delete "$NS" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -141,15 +143,17 @@ EOF
   local server_pid=$!
   stunnel4 "$conf_c" 2>"$work/stunnel-client.log" &
   local client_pid=$!
+  echo "$sink_pid $server_pid $client_pid" >>"$work/pids" # for the exit trap, whatever happens
   wait_listening "$sink"
   wait_listening "$tls"
   wait_listening "$entry"
   start=$(now)
   head -c "$SIZE" /dev/zero | nc -N 127.0.0.1 "$entry"
-  wait "$sink_pid"
+  wait "$sink_pid" || true
   end=$(now)
   kill "$server_pid" "$client_pid" 2>/dev/null || true
   wait "$server_pid" "$client_pid" 2>/dev/null || true
+  : >"$work/pids" # all reaped: nothing for the trap (their PIDs may be reused)
   echo $((end - start))
 }
 
