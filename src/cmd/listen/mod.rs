@@ -18,6 +18,7 @@ mod keep_open;
 mod server;
 mod single;
 mod stall;
+mod tls;
 mod udp;
 mod unix;
 
@@ -43,7 +44,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     // after the file is gone; the served modes once they serve).
     let interrupt = Interrupt::handler();
     let bound = bind(&config)?;
-    announce(&bound)?;
+    announce(&bound, &config)?;
     match (bound, &config.mode) {
         (Bound::Datagram(socket, file), _) => {
             let outcome = udp::run(socket, &config, context, &interrupt);
@@ -146,11 +147,19 @@ pub fn listener_options(config: &ListenConfig, proto: Proto) -> SocketOptions {
     }
 }
 
-/// Prints the ready line `listening on ADDR (KIND)` on stderr (unless `-q`), flushed.
-fn announce(bound: &Bound) -> std::io::Result<()> {
+/// Prints the ready line `listening on ADDR (KIND)` on stderr (unless `-q`), flushed; with
+/// `--tls`, the certificate's line first and KIND `tls`.
+fn announce(bound: &Bound, config: &ListenConfig) -> std::io::Result<()> {
     let (name, kind) = match bound {
         Bound::Stream(listener) => (listener.name()?, listener.kind()),
         Bound::Datagram(socket, _) => (socket.local_addr()?.to_string(), socket.kind()),
+    };
+    let kind = match &config.tls {
+        Some(tls) => {
+            tls.announce();
+            "tls"
+        }
+        None => kind,
     };
     crate::output::notes::ready(format_args!("listening on {name} ({kind})"));
     Ok(())
