@@ -78,6 +78,50 @@ pub struct ListenArgs {
     #[arg(short = 'U', long)]
     pub unix: bool,
 
+    /// Connect each accepted connection to TARGET (HOST:PORT or a Unix address; with -u, each
+    /// client address to HOST:PORT over UDP) and relay both ways; stdin is not read
+    #[arg(
+        long,
+        value_name = "TARGET",
+        conflicts_with_all = ["echo", "exec", "sh_exec", "crlf"]
+    )]
+    pub forward: Option<String>,
+
+    /// Speak TLS to the --forward target (verified as connect --tls verifies)
+    #[arg(long, requires = "forward", help_heading = "Forwarding")]
+    pub forward_tls: bool,
+
+    /// Server name sent to and verified for the --forward target [default: its host name]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_sni: Option<String>,
+
+    /// Trust the PEM certificates in FILE for the --forward target
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_ca: Option<std::path::PathBuf>,
+
+    /// Do not verify the --forward target's certificate (what failed is said with -v)
+    #[arg(long, requires = "forward_tls", help_heading = "Forwarding")]
+    pub forward_insecure: bool,
+
+    /// Accept only the --forward target certificate with this SHA-256 fingerprint
+    #[arg(
+        long,
+        value_name = "FINGERPRINT",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_pin: Option<String>,
+
     /// Permissions of the Unix socket file (octal, e.g. 660)
     #[arg(long, value_name = "OCTAL", value_parser = parse_mode)]
     pub unix_mode: Option<u32>,

@@ -6,6 +6,7 @@ pub mod dial;
 pub mod duration;
 pub mod endpoint;
 pub mod escape;
+pub mod forward;
 pub mod port;
 pub mod proxy;
 pub mod relay;

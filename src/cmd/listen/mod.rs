@@ -11,6 +11,7 @@ mod echo_guard;
 mod exec;
 mod exec_idle;
 mod exec_piped;
+mod forward;
 mod hub;
 mod keep_open;
 mod server;
@@ -70,6 +71,9 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         datagram: args.udp,
         unix: args.unix,
     };
+    if let Some(target) = &args.forward {
+        return forward_run(target, &args, context);
+    }
     let spec = match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
         BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
         BindEndpoint::Unix(addr) => {
@@ -118,6 +122,32 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         (None, Some(interrupt)) => single::run(listener, &args, context, &interrupt),
         (None, None) if mode == Mode::Echo => echo::run(listener, &args, context),
         (None, None) => keep_open::run(listener, &args, context),
+    }
+}
+
+/// `--forward TARGET`: the plan is checked before binding.
+fn forward_run(target: &str, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
+    let plan = forward::Plan::new(target, args, context)?;
+    let transport = Transport {
+        datagram: args.udp,
+        unix: args.unix,
+    };
+    forward::raise_open_files();
+    match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
+        BindEndpoint::Tcp(spec) => {
+            let listener = bind_tcp(&spec, args, context)?;
+            announce(&listener.local_addr()?, Proto::Tcp, context)?;
+            forward::run_tcp(listener, plan, args, context)
+        }
+        BindEndpoint::Udp(spec) => {
+            let socket = bind_udp(&spec, args, context)?;
+            announce(&socket.local_addr()?, Proto::Udp, context)?;
+            forward::run_udp(socket, plan, args)
+        }
+        BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => Err(Error::usage(format!(
+            "{addr}: forwarding from a Unix socket is not served yet"
+        ))
+        .into()),
     }
 }
 

@@ -233,7 +233,7 @@ pub fn run(
 }
 
 /// Adds `addr` to a bounded memory of peers; true when it was new.
-fn remember(memory: &mut HashSet<SocketAddr>, addr: SocketAddr) -> bool {
+pub fn remember(memory: &mut HashSet<SocketAddr>, addr: SocketAddr) -> bool {
     if memory.len() >= REMEMBERED_PEERS {
         memory.clear();
     }

@@ -5,6 +5,7 @@
 //! the verification verdict) or a [`TlsFailure`] that names its cause.
 
 mod client;
+mod connector;
 mod facts;
 mod failure;
 mod handshake;

@@ -1,0 +1,359 @@
+//! The forwarding engine of `listen --forward`: two connected streams relayed both ways.
+//!
+//! - Each direction ends at its source's FIN, which is passed on as a half-close
+//!   (`shutdown(Write)`) to the other side; the connection ends when both directions have.
+//! - A reset on one side (a failed read, a failed write, or an error raised on a socket whose
+//!   own direction is already over) resets the other: it is closed with `SO_LINGER` 0.
+//! - Between two plain sockets on Linux each direction is spliced through a pipe of its own
+//!   ([`splice`]); where a side is TLS, or no pipe can be had, it is copied through a buffer
+//!   that grows once the direction streams ([`copy`]).
+//!
+//! A connection is one future, independent of every other: readiness comes from tokio, so a
+//! connection whose peer stops reading only waits for that peer. Byte counts go to a
+//! [`Meter`] as they are written; the idle timeout and Ctrl-C are the caller's, which drops
+//! the future (both sides are then closed).
+
+mod copy;
+mod raw;
+#[cfg(target_os = "linux")]
+mod splice;
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadHalf, WriteHalf};
+use tokio::net::{TcpStream, UnixStream};
+
+pub use raw::Raw;
+
+/// A stream that is read and written through its own code (TLS), over a socket.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {
+    /// The socket under the session, to reset it.
+    fn socket(&self) -> Option<BorrowedFd<'_>>;
+}
+
+impl<S: AsFd + AsyncRead + AsyncWrite + Send + Unpin> Io for tokio_rustls::client::TlsStream<S> {
+    fn socket(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.get_ref().0.as_fd())
+    }
+}
+
+impl<S: AsFd + AsyncRead + AsyncWrite + Send + Unpin> Io for tokio_rustls::server::TlsStream<S> {
+    fn socket(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.get_ref().0.as_fd())
+    }
+}
+
+/// One side of a forwarded connection.
+pub enum Side {
+    /// A plain TCP connection.
+    Tcp(TcpStream),
+    /// A plain Unix stream connection.
+    Unix(UnixStream),
+    /// A session with its own framing (TLS) over a socket.
+    Io(Box<dyn Io>),
+}
+
+impl std::fmt::Debug for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Side::Tcp(stream) => f.debug_tuple("Tcp").field(stream).finish(),
+            Side::Unix(stream) => f.debug_tuple("Unix").field(stream).finish(),
+            Side::Io(_) => f.write_str("Io"),
+        }
+    }
+}
+
+impl From<TcpStream> for Side {
+    fn from(stream: TcpStream) -> Side {
+        Side::Tcp(stream)
+    }
+}
+
+impl From<UnixStream> for Side {
+    fn from(stream: UnixStream) -> Side {
+        Side::Unix(stream)
+    }
+}
+
+impl Side {
+    /// The socket (under the session, for TLS).
+    fn socket(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Side::Tcp(stream) => Some(stream.as_fd()),
+            Side::Unix(stream) => Some(stream.as_fd()),
+            Side::Io(io) => io.socket(),
+        }
+    }
+
+    /// Closes with a reset rather than a FIN once dropped (SO_LINGER 0).
+    fn reset_on_close(&self) {
+        if let Some(fd) = self.socket() {
+            let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
+        }
+    }
+
+    fn parts(&mut self) -> Parts<'_> {
+        match self {
+            Side::Tcp(stream) => Parts::raw(Raw::Tcp(stream)),
+            Side::Unix(stream) => Parts::raw(Raw::Unix(stream)),
+            Side::Io(io) => {
+                let (reader, writer) = tokio::io::split(io);
+                Parts {
+                    reader: Reader::Io(reader),
+                    writer: Writer::Io(writer),
+                    raw: None,
+                }
+            }
+        }
+    }
+}
+
+/// Which way bytes move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// From the client to the target.
+    ToTarget,
+    /// From the target back to the client.
+    ToClient,
+}
+
+/// Counts what a connection carries (and so when it last carried anything).
+pub trait Meter: Sync {
+    /// `bytes` were written to their destination, going `way`.
+    fn moved(&self, way: Way, bytes: usize);
+}
+
+/// Which side of the connection failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The accepted client.
+    Client,
+    /// The upstream target.
+    Target,
+}
+
+/// A connection that ended with a failure of one side; the other side was reset.
+#[derive(Debug)]
+pub struct Failure {
+    /// The side that failed.
+    pub end: End,
+    /// What failed (usually a reset).
+    pub error: io::Error,
+}
+
+/// How one direction failed: reading its source or writing its destination.
+#[derive(Debug)]
+pub enum Broken {
+    /// Reading the source failed.
+    Read(io::Error),
+    /// Writing the destination failed.
+    Write(io::Error),
+}
+
+/// `--hex`: a look at every chunk of one direction, before it is written.
+pub type Inspect<'a> = Box<dyn FnMut(&[u8]) + Send + 'a>;
+
+/// What the engine may do to the bytes: nothing (zero-copy where it can), or show them.
+#[derive(Default)]
+pub struct Watch<'a> {
+    /// Sees what goes to the target.
+    pub to_target: Option<Inspect<'a>>,
+    /// Sees what goes back to the client.
+    pub to_client: Option<Inspect<'a>>,
+}
+
+/// Relays `client` and `target` both ways until both directions have ended (`Ok`) or one
+/// side failed (`Err`, the other side reset). Both are closed when this returns or is dropped.
+pub async fn forward(
+    mut client: Side,
+    mut target: Side,
+    meter: &dyn Meter,
+    watch: Watch<'_>,
+) -> Result<(), Failure> {
+    let outcome = {
+        let client = client.parts();
+        let target = target.parts();
+        relay(client, target, meter, watch).await
+    };
+    if let Err(failure) = &outcome {
+        match failure.end {
+            End::Client => target.reset_on_close(),
+            End::Target => client.reset_on_close(),
+        }
+    }
+    outcome
+}
+
+/// A side taken apart for the two directions.
+struct Parts<'a> {
+    reader: Reader<'a>,
+    writer: Writer<'a>,
+    /// The plain socket, when the side is one (for splice and the reset watch).
+    raw: Option<Raw<'a>>,
+}
+
+impl<'a> Parts<'a> {
+    fn raw(raw: Raw<'a>) -> Parts<'a> {
+        Parts {
+            reader: Reader::Raw(raw),
+            writer: Writer::Raw(raw),
+            raw: Some(raw),
+        }
+    }
+}
+
+async fn relay(
+    client: Parts<'_>,
+    target: Parts<'_>,
+    meter: &dyn Meter,
+    watch: Watch<'_>,
+) -> Result<(), Failure> {
+    let (client_raw, target_raw) = (client.raw, target.raw);
+    let to_target = direction(
+        client.reader,
+        target.writer,
+        client_raw.zip(target_raw),
+        Way::ToTarget,
+        meter,
+        watch.to_target,
+    );
+    let to_client = direction(
+        target.reader,
+        client.writer,
+        target_raw.zip(client_raw),
+        Way::ToClient,
+        meter,
+        watch.to_client,
+    );
+    let failed = |broken: Broken, source: End, destination: End| match broken {
+        Broken::Read(error) => Failure { end: source, error },
+        Broken::Write(error) => Failure {
+            end: destination,
+            error,
+        },
+    };
+    tokio::pin!(to_target, to_client);
+    let (mut client_done, mut target_done) = (false, false);
+    while !(client_done && target_done) {
+        tokio::select! {
+            done = &mut to_target, if !client_done => {
+                done.map_err(|broken| failed(broken, End::Client, End::Target))?;
+                client_done = true;
+            }
+            done = &mut to_client, if !target_done => {
+                done.map_err(|broken| failed(broken, End::Target, End::Client))?;
+                target_done = true;
+            }
+            // A side that has said all it will say can still be reset while the other
+            // direction waits on the other side: that ends the connection too.
+            error = reset_of(client_raw), if client_done => {
+                return Err(Failure { end: End::Client, error });
+            }
+            error = reset_of(target_raw), if target_done => {
+                return Err(Failure { end: End::Target, error });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One direction: spliced between two plain sockets on Linux when nothing must see the
+/// bytes, copied otherwise.
+async fn direction(
+    reader: Reader<'_>,
+    writer: Writer<'_>,
+    raws: Option<(Raw<'_>, Raw<'_>)>,
+    way: Way,
+    meter: &dyn Meter,
+    inspect: Option<Inspect<'_>>,
+) -> Result<(), Broken> {
+    #[cfg(target_os = "linux")]
+    if let (Some((from, to)), None) = (raws, &inspect) {
+        // Out of descriptors for a pipe: the connection is served all the same, by copying.
+        if let Ok(mut pipe) = splice::Pipe::new() {
+            return splice::splice_through(from, to, &mut pipe, way, meter).await;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = raws;
+    copy::copy(reader, writer, way, meter, inspect).await
+}
+
+/// Resolves with the error of a plain socket that has been reset; never for a TLS side
+/// (its reset shows when the other direction writes to it).
+async fn reset_of(raw: Option<Raw<'_>>) -> io::Error {
+    let Some(raw) = raw else {
+        return std::future::pending().await;
+    };
+    loop {
+        let ready = raw.ready(Interest::ERROR).await;
+        let pending = socket2::SockRef::from(&raw.fd()).take_error();
+        match (ready, pending) {
+            (Err(err), _) | (_, Err(err)) | (_, Ok(Some(err))) => return err,
+            // Readiness without an error: wait for the next event.
+            (Ok(_), Ok(None)) => {
+                let _ = raw.try_io(Interest::ERROR, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
+        }
+    }
+}
+
+enum Reader<'a> {
+    Raw(Raw<'a>),
+    Io(ReadHalf<&'a mut Box<dyn Io>>),
+}
+
+enum Writer<'a> {
+    Raw(Raw<'a>),
+    Io(WriteHalf<&'a mut Box<dyn Io>>),
+}
+
+impl AsyncRead for Reader<'_> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Reader::Raw(raw) => std::pin::Pin::new(raw).poll_read(cx, buf),
+            Reader::Io(io) => std::pin::Pin::new(io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Writer<'_> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_write(cx, buf),
+            Writer::Io(io) => std::pin::Pin::new(io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_flush(cx),
+            Writer::Io(io) => std::pin::Pin::new(io).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match self.get_mut() {
+            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_shutdown(cx),
+            Writer::Io(io) => std::pin::Pin::new(io).poll_shutdown(cx),
+        }
+    }
+}

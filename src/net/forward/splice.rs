@@ -1,0 +1,106 @@
+//! One direction of a forwarded connection with `splice(2)` (Linux): socket → pipe → socket,
+//! the bytes never enter user space. Each direction has its own pipe; it starts at the
+//! system's default size and grows once the direction streams, so that thousands of quiet
+//! connections cost little kernel memory and a bulk transfer moves a lot per call.
+
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
+use tokio::io::Interest;
+
+use super::raw::{Raw, is_retry};
+use super::{Broken, Meter, Way};
+use crate::os::splice::PIPE_SIZE;
+
+/// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
+/// `os::splice`: it would hold small writes back).
+const FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlags::SPLICE_F_NONBLOCK);
+
+/// A direction's kernel pipe.
+pub struct Pipe {
+    read: OwnedFd,
+    write: OwnedFd,
+    capacity: usize,
+    grown: bool,
+}
+
+impl Pipe {
+    /// A pipe of the system's default size; fails when no descriptor is left.
+    pub fn new() -> io::Result<Pipe> {
+        let (read, write) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+        let capacity = fcntl(&write, FcntlArg::F_GETPIPE_SZ).map_or(64 * 1024, |n| n as usize);
+        Ok(Pipe {
+            read,
+            write,
+            capacity,
+            grown: false,
+        })
+    }
+
+    /// Grows the pipe to [`PIPE_SIZE`] (once; best effort: the system may refuse, which only
+    /// costs speed).
+    fn grow(&mut self) {
+        self.grown = true;
+        if let Ok(size) = fcntl(&self.write, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32)) {
+            self.capacity = size as usize;
+        }
+    }
+}
+
+fn splice_once(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    splice(from, None, to, None, len, FLAGS).map_err(io::Error::from)
+}
+
+/// Splices `from` to `to` until `from` ends, then shuts `to`'s write side down. The pipe is
+/// always empty when `from` is read, so a "would block" there means the socket is empty,
+/// never that the pipe is full.
+pub async fn splice_through(
+    from: Raw<'_>,
+    to: Raw<'_>,
+    pipe: &mut Pipe,
+    way: Way,
+    meter: &dyn Meter,
+) -> Result<(), Broken> {
+    loop {
+        let filled = loop {
+            from.ready(Interest::READABLE).await.map_err(Broken::Read)?;
+            let read = from.try_io(Interest::READABLE, || {
+                splice_once(from.fd(), pipe.write.as_fd(), pipe.capacity)
+            });
+            match read {
+                Ok(n) => break n,
+                Err(err) if is_retry(&err) => {}
+                Err(err) => return Err(Broken::Read(err)),
+            }
+        };
+        if filled == 0 {
+            return match to.shutdown(Shutdown::Write) {
+                Err(err) if err.raw_os_error() != Some(Errno::ENOTCONN as i32) => {
+                    Err(Broken::Write(err))
+                }
+                _ => Ok(()),
+            };
+        }
+        let mut left = filled;
+        while left > 0 {
+            to.ready(Interest::WRITABLE).await.map_err(Broken::Write)?;
+            let written = to.try_io(Interest::WRITABLE, || {
+                splice_once(pipe.read.as_fd(), to.fd(), left)
+            });
+            match written {
+                Ok(n) => {
+                    left -= n;
+                    meter.moved(way, n);
+                }
+                Err(err) if is_retry(&err) => {}
+                Err(err) => return Err(Broken::Write(err)),
+            }
+        }
+        if filled >= pipe.capacity && !pipe.grown {
+            pipe.grow();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Client handshakes on tokio streams (`listen --forward-tls`): the same configuration,
+//! verification and failure reasons as the blocking [`Handshake`](super::Handshake), through
+//! tokio-rustls.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use super::client::TlsClient;
+use super::failure::{self, TlsFailure};
+
+impl TlsClient {
+    /// Runs a client handshake with the server named `host` over `stream`; a certificate that
+    /// does not verify (under [`Policy::Enforce`](super::Policy)) or any other failure comes
+    /// back with its reason named.
+    pub async fn connect_async<S>(&self, host: &str, stream: S) -> Result<TlsStream<S>, TlsFailure>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let one = self.connection(host).map_err(|err| TlsFailure {
+            reason: err.message,
+            hint: err.hint,
+            cert: None,
+        })?;
+        let connector = TlsConnector::from(one.config);
+        connector.connect(one.name, stream).await.map_err(|err| {
+            let tls_error = err
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+            match tls_error {
+                Some(tls_error) => failure::classify(tls_error, one.verifier.seen().as_ref(), &[]),
+                None if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    failure::closed_early(&[])
+                }
+                None => failure::io_failure(&err, &[]),
+            }
+        })
+    }
+}
