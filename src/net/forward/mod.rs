@@ -357,3 +357,204 @@ impl AsyncWrite for Writer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    #[derive(Default)]
+    struct Counts {
+        to_target: AtomicU64,
+        to_client: AtomicU64,
+    }
+
+    impl Meter for Counts {
+        fn moved(&self, way: Way, bytes: usize) {
+            let counter = match way {
+                Way::ToTarget => &self.to_target,
+                Way::ToClient => &self.to_client,
+            };
+            counter.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// A plain TCP stream dressed as a session with its own framing: forces the copy path.
+    struct Framed(TcpStream);
+
+    impl AsyncRead for Framed {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Framed {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+
+        fn poll_flush(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_flush(cx)
+        }
+
+        fn poll_shutdown(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    impl Io for Framed {
+        fn socket(&self) -> Option<BorrowedFd<'_>> {
+            Some(self.0.as_fd())
+        }
+    }
+
+    /// A connected pair: (our end, the far end).
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let far = TcpStream::connect(listener.local_addr().unwrap());
+        let (far, ours) = tokio::join!(far, listener.accept());
+        (ours.unwrap().0, far.unwrap())
+    }
+
+    fn data(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+            .collect()
+    }
+
+    /// Sends `out` and half-closes, while reading everything the far end sends back.
+    async fn exchange(stream: TcpStream, out: Vec<u8>) -> Vec<u8> {
+        let (mut reader, mut writer) = stream.into_split();
+        let sending = tokio::spawn(async move {
+            writer.write_all(&out).await.unwrap();
+            writer.shutdown().await.unwrap();
+            writer
+        });
+        let mut back = Vec::new();
+        reader.read_to_end(&mut back).await.unwrap();
+        drop(sending.await.unwrap());
+        back
+    }
+
+    async fn both_ways(client_framed: bool) {
+        let (client_ours, client) = pair().await;
+        let (target_ours, target) = pair().await;
+        let client_side = if client_framed {
+            Side::Io(Box::new(Framed(client_ours)))
+        } else {
+            Side::Tcp(client_ours)
+        };
+        let counts = Counts::default();
+        let (up, down) = (data(3 << 20, 1), data(5 << 20, 2));
+        let (outcome, at_target, at_client) = tokio::join!(
+            forward(
+                client_side,
+                Side::Tcp(target_ours),
+                &counts,
+                Watch::default()
+            ),
+            exchange(target, down.clone()),
+            exchange(client, up.clone()),
+        );
+        outcome.unwrap();
+        assert!(at_target == up, "the target got other bytes");
+        assert!(at_client == down, "the client got other bytes");
+        assert_eq!(counts.to_target.load(Ordering::Relaxed), up.len() as u64);
+        assert_eq!(counts.to_client.load(Ordering::Relaxed), down.len() as u64);
+    }
+
+    #[tokio::test]
+    async fn plain_sockets_carry_every_byte_both_ways_and_pass_each_fin_on() {
+        both_ways(false).await;
+    }
+
+    #[tokio::test]
+    async fn a_framed_side_is_copied_with_the_same_ending() {
+        both_ways(true).await;
+    }
+
+    #[tokio::test]
+    async fn a_reset_client_resets_the_target() {
+        let (client_ours, client) = pair().await;
+        let (target_ours, mut target) = pair().await;
+        let counts = Counts::default();
+        let forwarding = tokio::spawn(async move {
+            forward(
+                Side::Tcp(client_ours),
+                Side::Tcp(target_ours),
+                &counts,
+                Watch::default(),
+            )
+            .await
+        });
+        socket2::SockRef::from(&client)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(client);
+        let failure = forwarding.await.unwrap().unwrap_err();
+        assert_eq!(failure.end, End::Client);
+        let mut byte = [0u8; 1];
+        let read = target.read(&mut byte).await;
+        assert_eq!(
+            read.map_err(|err| err.kind()),
+            Err(io::ErrorKind::ConnectionReset)
+        );
+    }
+
+    /// The client has finished sending (its FIN went on), the target says nothing: a reset of
+    /// the client must still end the connection and reach the target.
+    #[tokio::test]
+    async fn a_reset_after_the_fin_is_still_passed_on() {
+        let (client_ours, mut client) = pair().await;
+        let (target_ours, mut target) = pair().await;
+        let counts = Counts::default();
+        let forwarding = tokio::spawn(async move {
+            forward(
+                Side::Tcp(client_ours),
+                Side::Tcp(target_ours),
+                &counts,
+                Watch::default(),
+            )
+            .await
+        });
+        client.shutdown().await.unwrap();
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            target.read(&mut byte).await.unwrap(),
+            0,
+            "the FIN came through"
+        );
+        socket2::SockRef::from(&client)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(client);
+        let failure = forwarding.await.unwrap().unwrap_err();
+        assert_eq!(failure.end, End::Client);
+        // The target learns of it on its next write.
+        let mut failed = false;
+        for _ in 0..100 {
+            if target.write_all(b"x").await.is_err() {
+                failed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(failed, "the target was never reset");
+    }
+}
