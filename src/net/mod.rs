@@ -1,12 +1,15 @@
 //! The shared socket-helper module: addresses, ports, durations, resolution and sockets.
 
 pub mod addr;
+pub mod async_stream;
 pub mod cause;
 pub mod dial;
 pub mod duration;
 pub mod endpoint;
 pub mod escape;
 pub mod forward;
+pub mod listener;
+pub mod peer;
 pub mod port;
 pub mod proxy;
 pub mod relay;

@@ -3,10 +3,10 @@
 //!
 //! Every stream reads, writes, shuts down its write side (or both, to end a session from
 //! another thread), describes its peer for messages, and hands out its raw descriptor when it
-//! has one, so that the relay can splice. A stream without a descriptor of its own (a TLS
-//! session over TCP or Unix, one more variant later) answers `None` there and the relay takes
-//! its copy path with large buffers; such a variant keeps its session behind a lock, so that
-//! one thread can read while another writes, as both directions of a relay do.
+//! has one, so that the relay can splice. A TLS session over TCP or Unix
+//! ([`crate::net::relay::tls::TlsStream`]) answers `None` there and the relay takes its copy
+//! path with large buffers; it keeps its session behind a lock that is never held across a
+//! wait, so that one thread can read while another writes, as both directions of a relay do.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -15,6 +15,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 
 use super::endpoint::UnixAddr;
+use super::relay::tls::TlsStream;
 
 /// A connected stream socket.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub enum Stream {
     Tcp(TcpStream),
     /// A Unix stream socket connection.
     Unix(UnixStream),
+    /// A TLS session over a TCP or Unix connection.
+    Tls(Box<TlsStream>),
 }
 
 /// Who is at the other end, for messages: `127.0.0.1:8080`, `unix:/run/app.sock`.
@@ -54,6 +57,7 @@ impl Stream {
         match self {
             Stream::Tcp(stream) => Some(stream.as_fd()),
             Stream::Unix(stream) => Some(stream.as_fd()),
+            Stream::Tls(_) => None,
         }
     }
 
@@ -62,6 +66,34 @@ impl Stream {
         match self {
             Stream::Tcp(stream) => stream.shutdown(how),
             Stream::Unix(stream) => stream.shutdown(how),
+            Stream::Tls(stream) => stream.shutdown(how),
+        }
+    }
+
+    /// Makes reads and writes block or not (the flag lives on the open file, so it holds for
+    /// every copy of the descriptor, a child's included).
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        match self {
+            Stream::Tcp(stream) => stream.set_nonblocking(nonblocking),
+            Stream::Unix(stream) => stream.set_nonblocking(nonblocking),
+            // A TLS session runs its socket non-blocking and waits in poll itself.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream keeps its own blocking mode",
+            )),
+        }
+    }
+
+    /// Another descriptor for the same socket (e.g. a child's stdin).
+    pub fn try_clone_fd(&self) -> io::Result<std::os::fd::OwnedFd> {
+        match self {
+            Stream::Tcp(stream) => stream.as_fd().try_clone_to_owned(),
+            Stream::Unix(stream) => stream.as_fd().try_clone_to_owned(),
+            // The socket under a TLS session carries records, not the session's bytes.
+            Stream::Tls(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a TLS stream has no descriptor of its own bytes",
+            )),
         }
     }
 
@@ -76,14 +108,24 @@ impl Stream {
                 )))
             }
             Stream::Unix(stream) => Ok(unix_name(&stream.peer_addr()?)),
+            Stream::Tls(stream) => stream.inner().peer(),
         }
     }
 
-    /// The TCP connection, when it is one (for TCP-only tuning and reports).
+    /// The TCP connection, when it is one or carries one (for TCP-only tuning and reports).
     pub fn tcp(&self) -> Option<&TcpStream> {
         match self {
             Stream::Tcp(stream) => Some(stream),
             Stream::Unix(_) => None,
+            Stream::Tls(stream) => stream.inner().tcp(),
+        }
+    }
+
+    /// The TLS session, when it is one.
+    pub fn tls(&self) -> Option<&TlsStream> {
+        match self {
+            Stream::Tls(stream) => Some(stream),
+            Stream::Tcp(_) | Stream::Unix(_) => None,
         }
     }
 }
@@ -109,6 +151,12 @@ impl From<TcpStream> for Stream {
     }
 }
 
+impl From<TlsStream> for Stream {
+    fn from(stream: TlsStream) -> Stream {
+        Stream::Tls(Box::new(stream))
+    }
+}
+
 impl From<UnixStream> for Stream {
     fn from(stream: UnixStream) -> Stream {
         Stream::Unix(stream)
@@ -120,6 +168,7 @@ impl Read for &Stream {
         match self {
             Stream::Tcp(stream) => (&*stream).read(buf),
             Stream::Unix(stream) => (&*stream).read(buf),
+            Stream::Tls(stream) => (&**stream).read(buf),
         }
     }
 }
@@ -129,11 +178,15 @@ impl Write for &Stream {
         match self {
             Stream::Tcp(stream) => (&*stream).write(buf),
             Stream::Unix(stream) => (&*stream).write(buf),
+            Stream::Tls(stream) => (&**stream).write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            Stream::Tls(stream) => (&**stream).flush(),
+            Stream::Tcp(_) | Stream::Unix(_) => Ok(()),
+        }
     }
 }
 

@@ -5,28 +5,29 @@
 //! buffer instead: a connection, once accepted, is always served.
 
 use std::io;
-use std::net::TcpListener;
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::ListenConfig;
 use super::server::{self, Ending, Gate, Peer, Slot};
 use super::traffic::Traffic;
-use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::async_stream::{AsyncStream, PlainSocket};
+use crate::net::listener::Listener;
 use crate::net::relay::{Flow, HexDumper};
 
-/// Serves `--echo` on a bound TCP listener: one connection, or every connection with `-k`.
-/// Stdin is not read and nothing goes to stdout.
-pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let gate = Gate::new(args, context);
-    let idle = args.idle_timeout;
+/// Serves `--echo` on a bound listener (TCP or Unix): one connection, or every connection
+/// with `-k`. Stdin is not read and nothing goes to stdout.
+pub fn run(listener: Listener, config: &ListenConfig, context: &Context) -> anyhow::Result<Status> {
+    let gate = Gate::new(config, context);
+    let idle = config.idle_timeout;
     let verbose = context.verbose();
-    let hex = args.hex;
+    let hex = config.hex;
     server::runtime()?.block_on(server::serve_connections(
         listener,
         gate,
-        args.keep_open,
+        config.keep_open,
         server::REPORTING_GRACE,
         std::future::pending(),
         move |stream, peer, slot| serve(stream, peer, slot, idle, verbose, hex),
@@ -34,7 +35,7 @@ pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyho
 }
 
 async fn serve(
-    stream: TcpStream,
+    mut stream: AsyncStream,
     peer: Peer,
     slot: Slot,
     idle: Option<std::time::Duration>,
@@ -43,10 +44,10 @@ async fn serve(
 ) -> anyhow::Result<Status> {
     let traffic = Traffic::new();
     let echoing = async {
-        if hex {
-            echo_copying(&stream, &traffic, Some(Dumpers::default())).await
-        } else {
-            echo(&stream, &traffic).await
+        match stream.plain() {
+            Some(socket) if !hex => echo(socket, &traffic).await,
+            // `--hex` must see the bytes; a TLS session has no socket of its own to splice.
+            _ => echo_copying(&mut stream, &traffic, hex.then(Dumpers::default)).await,
         }
     };
     let ending = tokio::select! {
@@ -78,7 +79,7 @@ async fn serve(
 /// Echoes until the peer has closed its side and everything it sent is back, then closes
 /// ours. Errors are the connection's (reset, broken pipe).
 #[cfg(target_os = "linux")]
-pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
+pub async fn echo(stream: PlainSocket<'_>, traffic: &Traffic) -> io::Result<()> {
     use nix::fcntl::{OFlag, SpliceFFlags, splice};
     use std::os::fd::AsFd;
     use tokio::io::Interest;
@@ -89,7 +90,7 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
     let (pipe_out, pipe_in) = match nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC) {
         Ok(pipe) => pipe,
         // Out of descriptors (or pipe memory): the connection is served all the same.
-        Err(_) => return echo_copying(stream, traffic, None).await,
+        Err(_) => return echo_copying(&mut { stream }, traffic, None).await,
     };
     let mut in_pipe = 0usize;
     let mut peer_done = false;
@@ -149,13 +150,13 @@ pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
             }
         }
     }
-    socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write)
+    stream.shutdown_write()
 }
 
 /// Where splice does not exist, echoing is copying.
 #[cfg(not(target_os = "linux"))]
-pub async fn echo(stream: &TcpStream, traffic: &Traffic) -> io::Result<()> {
-    echo_copying(stream, traffic, None).await
+pub async fn echo(stream: PlainSocket<'_>, traffic: &Traffic) -> io::Result<()> {
+    echo_copying(&mut { stream }, traffic, None).await
 }
 
 /// `--hex`: one dumper for what arrives and one for what goes back, each with its offsets.
@@ -179,14 +180,13 @@ impl Default for Dumpers {
 /// Echoes through a user-space buffer (dumping each chunk both ways with `--hex`), with the
 /// same ending as [`echo`].
 pub async fn echo_copying(
-    stream: &TcpStream,
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
     traffic: &Traffic,
     mut hex: Option<Dumpers>,
 ) -> io::Result<()> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        stream.readable().await?;
-        let n = match stream.try_read(&mut buffer) {
+        let n = match stream.read(&mut buffer).await {
             Ok(0) => break,
             Ok(n) => n,
             Err(err) if is_retry(&err) => continue,
@@ -198,8 +198,8 @@ pub async fn echo_copying(
         }
         let mut written = 0;
         while written < n {
-            stream.writable().await?;
-            match stream.try_write(&buffer[written..n]) {
+            match stream.write(&buffer[written..n]).await {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(m) => written += m,
                 Err(err) if is_retry(&err) => {}
                 Err(err) => return Err(err),
@@ -210,7 +210,7 @@ pub async fn echo_copying(
         }
         traffic.sent(n);
     }
-    socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write)
+    stream.shutdown().await
 }
 
 /// Not an error of the connection: try the call again (nothing to move yet, or a signal cut
@@ -236,7 +236,7 @@ mod tests {
         let task = tokio::spawn(async move {
             let (stream, _) = listener.accept().await?;
             let traffic = Traffic::new();
-            echo(&stream, &traffic).await?;
+            echo(PlainSocket::from(&stream), &traffic).await?;
             Ok(traffic.stats(crate::net::relay::RelayEnd::PeerClosed).sent)
         });
         (addr, task)

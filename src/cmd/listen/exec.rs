@@ -17,19 +17,22 @@
 //! an idle command (see [`exec_idle`](super::exec_idle)).
 
 use std::io;
-use std::net::{Shutdown, TcpListener};
-use std::os::fd::OwnedFd;
+use std::net::Shutdown;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::ListenConfig;
 use super::server::{self, Gate, Peer, Slot};
 use super::{exec_idle, exec_piped};
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
+use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe as describe_error;
+use crate::net::listener::Listener;
+use crate::net::stream::Stream;
 use crate::output::escape::quote_arg;
 use crate::output::notes;
 
@@ -83,12 +86,8 @@ impl Program {
 
     /// Starts the command with `socket` (blocking: the child expects ordinary stdin and
     /// stdout) as its stdin and stdout. The caller keeps `socket`.
-    fn spawn_on(
-        &self,
-        socket: &std::net::TcpStream,
-        peer: &Peer,
-    ) -> io::Result<tokio::process::Child> {
-        let stdin = OwnedFd::from(socket.try_clone()?);
+    fn spawn_on(&self, socket: &Stream, peer: &Peer) -> io::Result<tokio::process::Child> {
+        let stdin = socket.try_clone_fd()?;
         let stdout = stdin.try_clone()?;
         self.spawn(Stdio::from(stdin), Stdio::from(stdout), peer)
     }
@@ -105,10 +104,7 @@ impl Program {
             .args(&self.argv[1..])
             .stdin(stdin)
             .stdout(stdout)
-            .env("SOCKX_PEER_ADDR", peer.remote.ip().to_string())
-            .env("SOCKX_PEER_PORT", peer.remote.port().to_string())
-            .env("SOCKX_LOCAL_ADDR", peer.local.ip().to_string())
-            .env("SOCKX_LOCAL_PORT", peer.local.port().to_string());
+            .envs(environment(peer));
         let child = command.spawn();
         // The Command holds the parent's copies of the socket until it is dropped.
         drop(command);
@@ -130,8 +126,7 @@ impl Program {
                 Ok(child) => {
                     slot.started();
                     notes::verbose(format_args!(
-                        "{}: started {} (pid {})",
-                        peer.remote,
+                        "{peer}: started {} (pid {})",
                         quote_arg(self.name()),
                         child.id().unwrap_or_default()
                     ));
@@ -151,9 +146,8 @@ impl Program {
                 }
                 Err(err) => {
                     notes::warn(format_args!(
-                        "cannot run '{}' for {}: {}",
+                        "cannot run '{}' for {peer}: {}",
                         quote_arg(self.name()),
-                        peer.remote,
                         describe_error(&err)
                     ));
                     return Ok(None);
@@ -163,19 +157,41 @@ impl Program {
     }
 }
 
-/// Serves `--exec`/`--sh-exec` on a bound TCP listener: one connection, or every connection
-/// with `-k` (children run concurrently and are reaped as they exit).
+/// What the child learns of its connection: `SOCKX_PEER_ADDR`, `SOCKX_PEER_PORT`,
+/// `SOCKX_LOCAL_ADDR`, `SOCKX_LOCAL_PORT` for an IP peer; `SOCKX_PEER_PID`, `SOCKX_PEER_UID`
+/// for a Unix peer whose credentials the kernel gave (a Unix peer has no address or port).
+fn environment(peer: &Peer) -> Vec<(&'static str, String)> {
+    match peer {
+        Peer::Inet { remote, local } => vec![
+            ("SOCKX_PEER_ADDR", remote.ip().to_string()),
+            ("SOCKX_PEER_PORT", remote.port().to_string()),
+            ("SOCKX_LOCAL_ADDR", local.ip().to_string()),
+            ("SOCKX_LOCAL_PORT", local.port().to_string()),
+        ],
+        Peer::Unix { cred, .. } => cred
+            .iter()
+            .flat_map(|cred| {
+                [
+                    ("SOCKX_PEER_PID", cred.pid.to_string()),
+                    ("SOCKX_PEER_UID", cred.uid.to_string()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Serves `--exec`/`--sh-exec` on a bound listener (TCP or Unix): one connection, or every
+/// connection with `-k` (children run concurrently and are reaped as they exit).
 pub fn run(
-    listener: TcpListener,
+    listener: Listener,
     program: Program,
-    args: &ListenArgs,
+    config: &ListenConfig,
     context: &Context,
 ) -> anyhow::Result<Status> {
-    program.check()?;
-    let gate = Gate::new(args, context).one_start_at_a_time();
-    let keep_open = args.keep_open;
-    let idle = args.idle_timeout;
-    let hex = args.hex;
+    let gate = Gate::new(config, context).one_start_at_a_time();
+    let keep_open = config.keep_open;
+    let idle = config.idle_timeout;
+    let hex = config.hex;
     let runtime = server::runtime()?;
     let status = runtime.block_on(server::serve_connections(
         listener,
@@ -186,7 +202,9 @@ pub fn run(
         move |stream, peer, slot| {
             let program = program.clone();
             async move {
-                if hex {
+                // `--hex` must see the bytes, and only a plain socket can be the child's own
+                // stdin and stdout (a TLS session is relayed through pipes).
+                if hex || stream.plain().is_none() {
                     exec_piped::serve(program, stream, peer, slot, idle).await
                 } else {
                     serve(program, stream, peer, slot, idle).await
@@ -200,16 +218,15 @@ pub fn run(
 
 async fn serve(
     program: Program,
-    stream: TcpStream,
+    stream: AsyncStream,
     peer: Peer,
     mut slot: Slot,
     idle: Option<Duration>,
 ) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let socket = stream.into_std()?;
     // The child expects ordinary blocking stdin/stdout; the flag lives on the shared open
     // file, so it holds for the child's copies too.
-    socket.set_nonblocking(false)?;
+    let socket = stream.into_std()?;
     let Some(mut child) = program
         .start(&mut slot, &peer, || program.spawn_on(&socket, &peer))
         .await?
@@ -256,8 +273,7 @@ pub fn report(
         describe(status)
     };
     notes::verbose(format_args!(
-        "{} closed: {} (pid {pid}) {outcome} after {:.3}s",
-        peer.remote,
+        "{peer} closed: {} (pid {pid}) {outcome} after {:.3}s",
         quote_arg(program.name()),
         started.elapsed().as_secs_f64()
     ));
@@ -276,30 +292,22 @@ pub fn outcome(status: ExitStatus, idled: bool) -> Status {
 /// gets EOF after everything the child wrote), then what the peer still sends is read and
 /// discarded until it closes too or [`LINGER`] has passed, so that the close sends no reset
 /// that would destroy output still on its way.
-async fn close_gracefully(socket: std::net::TcpStream) {
+async fn close_gracefully(socket: Stream) {
     let _ = socket.shutdown(Shutdown::Write);
-    if socket.set_nonblocking(true).is_err() {
-        return;
-    }
-    if let Ok(stream) = TcpStream::from_std(socket) {
-        discard_until_closed(&stream).await;
+    if let Ok(mut stream) = AsyncStream::from_std(socket) {
+        discard_until_closed(&mut stream).await;
     }
 }
 
 /// Reads and drops what the peer sends until it closes its side, fails, or [`LINGER`]
 /// passes (the caller has shut down our write side).
-pub async fn discard_until_closed(stream: &TcpStream) {
+pub async fn discard_until_closed(stream: &mut (impl AsyncRead + Unpin)) {
     let mut sink = vec![0u8; 64 * 1024];
     let draining = async {
         loop {
-            if stream.readable().await.is_err() {
-                return;
-            }
-            match stream.try_read(&mut sink) {
-                Ok(0) => return,
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
                 Ok(_) => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => return,
             }
         }
     };

@@ -11,9 +11,7 @@ use std::os::fd::AsFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::watch;
 
@@ -21,16 +19,17 @@ use super::exec::{self, Program};
 use super::server::{Peer, Slot};
 use super::traffic::Traffic;
 use crate::error::Status;
+use crate::net::async_stream::AsyncStream;
 use crate::net::relay::{Flow, HexDumper};
 use crate::output::notes;
 
 /// Largest chunk moved (and dumped) at once.
 const CHUNK: usize = 64 * 1024;
 
-/// Serves one connection with the child behind pipes.
+/// Serves one connection with the child behind pipes (any stream: a TLS session too).
 pub async fn serve(
     program: Program,
-    mut stream: TcpStream,
+    mut stream: AsyncStream,
     peer: Peer,
     mut slot: Slot,
     idle: Option<Duration>,
@@ -42,7 +41,7 @@ pub async fn serve(
         })
         .await?;
     let Some(mut child) = spawned else {
-        close(&stream).await;
+        close(&mut stream).await;
         return Ok(Status::Negative);
     };
     let pid = child.id().unwrap_or_default();
@@ -51,7 +50,7 @@ pub async fn serve(
     };
     let traffic = Traffic::new();
     let (exited_tx, exited_rx) = watch::channel(false);
-    let (reader, writer) = stream.split();
+    let (reader, writer) = tokio::io::split(&mut stream);
     let waiting = async {
         let ended = exec::wait(&mut child, pid, idle).await;
         let _ = exited_tx.send(true);
@@ -68,19 +67,18 @@ pub async fn serve(
     exec::report(&program, &peer, pid, status, idled, started);
     if let Err(err) = delivered {
         notes::verbose(format_args!(
-            "{}: cannot deliver the output: {}",
-            peer.remote,
+            "{peer}: cannot deliver the output: {}",
             crate::net::cause::describe(&err)
         ));
     }
-    close(&stream).await;
+    close(&mut stream).await;
     drop(slot);
     Ok(exec::outcome(status, idled))
 }
 
 /// The peer's bytes to the child's stdin; the peer's EOF (or a failure) closes it. Never
 /// returns: after that it waits for the child's end, which ends the relay.
-async fn to_child(mut reader: ReadHalf<'_>, mut input: ChildStdin, traffic: &Traffic) {
+async fn to_child(mut reader: impl AsyncRead + Unpin, mut input: ChildStdin, traffic: &Traffic) {
     let mut dumper = HexDumper::new(Flow::Received);
     let mut buffer = vec![0u8; CHUNK];
     loop {
@@ -103,7 +101,7 @@ async fn to_child(mut reader: ReadHalf<'_>, mut input: ChildStdin, traffic: &Tra
 /// delivered (a descendant that keeps the pipe open does not hold the connection).
 async fn to_peer(
     mut output: ChildStdout,
-    mut writer: WriteHalf<'_>,
+    mut writer: impl AsyncWrite + Unpin,
     mut exited: watch::Receiver<bool>,
     traffic: &Traffic,
 ) -> io::Result<()> {
@@ -137,12 +135,13 @@ async fn to_peer(
         }
         let _ = dumper.dump(&buffer[..n]);
         writer.write_all(&buffer[..n]).await?;
+        writer.flush().await?;
         traffic.sent(n);
     }
 }
 
 /// Shuts the write side down and discards what the peer still sends, as the direct mode.
-async fn close(stream: &TcpStream) {
-    let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
+async fn close(stream: &mut AsyncStream) {
+    let _ = stream.shutdown().await;
     exec::discard_until_closed(stream).await;
 }

@@ -9,41 +9,41 @@
 //! `--hex`, stdin is dumped once as it is read and each client's data as it arrives.
 
 use std::io::IsTerminal;
-use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use super::ListenConfig;
 use super::hub::{self, Feed, Hub};
 use super::server::{self, Ending, Gate, Peer, Slot};
 use super::stall::{SLOW_CLIENT_GRACE, SendProgress};
 use super::traffic::Traffic;
-use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::async_stream::AsyncStream;
+use crate::net::listener::Listener;
 use crate::net::relay::{Flow, HexDumper};
 
 /// Largest chunk read from a client at once (and so the largest piece written to stdout).
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Serves `-k` on a bound TCP listener until Ctrl-C (exit 130) or stdout closes (a quiet
-/// end).
-pub fn run(listener: TcpListener, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let gate = Gate::new(args, context);
-    let idle = args.idle_timeout;
+/// Serves `-k` on a bound listener (TCP or Unix) until Ctrl-C (exit 130) or stdout closes (a
+/// quiet end).
+pub fn run(listener: Listener, config: &ListenConfig, context: &Context) -> anyhow::Result<Status> {
+    let gate = Gate::new(config, context);
+    let idle = config.idle_timeout;
     let verbose = context.verbose();
-    let hex = args.hex;
-    let recv_only = args.recv_only;
+    let hex = config.hex;
+    let recv_only = config.recv_only;
     let ends_with_client = recv_only || std::io::stdin().is_terminal();
     let runtime = server::runtime()?;
     let status = runtime.block_on(async move {
         let hub = Hub::new();
         if !recv_only {
-            hub::pump_stdin(Arc::clone(&hub), args.crlf, args.hex);
+            hub::pump_stdin(Arc::clone(&hub), config.crlf, config.hex);
         }
         let (stdout, writer) = hub::stdout_writer();
         let stdout_closed = async move {
@@ -99,32 +99,31 @@ impl Client {
     /// Relays one client until its session ends: the client's FIN ends its direction, stdin's
     /// end (half-closing the client) ends ours, and the session ends when both have ended, or
     /// with the client's FIN alone when stdin is a terminal or unread (`--recv-only`).
-    async fn serve(self, stream: TcpStream, slot: Slot) -> anyhow::Result<Status> {
+    async fn serve(self, stream: AsyncStream, slot: Slot) -> anyhow::Result<Status> {
         let traffic = Traffic::new();
         let progress = SendProgress::default();
-        let (reader, mut writer) = stream.into_split();
+        let (mut reader, mut writer) = stream.into_split();
+        // The socket, apart from the halves, for the send-queue check and the reset of a
+        // stalled client (a TLS half cannot reach it: only sockx's own pending chunk counts).
+        let socket = reader.socket();
         let mut feed = self.hub.subscribe();
         // Each client's received bytes are dumped with their own offsets; stdin is dumped once,
         // as it is read.
         let mut dumper = self.hex.then(|| HexDumper::new(Flow::Received));
         let receive = async {
             loop {
-                reader.readable().await?;
                 let mut chunk = vec![0u8; READ_CHUNK];
-                match reader.try_read(&mut chunk) {
-                    Ok(0) => return Ok::<_, std::io::Error>(None),
-                    Ok(n) => {
-                        chunk.truncate(n);
-                        traffic.received(n);
-                        if let Some(dumper) = dumper.as_mut() {
-                            let _ = dumper.dump(&chunk);
-                        }
-                        if self.stdout.send(chunk).await.is_err() {
-                            return Ok(Some("stdout closed"));
-                        }
-                    }
-                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(err) => return Err(err),
+                let n = reader.read(&mut chunk).await?;
+                if n == 0 {
+                    return Ok::<_, std::io::Error>(None);
+                }
+                chunk.truncate(n);
+                traffic.received(n);
+                if let Some(dumper) = dumper.as_mut() {
+                    let _ = dumper.dump(&chunk);
+                }
+                if self.stdout.send(chunk).await.is_err() {
+                    return Ok(Some("stdout closed"));
                 }
             }
         };
@@ -159,7 +158,7 @@ impl Client {
         };
         // The futures borrow the feed and the socket: they are gone when the block ends.
         let ending = {
-            let stalled = progress.stalled(reader.as_ref().as_fd(), SLOW_CLIENT_GRACE);
+            let stalled = progress.stalled(socket.as_ref().map(AsFd::as_fd), SLOW_CLIENT_GRACE);
             let idle = traffic.idle(self.idle);
             let interrupted = server::interrupted();
             tokio::pin!(receive, send, stalled, idle, interrupted);
@@ -194,7 +193,9 @@ impl Client {
         };
         if ending == Ending::Other(TOO_SLOW.to_string()) {
             // It reads nothing: a reset, rather than a close that waits on it forever.
-            let _ = socket2::SockRef::from(reader.as_ref()).set_linger(Some(Duration::ZERO));
+            if let Some(socket) = &socket {
+                let _ = socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO));
+            }
         }
         drop(feed);
         drop(slot);

@@ -1,11 +1,13 @@
 //! `sockx listen`: bind, announce the ready line, then serve in the chosen mode.
 //!
-//! The modes live in their own files: `single` (the default: one TCP connection relayed to
-//! stdin/stdout), `keep_open` (-k), `echo`, `exec` (--exec/--sh-exec) and `udp`; `server` is
-//! the accept loop the served modes share.
+//! The arguments become a [`ListenConfig`] first (`config`); the modes live in their own
+//! files: `single` (the default: one connection relayed to stdin/stdout), `keep_open` (-k),
+//! `echo`, `exec` (--exec/--sh-exec) and `udp`; `server` is the accept loop the served modes
+//! share, over TCP or Unix stream sockets alike.
 
 mod access;
 mod bind_error;
+mod config;
 mod echo;
 mod echo_guard;
 mod exec;
@@ -21,66 +23,90 @@ mod traffic;
 mod udp;
 mod unix;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
-use crate::net::endpoint::Transport;
+use crate::net::listener::Listener;
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindEndpoint, BindSpec, Family, resolve};
 use crate::os::interrupt::Interrupt;
 
-pub use access::AccessList;
-
-/// How `listen` serves its peers, decided by the flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// One TCP connection relayed to stdin/stdout (the default).
-    Single,
-    /// `-k`: many TCP connections at once.
-    KeepOpen,
-    /// `--echo` (with or without `-k`).
-    Echo,
-    /// `--exec` / `--sh-exec`.
-    Exec,
-    /// `-u`: datagrams.
-    Udp,
-}
-
-impl Mode {
-    /// The mode the flags ask for.
-    pub fn of(args: &ListenArgs) -> Mode {
-        if args.udp {
-            Mode::Udp
-        } else if args.exec.is_some() || args.sh_exec.is_some() {
-            Mode::Exec
-        } else if args.echo {
-            Mode::Echo
-        } else if args.keep_open {
-            Mode::KeepOpen
-        } else {
-            Mode::Single
-        }
-    }
-}
+pub use config::{ListenConfig, Mode};
 
 /// Runs `sockx listen`.
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let transport = Transport {
-        datagram: args.udp,
-        unix: args.unix,
+    let config = ListenConfig::new(&args, context)?;
+    // The one-shot and UDP modes' Ctrl-C handler goes in before the ready line and any
+    // thread, so that a Ctrl-C right after it finds the handler in place (the served modes
+    // use tokio's).
+    let interrupt = match config.mode {
+        Mode::Single | Mode::Udp => Some(Interrupt::install()?),
+        // Descriptors for every client and its target, as `probe` raises them for its scans.
+        Mode::Forward(_) => {
+            let _ = crate::os::rlimit::raise_open_files();
+            None
+        }
+        _ => None,
     };
-    if let Some(target) = &args.forward {
-        return forward_run(target, &args, context);
+    let bound = bind(&config)?;
+    if let (Some(interrupt), Bound::Stream(listener)) = (&interrupt, &bound) {
+        // Ctrl-C before the peer comes: the socket file goes too (the relay takes Ctrl-C over
+        // once it runs, after the file is gone).
+        if let Some(path) = listener.socket_file().map(std::path::Path::to_path_buf) {
+            interrupt.on_interrupt(move || {
+                let _ = std::fs::remove_file(&path);
+                std::process::exit(130);
+            });
+        }
     }
-    let spec = match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
-        BindEndpoint::Tcp(spec) | BindEndpoint::Udp(spec) => spec,
+    announce(&bound)?;
+    match (bound, &config.mode, interrupt) {
+        (Bound::Stream(listener), Mode::Forward(plan), _) => {
+            forward::run_stream(listener, plan, &config, context)
+        }
+        (Bound::Datagram(socket), Mode::Forward(plan), _) => {
+            forward::run_udp(socket, plan, &config)
+        }
+        (Bound::Datagram(socket), _, Some(interrupt)) => {
+            udp::run(socket, &config, context, &interrupt)
+        }
+        (Bound::Stream(listener), Mode::Single, Some(interrupt)) => {
+            single::run(listener, &config, context, &interrupt)
+        }
+        (Bound::Stream(listener), Mode::Exec(program), _) => {
+            exec::run(listener, program.clone(), &config, context)
+        }
+        (Bound::Stream(listener), Mode::Echo, _) => echo::run(listener, &config, context),
+        (Bound::Stream(listener), Mode::KeepOpen, _) => keep_open::run(listener, &config, context),
+        // The config pairs each mode with its socket and the handler above.
+        _ => Err(anyhow::anyhow!("no listen mode serves this socket")),
+    }
+}
+
+/// A bound socket: a stream listener (TCP or Unix) or a datagram socket.
+#[derive(Debug)]
+pub enum Bound {
+    /// TCP or a Unix stream socket.
+    Stream(Listener),
+    /// UDP.
+    Datagram(UdpSocket),
+}
+
+/// Binds (and listens on) the configured address.
+pub fn bind(config: &ListenConfig) -> anyhow::Result<Bound> {
+    let bound = match &config.endpoint {
+        BindEndpoint::Tcp(spec) => {
+            let (socket, addr) = bind_inet(spec, Proto::Tcp, config)?;
+            socket
+                .listen(4096)
+                .map_err(|err| bind_error::bind_error(&addr, Proto::Tcp, &err))?;
+            Bound::Stream(Listener::Tcp(socket.into()))
+        }
+        BindEndpoint::Udp(spec) => Bound::Datagram(bind_inet(spec, Proto::Udp, config)?.0.into()),
         BindEndpoint::Unix(addr) => {
-            unix::check_args(&args, &addr)?;
-            // In place before the ready line, as for the TCP one-shot mode below.
-            let interrupt = Interrupt::install()?;
-            return unix::run_single(&addr, &args, context, &interrupt);
+            Bound::Stream(Listener::Unix(unix::bind(addr, config.unix_mode)?))
         }
         BindEndpoint::UnixDgram(addr) => {
             return Err(
@@ -88,67 +114,24 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
             );
         }
     };
-    if args.unix_mode.is_some() {
-        return Err(Error::usage("--unix-mode needs a Unix socket path (unix:PATH)").into());
-    }
-    let mode = Mode::of(&args);
-    if mode == Mode::Udp && (args.exec.is_some() || args.sh_exec.is_some()) {
-        return Err(Error::usage("-u cannot go with --exec or --sh-exec")
-            .with_hint("a command is run per TCP connection; drop -u")
-            .into());
-    }
-    // Checked before binding: bad quoting is a usage error, a missing program a failure.
-    let program = exec::Program::from_args(&args)?;
-    if let Some(program) = &program {
-        program.check()?;
-    }
-    if mode == Mode::Udp {
-        // As for the one-shot mode below: in place before the ready line and any thread.
-        let interrupt = Interrupt::install()?;
-        let socket = bind_udp(&spec, &args, context)?;
-        announce(&socket.local_addr()?, Proto::Udp, context)?;
-        return udp::run(socket, &args, context, &interrupt);
-    }
-    // The one-shot mode's Ctrl-C handler goes in before the ready line, so that a Ctrl-C right
-    // after it finds the handler in place (the served modes use tokio's).
-    let interrupt = match mode {
-        Mode::Single => Some(Interrupt::install()?),
-        _ => None,
-    };
-    let listener = bind_tcp(&spec, &args, context)?;
-    announce(&listener.local_addr()?, Proto::Tcp, context)?;
-    match (program, interrupt) {
-        (Some(program), _) => exec::run(listener, program, &args, context),
-        (None, Some(interrupt)) => single::run(listener, &args, context, &interrupt),
-        (None, None) if mode == Mode::Echo => echo::run(listener, &args, context),
-        (None, None) => keep_open::run(listener, &args, context),
-    }
+    Ok(bound)
 }
 
-/// `--forward TARGET`: the plan is checked before binding.
-fn forward_run(target: &str, args: &ListenArgs, context: &Context) -> anyhow::Result<Status> {
-    let plan = forward::Plan::new(target, args, context)?;
-    let transport = Transport {
-        datagram: args.udp,
-        unix: args.unix,
-    };
-    forward::raise_open_files();
-    match BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)? {
-        BindEndpoint::Tcp(spec) => {
-            let listener = bind_tcp(&spec, args, context)?;
-            announce(&listener.local_addr()?, Proto::Tcp, context)?;
-            forward::run_tcp(listener, plan, args, context)
-        }
-        BindEndpoint::Udp(spec) => {
-            let socket = bind_udp(&spec, args, context)?;
-            announce(&socket.local_addr()?, Proto::Udp, context)?;
-            forward::run_udp(socket, plan, args)
-        }
-        BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => Err(Error::usage(format!(
-            "{addr}: forwarding from a Unix socket is not served yet"
-        ))
-        .into()),
-    }
+/// A TCP or UDP socket bound to `spec` with the listener's options (not yet listening), and
+/// the address it was bound to.
+fn bind_inet(
+    spec: &BindSpec,
+    proto: Proto,
+    config: &ListenConfig,
+) -> Result<(socket2::Socket, SocketAddr), Error> {
+    let addr = bind_address(spec, config.family)?;
+    let options = listener_options(config, proto);
+    new_socket(&addr, proto, &options)
+        .and_then(|socket| {
+            socket.bind(&addr.into())?;
+            Ok((socket, addr))
+        })
+        .map_err(|err| bind_error::bind_error(&addr, proto, &err))
 }
 
 /// The address to bind for `spec`: every interface (dual-stack `[::]`, or one family with
@@ -172,57 +155,23 @@ pub fn bind_address(spec: &BindSpec, family: Family) -> Result<SocketAddr, Error
 
 /// Socket options for a listener of `proto`: SO_REUSEADDR always on TCP; `[::]` dual-stack
 /// unless `-6` asks for IPv6 only.
-pub fn listener_options(args: &ListenArgs, proto: Proto, family: Family) -> SocketOptions {
+pub fn listener_options(config: &ListenConfig, proto: Proto) -> SocketOptions {
     SocketOptions {
         reuse_addr: proto == Proto::Tcp,
-        reuse_port: args.reuseport,
-        broadcast: args.broadcast,
-        only_v6: Some(family == Family::V6),
+        reuse_port: config.reuse_port,
+        broadcast: config.broadcast,
+        only_v6: Some(config.family == Family::V6),
         ..SocketOptions::default()
     }
 }
 
-/// Binds and listens on TCP.
-pub fn bind_tcp(
-    spec: &BindSpec,
-    args: &ListenArgs,
-    context: &Context,
-) -> anyhow::Result<TcpListener> {
-    let addr = bind_address(spec, context.family)?;
-    let options = listener_options(args, Proto::Tcp, context.family);
-    let bound = new_socket(&addr, Proto::Tcp, &options).and_then(|socket| {
-        socket.bind(&addr.into())?;
-        socket.listen(4096)?;
-        Ok(socket)
-    });
-    match bound {
-        Ok(socket) => Ok(socket.into()),
-        Err(err) => Err(bind_error::bind_error(&addr, Proto::Tcp, &err).into()),
-    }
-}
-
-/// Binds a UDP socket.
-pub fn bind_udp(
-    spec: &BindSpec,
-    args: &ListenArgs,
-    context: &Context,
-) -> anyhow::Result<UdpSocket> {
-    let addr = bind_address(spec, context.family)?;
-    let options = listener_options(args, Proto::Udp, context.family);
-    let bound = new_socket(&addr, Proto::Udp, &options).and_then(|socket| {
-        socket.bind(&addr.into())?;
-        Ok(socket)
-    });
-    match bound {
-        Ok(socket) => Ok(socket.into()),
-        Err(err) => Err(bind_error::bind_error(&addr, Proto::Udp, &err).into()),
-    }
-}
-
-/// Prints the ready line `listening on ADDR:PORT (tcp)` on stderr (unless `-q`), flushed.
-pub fn announce(local: &SocketAddr, proto: Proto, context: &Context) -> anyhow::Result<()> {
-    let _ = context;
-    crate::output::notes::ready(format_args!("listening on {local} ({proto})"));
+/// Prints the ready line `listening on ADDR (KIND)` on stderr (unless `-q`), flushed.
+fn announce(bound: &Bound) -> std::io::Result<()> {
+    let (name, kind) = match bound {
+        Bound::Stream(listener) => (listener.name()?, listener.kind()),
+        Bound::Datagram(socket) => (socket.local_addr()?.to_string(), "udp"),
+    };
+    crate::output::notes::ready(format_args!("listening on {name} ({kind})"));
     Ok(())
 }
 

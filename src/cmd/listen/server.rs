@@ -3,47 +3,26 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
+use super::ListenConfig;
 use super::access::AccessList;
 use super::traffic::Traffic;
-use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
+use crate::net::listener::{AsyncListener, Listener};
 use crate::net::relay::RelayEnd;
 use crate::output::notes;
 
-/// Both ends of an accepted connection, IPv4-mapped addresses shown as plain IPv4.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer {
-    /// The client.
-    pub remote: SocketAddr,
-    /// Our end.
-    pub local: SocketAddr,
-}
-
-impl Peer {
-    /// The ends of `stream`, or `None` when it is already gone.
-    pub fn of(stream: &TcpStream) -> Option<Peer> {
-        Some(Peer {
-            remote: canonical(stream.peer_addr().ok()?),
-            local: canonical(stream.local_addr().ok()?),
-        })
-    }
-}
-
-/// `[::ffff:127.0.0.1]:5` → `127.0.0.1:5`: what a dual-stack listener sees of an IPv4 client.
-pub fn canonical(addr: SocketAddr) -> SocketAddr {
-    SocketAddr::new(addr.ip().to_canonical(), addr.port())
-}
+pub use crate::net::peer::{Peer, canonical};
 
 /// How a served connection ended, for its `-v` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +51,7 @@ impl Ending {
             Ending::Interrupted => ("interrupted", RelayEnd::PeerClosed),
             Ending::Other(why) => (why.as_str(), RelayEnd::PeerClosed),
         };
-        notes::verbose(format_args!(
-            "{} {why}: {}",
-            peer.remote,
-            traffic.stats(end)
-        ));
+        notes::verbose(format_args!("{peer} {why}: {}", traffic.stats(end)));
     }
 }
 
@@ -122,7 +97,7 @@ impl Resources {
     }
 
     /// After a successful accept: the shortage (if any) is over once the backlog is empty.
-    fn accepted(&self, listener: &TcpListener) {
+    fn accepted(&self, listener: &AsyncListener) {
         if self.short.load(Ordering::Acquire) && !has_pending(listener) {
             self.short.store(false, Ordering::Release);
             self.shortage.reset();
@@ -131,9 +106,8 @@ impl Resources {
 }
 
 /// Whether a connection waits in the listener's backlog (a poll that does not block).
-fn has_pending(listener: &TcpListener) -> bool {
+fn has_pending(listener: &AsyncListener) -> bool {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
     let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
     poll(&mut fds, PollTimeout::ZERO).map_or(true, |ready| ready > 0)
 }
@@ -174,11 +148,11 @@ impl Drop for Slot {
 }
 
 impl Gate {
-    /// The gate for `args`.
-    pub fn new(args: &ListenArgs, context: &Context) -> Gate {
+    /// The gate for `config`.
+    pub fn new(config: &ListenConfig, context: &Context) -> Gate {
         Gate {
-            policy: AccessList::new(&args.allow, &args.deny),
-            max_conns: args.max_conns.map(|n| n as usize),
+            policy: config.access.clone(),
+            max_conns: config.max_conns,
             open: Arc::new(AtomicUsize::new(0)),
             verbose: context.verbose(),
             resources: Arc::new(Resources::new()),
@@ -197,11 +171,12 @@ impl Gate {
     }
 
     /// A slot for `peer`, or `None` (reported with `-v`) when the peer is refused or the
-    /// limit is reached; the caller then drops the connection, which closes it.
+    /// limit is reached; the caller then drops the connection, which closes it. The access
+    /// rule applies to IP peers (the config refuses it with a Unix address).
     pub fn admit(&self, peer: &Peer) -> Option<Slot> {
-        if let Err(refusal) = self.policy.check(peer.remote.ip()) {
+        if let Some(Err(refusal)) = peer.ip().map(|ip| self.policy.check(ip)) {
             if self.verbose {
-                notes::verbose(format_args!("refused {}: {refusal}", peer.remote));
+                notes::verbose(format_args!("refused {peer}: {refusal}"));
             }
             return None;
         }
@@ -219,14 +194,13 @@ impl Gate {
                     "connections"
                 };
                 notes::verbose(format_args!(
-                    "refused {}: {limit} {noun} already open (--max-conns {limit})",
-                    peer.remote
+                    "refused {peer}: {limit} {noun} already open (--max-conns {limit})"
                 ));
             }
             return None;
         }
         if self.verbose {
-            notes::verbose(format_args!("connection from {}", peer.remote));
+            notes::verbose(format_args!("connection from {peer}"));
         }
         Some(Slot {
             open: Arc::clone(&self.open),
@@ -239,9 +213,9 @@ impl Gate {
 /// Accepts the next connection the gate lets in. Transient accept failures (a client that
 /// reset before we got to it, running out of descriptors) are waited out, never fatal.
 pub async fn accept_admitted(
-    listener: &TcpListener,
+    listener: &AsyncListener,
     gate: &Gate,
-) -> io::Result<(TcpStream, Peer, Slot)> {
+) -> io::Result<(AsyncStream, Peer, Slot)> {
     let starting = match &gate.starting {
         Some(one) => Some(
             Arc::clone(one)
@@ -253,11 +227,8 @@ pub async fn accept_admitted(
     };
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 gate.resources.accepted(listener);
-                let Some(peer) = Peer::of(&stream) else {
-                    continue;
-                };
                 if let Some(mut slot) = gate.admit(&peer) {
                     slot.starting = starting;
                     return Ok((stream, peer, slot));
@@ -306,7 +277,7 @@ fn is_transient(err: &io::Error) -> bool {
 /// handled inside. Without `-k` the listener is closed once a connection is admitted, and
 /// the run's status is the connection's.
 pub async fn serve_connections<S, F>(
-    listener: std::net::TcpListener,
+    listener: Listener,
     gate: Gate,
     keep_open: bool,
     interrupt_grace: Duration,
@@ -314,11 +285,10 @@ pub async fn serve_connections<S, F>(
     serve: S,
 ) -> anyhow::Result<Status>
 where
-    S: Fn(TcpStream, Peer, Slot) -> F,
+    S: Fn(AsyncStream, Peer, Slot) -> F,
     F: Future<Output = anyhow::Result<Status>> + Send + 'static,
 {
-    listener.set_nonblocking(true)?;
-    let listener = TcpListener::from_std(listener)?;
+    let listener = listener.into_async()?;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(stop, ctrl_c);
     if !keep_open {
@@ -426,14 +396,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mapped_addresses_are_shown_as_ipv4() {
-        let mapped: SocketAddr = "[::ffff:127.0.0.1]:8080".parse().unwrap();
-        assert_eq!(canonical(mapped).to_string(), "127.0.0.1:8080");
-        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
-        assert_eq!(canonical(v6), v6);
-    }
-
-    #[test]
     fn slots_are_counted_and_given_back() {
         let gate = Gate {
             policy: AccessList::default(),
@@ -443,10 +405,10 @@ mod tests {
             resources: Arc::new(Resources::new()),
             starting: None,
         };
-        let peer = Peer {
-            remote: "127.0.0.1:1000".parse().unwrap(),
-            local: "127.0.0.1:80".parse().unwrap(),
-        };
+        let peer = Peer::inet(
+            "127.0.0.1:1000".parse().unwrap(),
+            "127.0.0.1:80".parse().unwrap(),
+        );
         let first = gate.admit(&peer).expect("first slot");
         let _second = gate.admit(&peer).expect("second slot");
         assert!(gate.admit(&peer).is_none(), "a third connection got in");
@@ -464,11 +426,19 @@ mod tests {
             resources: Arc::new(Resources::new()),
             starting: None,
         };
-        let mapped = Peer {
-            remote: canonical("[::ffff:127.0.0.1]:1000".parse().unwrap()),
-            local: "127.0.0.1:80".parse().unwrap(),
-        };
+        let mapped = Peer::inet(
+            "[::ffff:127.0.0.1]:1000".parse().unwrap(),
+            "127.0.0.1:80".parse().unwrap(),
+        );
         assert!(gate.admit(&mapped).is_none());
         assert_eq!(gate.open.load(Ordering::Acquire), 0);
+        let unix = Peer::Unix {
+            cred: None,
+            local: crate::net::endpoint::UnixAddr::Abstract(b"x".to_vec()),
+        };
+        assert!(
+            gate.admit(&unix).is_some(),
+            "the IP rule refused a Unix peer"
+        );
     }
 }

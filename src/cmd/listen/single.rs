@@ -1,26 +1,26 @@
-//! The default listen mode: accept one connection and relay it to stdin/stdout.
+//! The default listen mode: accept one connection (TCP or Unix) and relay it to stdin/stdout.
 
 use std::fmt;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener};
 
-use super::AccessList;
-use crate::cli::ListenArgs;
+use super::ListenConfig;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
+use crate::net::listener::Listener;
+use crate::net::peer::Peer;
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::stream::Stream;
 use crate::os::interrupt::Interrupt;
 
-/// Accepts the first permitted peer, relays until it closes its side, and exits.
+/// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
+/// exits. The listener (and a Unix socket file with it) is gone once the peer is accepted.
 pub fn run(
-    listener: TcpListener,
-    args: &ListenArgs,
+    listener: Listener,
+    config: &ListenConfig,
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
-    let access = AccessList::new(&args.allow, &args.deny);
     let (stream, peer) = loop {
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
@@ -28,55 +28,48 @@ pub fn run(
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(err) => {
                 return Err(crate::error::Error::failure(format!(
-                    "cannot accept a connection: {}",
+                    "cannot accept a connection on {}: {}",
+                    listener.name().unwrap_or_default(),
                     describe(&err)
                 ))
                 .into());
             }
         };
-        // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
-        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
-        if access.permits(peer.ip()) {
-            break (stream, peer);
-        }
-        if context.verbose() {
-            note(&format!("refused connection from {peer} (not allowed)"));
+        match peer.ip() {
+            Some(ip) if !config.access.permits(ip) => {
+                if context.verbose() {
+                    note(&format!("refused connection from {peer} (not allowed)"));
+                }
+            }
+            _ => break (stream, peer),
         }
     };
     // One connection only: stop listening so that later clients are refused at once.
     drop(listener);
     if context.verbose() {
-        let local = stream.local_addr().map_or_else(
-            |_| "?".to_string(),
-            |a| SocketAddr::new(a.ip().to_canonical(), a.port()).to_string(),
-        );
-        note(&format!("connection from {peer} to {local}"));
+        match &peer {
+            Peer::Inet { remote, local } => note(&format!("connection from {remote} to {local}")),
+            Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+        }
     }
-    relay(
-        stream.into(),
-        &peer,
-        args,
-        context,
-        interrupt,
-        Input::stdin(),
-    )
+    relay(stream, &peer, config, context, interrupt, Input::stdin())
 }
 
 /// Relays one accepted connection with `peer` to stdin/stdout until the session ends.
-pub fn relay(
+fn relay(
     stream: Stream,
     peer: &dyn fmt::Display,
-    args: &ListenArgs,
+    config: &ListenConfig,
     context: &Context,
     interrupt: &Interrupt,
     input: Input,
 ) -> anyhow::Result<Status> {
     let config = RelayConfig {
         no_shutdown: false,
-        idle_timeout: args.idle_timeout,
-        crlf: args.crlf,
-        hex: args.hex,
-        recv_only: args.recv_only,
+        idle_timeout: config.idle_timeout,
+        crlf: config.crlf,
+        hex: config.hex,
+        recv_only: config.recv_only,
     };
     let relay = Relay::new(stream, config);
     let stopper = relay.stopper();

@@ -40,8 +40,9 @@ impl SendProgress {
     }
 
     /// Resolves once the client on `socket` has had data pending and taken none of it for
-    /// `grace`; never while nothing is pending.
-    pub async fn stalled(&self, socket: BorrowedFd<'_>, grace: Duration) {
+    /// `grace`; never while nothing is pending. Without the socket (a stream that cannot reach
+    /// it) only the chunk sockx is writing counts as pending.
+    pub async fn stalled(&self, socket: Option<BorrowedFd<'_>>, grace: Duration) {
         let mut last_taken = 0;
         let mut since = Instant::now();
         loop {
@@ -49,10 +50,9 @@ impl SendProgress {
             let written = self.written.load(Ordering::Relaxed);
             // Nothing written yet (most clients of a quiet stdin): no system call. An
             // unreadable queue counts as empty: only sockx's own pending chunk is judged.
-            let unsent = if written == 0 {
-                0
-            } else {
-                unsent_bytes(socket).unwrap_or(0) as u64
+            let unsent = match socket {
+                Some(socket) if written > 0 => unsent_bytes(socket).unwrap_or(0) as u64,
+                _ => 0,
             };
             let pending = unsent > 0 || self.writing.load(Ordering::Relaxed);
             let taken = written.saturating_sub(unsent);

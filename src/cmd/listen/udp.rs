@@ -14,10 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
-use super::access::AccessList;
+use super::ListenConfig;
 use super::echo_guard;
 use super::server::canonical;
-use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
@@ -118,7 +117,7 @@ impl Counters {
 /// Ctrl-C with exit 130.
 pub fn run(
     socket: UdpSocket,
-    args: &ListenArgs,
+    config: &ListenConfig,
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
@@ -135,25 +134,25 @@ pub fn run(
         });
     }
     let last_peer = Arc::new(LastPeer::default());
-    if !args.echo && !args.recv_only {
+    if !config.echo && !config.recv_only {
         let socket = Arc::clone(&socket);
         let last_peer = Arc::clone(&last_peer);
         let counters = Arc::clone(&counters);
-        let (crlf, hex) = (args.crlf, args.hex);
+        let (crlf, hex) = (config.crlf, config.hex);
         std::thread::spawn(move || send_stdin(&socket, &last_peer, &counters, crlf, hex));
     }
-    socket.set_read_timeout(args.idle_timeout)?;
-    let access = AccessList::new(&args.allow, &args.deny);
+    socket.set_read_timeout(config.idle_timeout)?;
+    let access = &config.access;
     let verbose = context.verbose();
     let summary = |status: Status| {
-        notes::verbose(format_args!("udp: {}", counters.summary(args.echo)));
+        notes::verbose(format_args!("udp: {}", counters.summary(config.echo)));
         Ok(status)
     };
     let mut seen: HashSet<SocketAddr> = HashSet::new();
     let mut refused: HashSet<SocketAddr> = HashSet::new();
     let mut unanswered: HashSet<SocketAddr> = HashSet::new();
-    let mut hex = args.hex.then(|| HexDumper::new(Flow::Received));
-    let mut sent_hex = (args.hex && args.echo).then(|| HexDumper::new(Flow::Sent));
+    let mut hex = config.hex.then(|| HexDumper::new(Flow::Received));
+    let mut sent_hex = (config.hex && config.echo).then(|| HexDumper::new(Flow::Sent));
     let mut buffer = vec![0u8; MAX_DATAGRAM];
     let mut stdout = io::stdout().lock();
     loop {
@@ -171,7 +170,7 @@ pub fn run(
             {
                 notes::verbose(format_args!(
                     "idle timeout: no datagram for {}",
-                    format_duration(args.idle_timeout.unwrap_or_default())
+                    format_duration(config.idle_timeout.unwrap_or_default())
                 ));
                 return summary(Status::Success);
             }
@@ -205,7 +204,7 @@ pub fn run(
         if let Some(dumper) = hex.as_mut() {
             dumper.dump(datagram)?;
         }
-        if args.echo {
+        if config.echo {
             if let Err(why) = echo_guard::check(shown, local, echo_guard::is_host_address) {
                 counters.unanswered.fetch_add(1, Ordering::Relaxed);
                 if verbose && remember(&mut unanswered, from) {

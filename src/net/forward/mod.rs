@@ -14,7 +14,6 @@
 //! the future (both sides are then closed).
 
 mod copy;
-mod raw;
 #[cfg(target_os = "linux")]
 mod splice;
 
@@ -23,9 +22,11 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadHalf, WriteHalf};
-use tokio::net::{TcpStream, UnixStream};
 
-pub use raw::Raw;
+use super::async_stream::{AsyncStream, PlainSocket};
+
+/// A plain socket of a forwarded connection, borrowed by both directions at once.
+type Raw<'a> = PlainSocket<'a>;
 
 /// A stream that is read and written through its own code (TLS), over a socket.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {
@@ -33,56 +34,40 @@ pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {
     fn socket(&self) -> Option<BorrowedFd<'_>>;
 }
 
-impl<S: AsFd + AsyncRead + AsyncWrite + Send + Unpin> Io for tokio_rustls::client::TlsStream<S> {
+impl Io for tokio_rustls::client::TlsStream<AsyncStream> {
     fn socket(&self) -> Option<BorrowedFd<'_>> {
-        Some(self.get_ref().0.as_fd())
-    }
-}
-
-impl<S: AsFd + AsyncRead + AsyncWrite + Send + Unpin> Io for tokio_rustls::server::TlsStream<S> {
-    fn socket(&self) -> Option<BorrowedFd<'_>> {
-        Some(self.get_ref().0.as_fd())
+        self.get_ref().0.plain().map(fd)
     }
 }
 
 /// One side of a forwarded connection.
 pub enum Side {
-    /// A plain TCP connection.
-    Tcp(TcpStream),
-    /// A plain Unix stream connection.
-    Unix(UnixStream),
-    /// A session with its own framing (TLS) over a socket.
+    /// An accepted or dialed stream (plain TCP or Unix, or a session the stream layer holds).
+    Stream(AsyncStream),
+    /// A session with its own framing (TLS to the target) over a socket.
     Io(Box<dyn Io>),
 }
 
 impl std::fmt::Debug for Side {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Side::Tcp(stream) => f.debug_tuple("Tcp").field(stream).finish(),
-            Side::Unix(stream) => f.debug_tuple("Unix").field(stream).finish(),
+            Side::Stream(stream) => f.debug_tuple("Stream").field(stream).finish(),
             Side::Io(_) => f.write_str("Io"),
         }
     }
 }
 
-impl From<TcpStream> for Side {
-    fn from(stream: TcpStream) -> Side {
-        Side::Tcp(stream)
-    }
-}
-
-impl From<UnixStream> for Side {
-    fn from(stream: UnixStream) -> Side {
-        Side::Unix(stream)
+impl<T: Into<AsyncStream>> From<T> for Side {
+    fn from(stream: T) -> Side {
+        Side::Stream(stream.into())
     }
 }
 
 impl Side {
-    /// The socket (under the session, for TLS).
+    /// The socket (under the session, for TLS), when it can be reached.
     fn socket(&self) -> Option<BorrowedFd<'_>> {
         match self {
-            Side::Tcp(stream) => Some(stream.as_fd()),
-            Side::Unix(stream) => Some(stream.as_fd()),
+            Side::Stream(stream) => stream.plain().map(fd),
             Side::Io(io) => io.socket(),
         }
     }
@@ -96,17 +81,18 @@ impl Side {
 
     fn parts(&mut self) -> Parts<'_> {
         match self {
-            Side::Tcp(stream) => Parts::raw(Raw::Tcp(stream)),
-            Side::Unix(stream) => Parts::raw(Raw::Unix(stream)),
-            Side::Io(io) => {
-                let (reader, writer) = tokio::io::split(io);
-                Parts {
-                    reader: Reader::Io(reader),
-                    writer: Writer::Io(writer),
-                    raw: None,
-                }
-            }
+            Side::Stream(AsyncStream::Tcp(stream)) => Parts::raw(Raw::Tcp(stream)),
+            Side::Stream(AsyncStream::Unix(stream)) => Parts::raw(Raw::Unix(stream)),
+            Side::Io(io) => Parts::framed(tokio::io::split(io as &mut dyn Framed)),
         }
+    }
+}
+
+/// The descriptor of a plain socket, for as long as the socket is borrowed.
+fn fd(raw: Raw<'_>) -> BorrowedFd<'_> {
+    match raw {
+        PlainSocket::Tcp(stream) => stream.as_fd(),
+        PlainSocket::Unix(stream) => stream.as_fd(),
     }
 }
 
@@ -202,7 +188,22 @@ impl<'a> Parts<'a> {
             raw: Some(raw),
         }
     }
+
+    fn framed(
+        (reader, writer): (ReadHalf<&'a mut dyn Framed>, WriteHalf<&'a mut dyn Framed>),
+    ) -> Parts<'a> {
+        Parts {
+            reader: Reader::Framed(reader),
+            writer: Writer::Framed(writer),
+            raw: None,
+        }
+    }
 }
+
+/// Whatever is read and written through its own code: the two halves of it are tokio's.
+trait Framed: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + ?Sized> Framed for T {}
 
 async fn relay(
     client: Parts<'_>,
@@ -289,7 +290,7 @@ async fn reset_of(raw: Option<Raw<'_>>) -> io::Error {
     };
     loop {
         let ready = raw.ready(Interest::ERROR).await;
-        let pending = socket2::SockRef::from(&raw.fd()).take_error();
+        let pending = socket2::SockRef::from(&raw).take_error();
         match (ready, pending) {
             (Err(err), _) | (_, Err(err)) | (_, Ok(Some(err))) => return err,
             // Readiness without an error: wait for the next event.
@@ -304,12 +305,12 @@ async fn reset_of(raw: Option<Raw<'_>>) -> io::Error {
 
 enum Reader<'a> {
     Raw(Raw<'a>),
-    Io(ReadHalf<&'a mut Box<dyn Io>>),
+    Framed(ReadHalf<&'a mut dyn Framed>),
 }
 
 enum Writer<'a> {
     Raw(Raw<'a>),
-    Io(WriteHalf<&'a mut Box<dyn Io>>),
+    Framed(WriteHalf<&'a mut dyn Framed>),
 }
 
 impl AsyncRead for Reader<'_> {
@@ -320,7 +321,7 @@ impl AsyncRead for Reader<'_> {
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
             Reader::Raw(raw) => std::pin::Pin::new(raw).poll_read(cx, buf),
-            Reader::Io(io) => std::pin::Pin::new(io).poll_read(cx, buf),
+            Reader::Framed(io) => std::pin::Pin::new(io).poll_read(cx, buf),
         }
     }
 }
@@ -333,7 +334,7 @@ impl AsyncWrite for Writer<'_> {
     ) -> std::task::Poll<io::Result<usize>> {
         match self.get_mut() {
             Writer::Raw(raw) => std::pin::Pin::new(raw).poll_write(cx, buf),
-            Writer::Io(io) => std::pin::Pin::new(io).poll_write(cx, buf),
+            Writer::Framed(io) => std::pin::Pin::new(io).poll_write(cx, buf),
         }
     }
 
@@ -343,7 +344,7 @@ impl AsyncWrite for Writer<'_> {
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
             Writer::Raw(raw) => std::pin::Pin::new(raw).poll_flush(cx),
-            Writer::Io(io) => std::pin::Pin::new(io).poll_flush(cx),
+            Writer::Framed(io) => std::pin::Pin::new(io).poll_flush(cx),
         }
     }
 
@@ -353,7 +354,7 @@ impl AsyncWrite for Writer<'_> {
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
             Writer::Raw(raw) => std::pin::Pin::new(raw).poll_shutdown(cx),
-            Writer::Io(io) => std::pin::Pin::new(io).poll_shutdown(cx),
+            Writer::Framed(io) => std::pin::Pin::new(io).poll_shutdown(cx),
         }
     }
 }

@@ -4,15 +4,13 @@
 //! connections cost little kernel memory and a bulk transfer moves a lot per call.
 
 use std::io;
-use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use tokio::io::Interest;
 
-use super::raw::{Raw, is_retry};
-use super::{Broken, Meter, Way};
+use super::{Broken, Meter, Raw, Way, fd};
 use crate::os::splice::PIPE_SIZE;
 
 /// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
@@ -68,7 +66,7 @@ pub async fn splice_through(
         let filled = loop {
             from.ready(Interest::READABLE).await.map_err(Broken::Read)?;
             let read = from.try_io(Interest::READABLE, || {
-                splice_once(from.fd(), pipe.write.as_fd(), pipe.capacity)
+                splice_once(fd(from), pipe.write.as_fd(), pipe.capacity)
             });
             match read {
                 Ok(n) => break n,
@@ -77,7 +75,7 @@ pub async fn splice_through(
             }
         };
         if filled == 0 {
-            return match to.shutdown(Shutdown::Write) {
+            return match to.shutdown_write() {
                 Err(err) if err.raw_os_error() != Some(Errno::ENOTCONN as i32) => {
                     Err(Broken::Write(err))
                 }
@@ -88,7 +86,7 @@ pub async fn splice_through(
         while left > 0 {
             to.ready(Interest::WRITABLE).await.map_err(Broken::Write)?;
             let written = to.try_io(Interest::WRITABLE, || {
-                splice_once(pipe.read.as_fd(), to.fd(), left)
+                splice_once(pipe.read.as_fd(), fd(to), left)
             });
             match written {
                 Ok(n) => {
@@ -103,4 +101,12 @@ pub async fn splice_through(
             pipe.grow();
         }
     }
+}
+
+/// Not the connection's error: nothing to move yet, or a signal cut the call short.
+fn is_retry(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }

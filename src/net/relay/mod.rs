@@ -13,11 +13,17 @@
 //! Each direction runs on its own thread with blocking I/O: the socket-to-stdout direction on
 //! the caller's thread, stdin-to-socket on a helper thread that is left behind when the session
 //! ends while it still waits for stdin (a terminal, a timeout, Ctrl-C).
+//!
+//! Over TLS ([`tls::TlsStream`], a [`Stream::Tls`]) the same two threads copy through the
+//! session with large buffers; shutting down the write side sends `close_notify` before the
+//! FIN, and the peer's `close_notify` (or a bare FIN, see
+//! [`tls::TlsStream::closed_without_notify`]) ends its direction.
 
 pub mod crlf;
 pub mod hexdump;
 pub mod pump;
 pub mod stats;
+pub mod tls;
 pub mod tune;
 
 use std::fmt;

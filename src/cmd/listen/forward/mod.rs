@@ -12,21 +12,21 @@
 mod target;
 mod udp;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
-
+use super::ListenConfig;
 use super::server::{self, Ending, Gate, Peer, Slot};
 use super::traffic::Traffic;
 use crate::cli::{ListenArgs, TlsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::Endpoint;
+use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::endpoint::Transport;
 use crate::net::forward::{self, End, Failure, Inspect, Meter, Side, Watch, Way};
+use crate::net::listener::Listener;
 use crate::net::relay::{Flow, HexDumper, RelayEnd};
 use crate::net::tls::{Policy, TlsClient};
 use crate::output::notes;
@@ -50,6 +50,15 @@ pub struct Plan {
     /// `-v`.
     pub verbose: bool,
 }
+
+/// A plan is equal only to itself (a mode compares by identity: there is one plan a run).
+impl PartialEq for Plan {
+    fn eq(&self, other: &Plan) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for Plan {}
 
 impl Plan {
     /// The plan for `--forward TARGET` with `args`; exit 2 for flags that cannot go with it.
@@ -99,21 +108,15 @@ impl Plan {
     }
 }
 
-/// The descriptors one forwarded connection may need beyond its client's: the socket to the
-/// target and a pipe (two descriptors) per direction.
-pub fn raise_open_files() {
-    let _ = crate::os::rlimit::raise_open_files();
-}
-
-/// Serves `--forward` on a bound TCP listener.
-pub fn run_tcp(
-    listener: TcpListener,
-    plan: Plan,
-    args: &ListenArgs,
+/// Serves `--forward` on a bound stream listener (TCP or Unix).
+pub fn run_stream(
+    listener: Listener,
+    plan: &Arc<Plan>,
+    config: &ListenConfig,
     context: &Context,
 ) -> anyhow::Result<Status> {
-    let gate = Gate::new(args, context).one_start_at_a_time();
-    let plan = Arc::new(plan);
+    let gate = Gate::new(config, context).one_start_at_a_time();
+    let plan = Arc::clone(plan);
     let keep_open = plan.keep_open;
     server::runtime()?.block_on(server::serve_connections(
         listener,
@@ -137,14 +140,16 @@ impl Meter for Traffic {
 }
 
 async fn serve(
-    stream: TcpStream,
+    stream: AsyncStream,
     peer: Peer,
     mut slot: Slot,
     plan: Arc<Plan>,
 ) -> anyhow::Result<Status> {
-    let _ = stream.set_nodelay(true);
-    let client = peer.remote.to_string();
-    serve_side(Side::Tcp(stream), &client, &mut slot, &plan).await
+    if let AsyncStream::Tcp(tcp) = &stream {
+        let _ = tcp.set_nodelay(true);
+    }
+    let client = peer.to_string();
+    serve_side(Side::Stream(stream), &client, &mut slot, &plan).await
 }
 
 /// Forwards one admitted client: connects to the target, relays, reports.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::super::server::is_out_of_descriptors;
 use crate::error::Error;
+use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::endpoint::UnixAddr;
 use crate::net::forward::Side;
@@ -74,7 +75,7 @@ impl Target {
         let (side, addr) = match self {
             Target::Tcp { shown, addrs, .. } => {
                 match crate::net::dial::dial_async(addrs, CONNECT_TIMEOUT, have_socket).await {
-                    Ok((stream, addr)) => (Side::Tcp(stream), addr.to_string()),
+                    Ok((stream, addr)) => (AsyncStream::Tcp(stream), addr.to_string()),
                     Err(failure) => {
                         return Err(Unreachable {
                             shortage: failure
@@ -92,7 +93,7 @@ impl Target {
                     Err(err) => Err(err),
                 };
                 match connected {
-                    Ok(stream) => (Side::Unix(stream), addr.to_string()),
+                    Ok(stream) => (AsyncStream::Unix(stream), addr.to_string()),
                     Err(err) => {
                         return Err(Unreachable {
                             shortage: is_out_of_descriptors(&err),
@@ -106,21 +107,15 @@ impl Target {
             }
         };
         let Some(tls) = tls else {
-            return Ok(Reached { side, addr });
+            return Ok(Reached {
+                side: Side::Stream(side),
+                addr,
+            });
         };
-        let host = self.tls_name();
         let handshake = async {
-            match side {
-                Side::Tcp(stream) => tls
-                    .connect_async(host, stream)
-                    .await
-                    .map(|session| Side::Io(Box::new(session))),
-                Side::Unix(stream) => tls
-                    .connect_async(host, stream)
-                    .await
-                    .map(|session| Side::Io(Box::new(session))),
-                io @ Side::Io(_) => Ok(io),
-            }
+            tls.connect_async(self.tls_name(), side)
+                .await
+                .map(|session| Side::Io(Box::new(session)))
         };
         let failure = match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
             Ok(Ok(side)) => return Ok(Reached { side, addr }),

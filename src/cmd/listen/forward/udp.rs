@@ -17,12 +17,11 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::super::access::AccessList;
+use super::super::ListenConfig;
 use super::super::server::{self, canonical, is_out_of_descriptors};
 use super::super::traffic::Traffic;
 use super::super::udp::remember;
 use super::{Plan, Target};
-use crate::cli::ListenArgs;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::relay::{Flow, HexDumper, RelayEnd};
@@ -54,7 +53,11 @@ struct Shared {
 }
 
 /// Serves `-u --forward` on a bound UDP socket.
-pub fn run(socket: std::net::UdpSocket, plan: Plan, args: &ListenArgs) -> anyhow::Result<Status> {
+pub fn run(
+    socket: std::net::UdpSocket,
+    plan: &Plan,
+    config: &ListenConfig,
+) -> anyhow::Result<Status> {
     let Target::Tcp { addrs, shown, .. } = &plan.target else {
         return Err(Error::usage("UDP is forwarded to HOST:PORT only").into());
     };
@@ -62,8 +65,8 @@ pub fn run(socket: std::net::UdpSocket, plan: Plan, args: &ListenArgs) -> anyhow
     let Some(target) = addrs.first().copied() else {
         return Err(Error::failure(format!("cannot resolve {shown}")).into());
     };
-    let access = AccessList::new(&args.allow, &args.deny);
-    let max_sessions = args.max_conns.map_or(usize::MAX, |n| n as usize);
+    let access = config.access.clone();
+    let max_sessions = config.max_conns.unwrap_or(usize::MAX);
     let keep_open = plan.keep_open;
     socket.set_nonblocking(true)?;
     server::runtime()?.block_on(async move {
