@@ -200,6 +200,45 @@ server.serve_forever()
     assert_eq!(interrupt(forwarder).code(), 130);
 }
 
+/// `sockx listen unix:/tmp/pg.sock --forward HOST:PORT`: a TCP service on a Unix socket.
+#[test]
+fn a_unix_socket_forwards_to_a_tcp_service() {
+    if !have(
+        &["python3", "curl"],
+        "a_unix_socket_forwards_to_a_tcp_service",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("hello.txt"), "hello over a unix socket\n").expect("write");
+    let server = Python::start(HTTP_SERVER, &[dir.path().to_str().unwrap()]);
+    let socket = dir.path().join("front.sock");
+    let socket_arg = format!("unix:{}", socket.display());
+    let forwarder = start_listen(&[
+        &socket_arg,
+        "-k",
+        "-v",
+        "--forward",
+        &format!("127.0.0.1:{}", server.port()),
+    ]);
+    let fetched = Command::new("curl")
+        .args(["-sS", "--fail", "--max-time", "30", "--unix-socket"])
+        .arg(&socket)
+        .arg("http://localhost/hello.txt")
+        .output()
+        .expect("curl runs");
+    assert!(fetched.status.success(), "curl failed: {fetched:?}");
+    assert_eq!(fetched.stdout, b"hello over a unix socket\n");
+    let finished = interrupt(forwarder);
+    assert_eq!(finished.code(), 130);
+    assert!(
+        finished.stderr.contains("(curl), uid ") && finished.stderr.contains(" -> 127.0.0.1:"),
+        "{}",
+        finished.stderr
+    );
+    assert!(!socket.exists(), "the socket file is left behind");
+}
+
 /// The client half-closes after sending; the target reads to EOF, then answers, and the
 /// answer still reaches the client.
 #[test]

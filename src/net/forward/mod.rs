@@ -364,7 +364,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
+    use tokio::net::{TcpListener, TcpStream};
 
     #[derive(Default)]
     struct Counts {
@@ -459,14 +459,14 @@ mod tests {
         let client_side = if client_framed {
             Side::Io(Box::new(Framed(client_ours)))
         } else {
-            Side::Tcp(client_ours)
+            Side::from(client_ours)
         };
         let counts = Counts::default();
         let (up, down) = (data(3 << 20, 1), data(5 << 20, 2));
         let (outcome, at_target, at_client) = tokio::join!(
             forward(
                 client_side,
-                Side::Tcp(target_ours),
+                Side::from(target_ours),
                 &counts,
                 Watch::default()
             ),
@@ -497,8 +497,8 @@ mod tests {
         let counts = Counts::default();
         let forwarding = tokio::spawn(async move {
             forward(
-                Side::Tcp(client_ours),
-                Side::Tcp(target_ours),
+                Side::from(client_ours),
+                Side::from(target_ours),
                 &counts,
                 Watch::default(),
             )
@@ -527,8 +527,8 @@ mod tests {
         let counts = Counts::default();
         let forwarding = tokio::spawn(async move {
             forward(
-                Side::Tcp(client_ours),
-                Side::Tcp(target_ours),
+                Side::from(client_ours),
+                Side::from(target_ours),
                 &counts,
                 Watch::default(),
             )
