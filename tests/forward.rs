@@ -778,13 +778,22 @@ fn forward_tls_refuses_a_certificate_it_cannot_verify() {
         "{}",
         finished.stderr
     );
-    // The same server is reached with --forward-insecure.
+    // The same server is reached with --forward-insecure, and -v still says what failed.
     let insecure = start_forwarder(
         &format!("127.0.0.1:{port}"),
-        &["--forward-tls", "--forward-insecure"],
+        &["--forward-tls", "--forward-insecure", "-v"],
     );
     assert_eq!(python_client(GET, insecure.port, &[]), "HTTP/1.0 200 ok\n");
-    assert_eq!(insecure.running.finish(Duration::from_secs(30)).code(), 0);
+    let finished = insecure.running.finish(Duration::from_secs(30));
+    assert_eq!(finished.code(), 0, "{}", finished.stderr);
+    assert!(
+        finished
+            .stderr
+            .contains("certificate: CN=localhost (issuer CN=sockx test CA)")
+            && finished.stderr.contains("unknown issuer"),
+        "{}",
+        finished.stderr
+    );
 }
 
 #[test]

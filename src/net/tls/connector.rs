@@ -7,13 +7,19 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use super::client::TlsClient;
+use super::facts::TlsFacts;
 use super::failure::{self, TlsFailure};
+use super::handshake::judged_facts;
 
 impl TlsClient {
-    /// Runs a client handshake with the server named `host` over `stream`; a certificate that
-    /// does not verify (under [`Policy::Enforce`](super::Policy)) or any other failure comes
-    /// back with its reason named.
-    pub async fn connect_async<S>(&self, host: &str, stream: S) -> Result<TlsStream<S>, TlsFailure>
+    /// Runs a client handshake with the server named `host` over `stream`: the session and its
+    /// facts (what failed verification too, under `--insecure`), or, when a certificate does
+    /// not verify (under [`Policy::Enforce`](super::Policy)) or anything else fails, the reason.
+    pub async fn connect_async<S>(
+        &self,
+        host: &str,
+        stream: S,
+    ) -> Result<(TlsStream<S>, TlsFacts), TlsFailure>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -23,7 +29,7 @@ impl TlsClient {
             cert: None,
         })?;
         let connector = TlsConnector::from(one.config);
-        connector.connect(one.name, stream).await.map_err(|err| {
+        let session = connector.connect(one.name, stream).await.map_err(|err| {
             let tls_error = err
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>());
@@ -34,6 +40,8 @@ impl TlsClient {
                 }
                 None => failure::io_failure(&err, &[]),
             }
-        })
+        })?;
+        let facts = judged_facts(session.get_ref().1, &one.verifier);
+        Ok((session, facts))
     }
 }

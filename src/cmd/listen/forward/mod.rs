@@ -183,6 +183,19 @@ async fn serve_side(
     };
     if plan.verbose {
         notes::verbose(format_args!("{name} -> {}", reached.addr));
+        if let Some(facts) = &reached.tls {
+            let now = std::time::SystemTime::now();
+            notes::verbose(format_args!(
+                "{name} -> {}: {}",
+                reached.addr,
+                facts.session_line()
+            ));
+            notes::verbose(format_args!(
+                "{name} -> {}: {}",
+                reached.addr,
+                facts.certificate_line(now)
+            ));
+        }
     }
     let traffic = Traffic::new();
     let watch = if plan.hex {

@@ -12,7 +12,7 @@ use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::endpoint::UnixAddr;
 use crate::net::forward::Side;
-use crate::net::tls::{TlsClient, TlsFailure};
+use crate::net::tls::{TlsClient, TlsFacts, TlsFailure};
 use crate::net::{Endpoint, Family, resolve};
 
 /// How long one connection attempt to the target may take.
@@ -41,6 +41,8 @@ pub struct Reached {
     pub side: Side,
     /// The address that answered, for `-v`.
     pub addr: String,
+    /// With `--forward-tls`: what the handshake found, for `-v`.
+    pub tls: Option<Box<TlsFacts>>,
 }
 
 /// Why the target could not be reached.
@@ -110,15 +112,18 @@ impl Target {
             return Ok(Reached {
                 side: Side::Stream(side),
                 addr,
+                tls: None,
             });
         };
-        let handshake = async {
-            tls.connect_async(self.tls_name(), side)
-                .await
-                .map(|session| Side::Io(Box::new(session)))
-        };
+        let handshake = tls.connect_async(self.tls_name(), side);
         let failure = match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
-            Ok(Ok(side)) => return Ok(Reached { side, addr }),
+            Ok(Ok((session, facts))) => {
+                return Ok(Reached {
+                    side: Side::Io(Box::new(session)),
+                    addr,
+                    tls: Some(Box::new(facts)),
+                });
+            }
             Ok(Err(failure)) => failure,
             Err(_) => TlsFailure {
                 reason: "timed out waiting for the server's TLS answer".to_string(),
