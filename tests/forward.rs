@@ -889,7 +889,7 @@ print("ok %d" % ok)
 }
 
 #[test]
-fn a_udp_session_ends_after_w_and_without_k_so_does_sockx() {
+fn a_udp_session_ends_after_w_and_without_k_so_does_sockx_hex_dumping_both_ways() {
     if !have(
         &["python3"],
         "a_udp_session_ends_after_w_and_without_k_so_does_sockx",
@@ -912,10 +912,17 @@ print(client.recvfrom(65535)[0].decode())
         "-w",
         "1",
         "-v",
+        "--hex",
     ]);
     assert_eq!(python_client(ONE, forwarder.port, &[]), "answer:query\n");
     let finished = forwarder.running.finish(Duration::from_secs(30));
     assert_eq!(finished.code(), 0, "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("< received 5 bytes at offset 0")
+            && finished.stderr.contains("> sent 12 bytes at offset 0"),
+        "{}",
+        finished.stderr
+    );
     assert!(
         finished
             .stderr

@@ -27,7 +27,7 @@ use crate::net::cause::describe;
 use crate::net::endpoint::Transport;
 use crate::net::forward::{self, End, Failure, Inspect, Meter, Side, Watch, Way};
 use crate::net::listener::Listener;
-use crate::net::relay::{Flow, HexDumper, RelayEnd};
+use crate::net::relay::{Flow, HexDumper, RelayEnd, tune};
 use crate::net::tls::{Policy, TlsClient};
 use crate::output::notes;
 
@@ -147,6 +147,7 @@ async fn serve(
 ) -> anyhow::Result<Status> {
     if let AsyncStream::Tcp(tcp) = &stream {
         let _ = tcp.set_nodelay(true);
+        tune::tune(tcp);
     }
     let client = peer.to_string();
     serve_side(Side::Stream(stream), &client, &mut slot, &plan).await

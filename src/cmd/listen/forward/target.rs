@@ -77,7 +77,10 @@ impl Target {
         let (side, addr) = match self {
             Target::Tcp { shown, addrs, .. } => {
                 match crate::net::dial::dial_async(addrs, CONNECT_TIMEOUT, have_socket).await {
-                    Ok((stream, addr)) => (AsyncStream::Tcp(stream), addr.to_string()),
+                    Ok((stream, addr)) => {
+                        crate::net::relay::tune::tune(&stream);
+                        (AsyncStream::Tcp(stream), addr.to_string())
+                    }
                     Err(failure) => {
                         return Err(Unreachable {
                             shortage: failure

@@ -37,6 +37,22 @@ const MAX_DATAGRAM: usize = 65_535;
 struct Session {
     upstream: UdpSocket,
     traffic: Traffic,
+    /// `--hex`: the session's two directions, each with its own offsets.
+    dumpers: Option<Mutex<(HexDumper, HexDumper)>>,
+}
+
+impl Session {
+    /// `--hex`: dumps a datagram going `flow` (received: from the client).
+    fn dump(&self, flow: Flow, datagram: &[u8]) {
+        if let Some(dumpers) = &self.dumpers {
+            let mut dumpers = dumpers.lock().unwrap_or_else(PoisonError::into_inner);
+            let dumper = match flow {
+                Flow::Received => &mut dumpers.0,
+                Flow::Sent => &mut dumpers.1,
+            };
+            let _ = dumper.dump(datagram);
+        }
+    }
 }
 
 type Sessions = Arc<Mutex<HashMap<SocketAddr, Arc<Session>>>>;
@@ -105,7 +121,14 @@ pub fn run(
                     let existing = shared.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(&from).cloned();
                     let session = match existing {
                         Some(session) => session,
-                        None if first_done && !keep_open => continue,
+                        None if first_done && !keep_open => {
+                            if shared.verbose && remember(&mut refused, client) {
+                                notes::verbose(format_args!(
+                                    "refused {client}: one client is forwarded without -k"
+                                ));
+                            }
+                            continue;
+                        }
                         None => {
                             let open = shared.sessions.lock().unwrap_or_else(PoisonError::into_inner).len();
                             if open >= max_sessions {
@@ -140,9 +163,7 @@ pub fn run(
                         }
                     };
                     let datagram = &buffer[..n];
-                    if shared.hex {
-                        let _ = HexDumper::new(Flow::Received).dump(datagram);
-                    }
+                    session.dump(Flow::Received, datagram);
                     match session.upstream.send(datagram).await {
                         Ok(_) => session.traffic.received(n),
                         Err(err) if shared.verbose => {
@@ -179,6 +200,9 @@ async fn open_session(shared: &Shared, client: SocketAddr) -> io::Result<Arc<Ses
     let session = Arc::new(Session {
         upstream,
         traffic: Traffic::new(),
+        dumpers: shared
+            .hex
+            .then(|| Mutex::new((HexDumper::new(Flow::Received), HexDumper::new(Flow::Sent)))),
     });
     shared
         .sessions
@@ -201,9 +225,7 @@ async fn serve_session(shared: Arc<Shared>, client: SocketAddr, session: Arc<Ses
         tokio::select! {
             answer = session.upstream.recv(&mut buffer) => match answer {
                 Ok(n) => {
-                    if shared.hex {
-                        let _ = HexDumper::new(Flow::Sent).dump(&buffer[..n]);
-                    }
+                    session.dump(Flow::Sent, &buffer[..n]);
                     if shared.listener.send_to(&buffer[..n], client).await.is_ok() {
                         session.traffic.sent(n);
                     }
