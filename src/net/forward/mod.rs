@@ -558,4 +558,37 @@ mod tests {
         }
         assert!(failed, "the target was never reset");
     }
+
+    /// A bulk transfer switches batching on; a small tail that follows while the client keeps
+    /// the connection open must still come out (not wait for a batch or for the FIN).
+    #[tokio::test]
+    async fn a_tail_after_bulk_arrives_while_the_connection_stays_open() {
+        let (client_ours, mut client) = pair().await;
+        let (target_ours, mut target) = pair().await;
+        let counts = Counts::default();
+        let forwarding = tokio::spawn(async move {
+            forward(
+                Side::from(client_ours),
+                Side::from(target_ours),
+                &counts,
+                Watch::default(),
+            )
+            .await
+        });
+        let bulk = data(4 << 20, 3);
+        let expected = [bulk.clone(), b"tail".to_vec()].concat();
+        let reading = tokio::spawn(async move {
+            let mut got = vec![0u8; expected.len()];
+            target.read_exact(&mut got).await.map(|_| got == expected)
+        });
+        client.write_all(&bulk).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        client.write_all(b"tail").await.unwrap();
+        let arrived = tokio::time::timeout(Duration::from_secs(30), reading)
+            .await
+            .expect("the tail never came out");
+        assert!(arrived.unwrap().unwrap(), "the bytes came out changed");
+        drop(client);
+        forwarding.abort();
+    }
 }

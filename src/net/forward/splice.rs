@@ -5,13 +5,14 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use tokio::io::Interest;
 
 use super::{Broken, Meter, Raw, Way, fd};
-use crate::os::splice::PIPE_SIZE;
+use crate::os::splice::{BATCH, BATCH_WAIT_MS, PIPE_SIZE, STREAMING, set_rcvlowat};
 
 /// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
 /// `os::splice`: it would hold small writes back).
@@ -55,6 +56,11 @@ fn splice_once(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Resu
 /// Splices `from` to `to` until `from` ends, then shuts `to`'s write side down. The pipe is
 /// always empty when `from` is read, so a "would block" there means the socket is empty,
 /// never that the pipe is full.
+///
+/// While the direction streams (reads of [`STREAMING`] bytes or more), `from` is read in
+/// batches as the relay reads its input (`os::splice`): `SO_RCVLOWAT` keeps the kernel from
+/// waking this direction before [`BATCH`] bytes are queued, and a smaller tail is read after
+/// at most [`BATCH_WAIT_MS`]; fewer, larger splices leave the two ends more of the CPU.
 pub async fn splice_through(
     from: Raw<'_>,
     to: Raw<'_>,
@@ -62,15 +68,31 @@ pub async fn splice_through(
     way: Way,
     meter: &dyn Meter,
 ) -> Result<(), Broken> {
+    let mut batching = false;
     loop {
         let filled = loop {
-            from.ready(Interest::READABLE).await.map_err(Broken::Read)?;
+            if batching {
+                let tail_wait = Duration::from_millis(u64::from(BATCH_WAIT_MS));
+                tokio::select! {
+                    ready = from.ready(Interest::READABLE) => {
+                        ready.map_err(Broken::Read)?;
+                    }
+                    () = tokio::time::sleep(tail_wait) => {}
+                }
+            } else {
+                from.ready(Interest::READABLE).await.map_err(Broken::Read)?;
+            }
             let read = from.try_io(Interest::READABLE, || {
                 splice_once(fd(from), pipe.write.as_fd(), pipe.capacity)
             });
             match read {
                 Ok(n) => break n,
-                Err(err) if is_retry(&err) => {}
+                Err(err) if is_retry(&err) => {
+                    // Nothing queued at all: wake on the next byte again.
+                    if batching {
+                        batching = set_rcvlowat(fd(from), 1).is_err();
+                    }
+                }
                 Err(err) => return Err(Broken::Read(err)),
             }
         };
@@ -81,6 +103,12 @@ pub async fn splice_through(
                 }
                 _ => Ok(()),
             };
+        }
+        let streaming = filled >= STREAMING;
+        if streaming != batching {
+            let low_water = if streaming { BATCH } else { 1 };
+            // A socket that refuses the option is read as data comes.
+            batching = streaming && set_rcvlowat(fd(from), low_water).is_ok();
         }
         let mut left = filled;
         while left > 0 {
