@@ -25,9 +25,6 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadHalf, WriteHalf};
 
 use super::async_stream::{AsyncStream, PlainSocket};
 
-/// A plain socket of a forwarded connection, borrowed by both directions at once.
-type Raw<'a> = PlainSocket<'a>;
-
 /// A stream that is read and written through its own code (TLS), over a socket.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {
     /// The socket under the session, to reset it.
@@ -81,15 +78,15 @@ impl Side {
 
     fn parts(&mut self) -> Parts<'_> {
         match self {
-            Side::Stream(AsyncStream::Tcp(stream)) => Parts::raw(Raw::Tcp(stream)),
-            Side::Stream(AsyncStream::Unix(stream)) => Parts::raw(Raw::Unix(stream)),
+            Side::Stream(AsyncStream::Tcp(stream)) => Parts::raw(PlainSocket::Tcp(stream)),
+            Side::Stream(AsyncStream::Unix(stream)) => Parts::raw(PlainSocket::Unix(stream)),
             Side::Io(io) => Parts::framed(tokio::io::split(io as &mut dyn Framed)),
         }
     }
 }
 
 /// The descriptor of a plain socket, for as long as the socket is borrowed.
-fn fd(raw: Raw<'_>) -> BorrowedFd<'_> {
+fn fd(raw: PlainSocket<'_>) -> BorrowedFd<'_> {
     match raw {
         PlainSocket::Tcp(stream) => stream.as_fd(),
         PlainSocket::Unix(stream) => stream.as_fd(),
@@ -177,14 +174,14 @@ struct Parts<'a> {
     reader: Reader<'a>,
     writer: Writer<'a>,
     /// The plain socket, when the side is one (for splice and the reset watch).
-    raw: Option<Raw<'a>>,
+    raw: Option<PlainSocket<'a>>,
 }
 
 impl<'a> Parts<'a> {
-    fn raw(raw: Raw<'a>) -> Parts<'a> {
+    fn raw(raw: PlainSocket<'a>) -> Parts<'a> {
         Parts {
-            reader: Reader::Raw(raw),
-            writer: Writer::Raw(raw),
+            reader: Reader::Plain(raw),
+            writer: Writer::Plain(raw),
             raw: Some(raw),
         }
     }
@@ -265,7 +262,7 @@ async fn relay(
 async fn direction(
     reader: Reader<'_>,
     writer: Writer<'_>,
-    raws: Option<(Raw<'_>, Raw<'_>)>,
+    raws: Option<(PlainSocket<'_>, PlainSocket<'_>)>,
     way: Way,
     meter: &dyn Meter,
     inspect: Option<Inspect<'_>>,
@@ -284,7 +281,7 @@ async fn direction(
 
 /// Resolves with the error of a plain socket that has been reset; never for a TLS side
 /// (its reset shows when the other direction writes to it).
-async fn reset_of(raw: Option<Raw<'_>>) -> io::Error {
+async fn reset_of(raw: Option<PlainSocket<'_>>) -> io::Error {
     let Some(raw) = raw else {
         return std::future::pending().await;
     };
@@ -304,12 +301,12 @@ async fn reset_of(raw: Option<Raw<'_>>) -> io::Error {
 }
 
 enum Reader<'a> {
-    Raw(Raw<'a>),
+    Plain(PlainSocket<'a>),
     Framed(ReadHalf<&'a mut dyn Framed>),
 }
 
 enum Writer<'a> {
-    Raw(Raw<'a>),
+    Plain(PlainSocket<'a>),
     Framed(WriteHalf<&'a mut dyn Framed>),
 }
 
@@ -320,7 +317,7 @@ impl AsyncRead for Reader<'_> {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
-            Reader::Raw(raw) => std::pin::Pin::new(raw).poll_read(cx, buf),
+            Reader::Plain(raw) => std::pin::Pin::new(raw).poll_read(cx, buf),
             Reader::Framed(io) => std::pin::Pin::new(io).poll_read(cx, buf),
         }
     }
@@ -333,7 +330,7 @@ impl AsyncWrite for Writer<'_> {
         buf: &[u8],
     ) -> std::task::Poll<io::Result<usize>> {
         match self.get_mut() {
-            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_write(cx, buf),
+            Writer::Plain(raw) => std::pin::Pin::new(raw).poll_write(cx, buf),
             Writer::Framed(io) => std::pin::Pin::new(io).poll_write(cx, buf),
         }
     }
@@ -343,7 +340,7 @@ impl AsyncWrite for Writer<'_> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
-            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_flush(cx),
+            Writer::Plain(raw) => std::pin::Pin::new(raw).poll_flush(cx),
             Writer::Framed(io) => std::pin::Pin::new(io).poll_flush(cx),
         }
     }
@@ -353,7 +350,7 @@ impl AsyncWrite for Writer<'_> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<io::Result<()>> {
         match self.get_mut() {
-            Writer::Raw(raw) => std::pin::Pin::new(raw).poll_shutdown(cx),
+            Writer::Plain(raw) => std::pin::Pin::new(raw).poll_shutdown(cx),
             Writer::Framed(io) => std::pin::Pin::new(io).poll_shutdown(cx),
         }
     }

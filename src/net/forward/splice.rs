@@ -11,7 +11,8 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use tokio::io::Interest;
 
-use super::{Broken, Meter, Raw, Way, fd};
+use super::{Broken, Meter, Way, fd};
+use crate::net::async_stream::PlainSocket;
 use crate::os::splice::{BATCH, BATCH_WAIT_MS, PIPE_SIZE, STREAMING, set_rcvlowat};
 
 /// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
@@ -62,8 +63,8 @@ fn splice_once(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Resu
 /// waking this direction before [`BATCH`] bytes are queued, and a smaller tail is read after
 /// at most [`BATCH_WAIT_MS`]; fewer, larger splices leave the two ends more of the CPU.
 pub async fn splice_through(
-    from: Raw<'_>,
-    to: Raw<'_>,
+    from: PlainSocket<'_>,
+    to: PlainSocket<'_>,
     pipe: &mut Pipe,
     way: Way,
     meter: &dyn Meter,
