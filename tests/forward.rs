@@ -617,6 +617,48 @@ asyncio.run(main())
     assert_eq!(interrupt(echo).code(), 130);
 }
 
+/// A client that sends and never reads stalls its own connection only: another client's
+/// exchange goes through meanwhile.
+#[test]
+fn a_stuck_connection_does_not_slow_the_others() {
+    if !have(&["python3"], "a_stuck_connection_does_not_slow_the_others") {
+        return;
+    }
+    const STUCK_AND_LIVELY: &str = r#"
+import socket, sys, time
+port = int(sys.argv[1])
+stuck = socket.create_connection(("127.0.0.1", port))
+stuck.setblocking(False)
+sent = 0
+deadline = time.time() + 20
+# Fill every buffer on the way: the echo comes back and nobody reads it.
+while time.time() < deadline:
+    try:
+        sent += stuck.send(b"s" * 65536)
+    except BlockingIOError:
+        time.sleep(0.2)
+        try:
+            sent += stuck.send(b"s" * 65536)
+        except BlockingIOError:
+            break
+lively = socket.create_connection(("127.0.0.1", port))
+lively.settimeout(20)
+ok = 0
+for i in range(50):
+    lively.sendall(b"ping %d" % i)
+    ok += lively.recv(100) == b"ping %d" % i
+print("stuck after %s, lively %d of 50" % ("filling" if sent > 0 else "nothing", ok))
+"#;
+    let echo = start_listen(&["127.0.0.1:0", "-k", "--echo"]);
+    let forwarder = start_forwarder(&format!("127.0.0.1:{}", echo.port), &["-k"]);
+    assert_eq!(
+        python_client(STUCK_AND_LIVELY, forwarder.port, &[]),
+        "stuck after filling, lively 50 of 50\n"
+    );
+    assert_eq!(interrupt(forwarder).code(), 130);
+    assert_eq!(interrupt(echo).code(), 130);
+}
+
 /// A CA and a server certificate for `localhost` and 127.0.0.1 signed by it, made with
 /// openssl in `dir`: `ca.pem`, `server.pem`, `server.key`.
 fn make_certificates(dir: &std::path::Path) {
