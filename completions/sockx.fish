@@ -111,6 +111,17 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -l send -d 'Send DA
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s p -l source-port -d 'Local port to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l starttls -d 'Speak PROTO\'s plaintext upgrade first, then TLS (implies --tls)' -r -f -a "smtp\t'SMTP: EHLO, then STARTTLS (RFC 3207)'
+imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
+pop3\t'POP3: CAPA, then STLS (RFC 2595)'
+ftp\t'FTP: AUTH TLS (RFC 4217)'
+postgres\t'PostgreSQL: the SSLRequest packet'"
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l key -d 'The client certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l pin -d 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server' -r
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -122,6 +133,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand connect" -s C -l crlf -d 'Se
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l hex -d 'Hex dump of the traffic on stderr'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l tls -d 'TLS over the connection (TLS 1.2 and 1.3)'
+complete -c sockx -n "__fish_sockx_using_subcommand connect" -l insecure -d 'Do not verify the server\'s certificate (what failed is still said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand connect" -s 4 -d 'IPv4 only'
@@ -135,6 +148,17 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -l send -d 'Send DATA ins
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s s -l source -d 'Local address to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s p -l source-port -d 'Local port to send from' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l proxy -d 'Reach the peer through a proxy: socks5://[USER:PASS@]HOST:PORT (names resolved here), socks5h:// (names resolved by the proxy), socks4://, socks4a://, or http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l starttls -d 'Speak PROTO\'s plaintext upgrade first, then TLS (implies --tls)' -r -f -a "smtp\t'SMTP: EHLO, then STARTTLS (RFC 3207)'
+imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
+pop3\t'POP3: CAPA, then STLS (RFC 2595)'
+ftp\t'FTP: AUTH TLS (RFC 4217)'
+postgres\t'PostgreSQL: the SSLRequest packet'"
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l key -d 'The client certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l pin -d 'Accept only the certificate with this SHA-256 fingerprint (hex, colons optional), verified or not: the safe way to reach a self-signed server' -r
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -146,6 +170,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand c" -s C -l crlf -d 'Send lin
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l hex -d 'Hex dump of the traffic on stderr'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l tls -d 'TLS over the connection (TLS 1.2 and 1.3)'
+complete -c sockx -n "__fish_sockx_using_subcommand c" -l insecure -d 'Do not verify the server\'s certificate (what failed is still said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand c" -s 4 -d 'IPv4 only'
@@ -229,7 +255,12 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check eve
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l starttls -d 'Speak PROTO\'s plaintext upgrade first, then TLS (implies --tls)' -r -f -a "smtp\t'SMTP: EHLO, then STARTTLS (RFC 3207)'
+imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
+pop3\t'POP3: CAPA, then STLS (RFC 2595)'
+ftp\t'FTP: AUTH TLS (RFC 4217)'
+postgres\t'PostgreSQL: the SSLRequest packet'"
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l sni -d 'Server name sent and verified [default: the host name given; none for an IP address, which is verified against the certificate\'s IP SANs; localhost for a Unix socket]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l alpn -d 'Offer this ALPN protocol (repeatable, in order of preference: h2, http/1.1, ...)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l ca -d 'Trust the PEM certificates in FILE instead of the system\'s store' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l cert -d 'Present this client certificate (PEM; with --key)' -r -F

@@ -24,6 +24,13 @@ needed=(
   snmpd
   memcached
   openssl
+  ncat
+  python3-aiosmtpd
+  python3-pyftpdlib
+  python3-openssl
+  dovecot-imapd
+  dovecot-pop3d
+  postgresql
   prometheus
   man-db
   bash-completion

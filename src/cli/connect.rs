@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::TlsArgs;
 use crate::net::proxy::ProxySpec;
 use crate::net::{Host, parse_duration, parse_port, parse_timeout};
 
 /// Connect to a peer and relay stdin to it and its replies to stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect /run/docker.sock --send 'GET /_ping HTTP/1.0\\r\\n\\r\\n'\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only.\n\nExit status: 0 when the session ended normally (both directions ended, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers and on a connection reset by the\npeer, 2 on invalid usage, 130 on Ctrl-C."
+    after_help = "Examples:\n  sockx connect example.com:80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'\n  sockx connect localhost 9000 < file        send a file\n  sockx connect --retry 30s db:5432           wait for a server that is still starting\n  sockx connect -u 127.0.0.1:53 --send '...'  UDP: print the replies\n  sockx connect /run/docker.sock --send 'GET /_ping HTTP/1.0\\r\\n\\r\\n'\n  sockx connect --proxy socks5h://127.0.0.1:1080 db.internal:5432\n  sockx connect --tls example.com:443 --send 'GET / HTTP/1.0\\r\\nHost: example.com\\r\\n\\r\\n'\n  sockx connect --tls --pin AB:CD:... 127.0.0.1:8443   a self-signed server, pinned\n  sockx connect --starttls smtp mail.example.com:587   SMTP, upgraded to TLS\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only. Over TLS, stdin's EOF sends close_notify and then the FIN.\n\nExit status: 0 when the session ended normally (both directions ended, or --idle-timeout passed),\n1 on refused, timed out, unreachable or unresolvable peers, on a connection reset by the\npeer and on a failed TLS handshake or verification, 2 on invalid usage, 130 on Ctrl-C."
 )]
 pub struct ConnectArgs {
     /// The peer: HOST:PORT, [IPv6]:PORT, HOST PORT, unix:PATH, unix:@NAME, or a path
@@ -80,4 +81,8 @@ pub struct ConnectArgs {
     /// http://[USER:PASS@]HOST:PORT (HTTP CONNECT); default port 1080 (SOCKS), 3128 (HTTP)
     #[arg(long, value_name = "URL", conflicts_with = "udp")]
     pub proxy: Option<ProxySpec>,
+
+    /// TLS: the handshake, then the relay through the session
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }

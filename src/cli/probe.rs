@@ -122,7 +122,7 @@ pub struct ProbeArgs {
     pub tls: TlsArgs,
 
     /// With --tls: fail a certificate with fewer than N days left
-    #[arg(long, value_name = "N", requires = "tls", help_heading = "TLS")]
+    #[arg(long, value_name = "N", requires = "tls_on", help_heading = "TLS")]
     pub min_days: Option<u64>,
 
     /// With --wait: the command to run once every target is open; sockx exits with its status

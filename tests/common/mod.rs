@@ -119,6 +119,7 @@ impl Drop for Netns {
             .status();
     }
 }
+pub mod pki;
 pub mod relay;
 
 /// Whether `program` is on PATH (a test that needs it skips with a reason otherwise).

@@ -1,5 +1,7 @@
-//! `sockx connect`: connect to a peer (TCP, or UDP with `-u`) and relay stdin/stdout.
+//! `sockx connect`: connect to a peer (TCP, Unix, or UDP with `-u`; TLS over a stream) and
+//! relay stdin/stdout.
 
+mod tls;
 mod udp;
 
 use std::io::{self, Write};
@@ -20,8 +22,10 @@ use crate::net::proxy::{ProxyError, ProxyKind, ProxySpec, TunnelTarget, open_tun
 use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
 use crate::net::socket::SocketOptions;
 use crate::net::stream::{PeerName, Stream};
+use crate::net::tls::{Policy, TlsClient};
 use crate::net::{Endpoint, Family, Host, HostPort, format_duration, resolve};
 use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// `connect`'s arguments, validated.
 #[derive(Debug)]
@@ -47,6 +51,8 @@ pub struct ConnectConfig {
     pub family: Family,
     /// `--proxy`.
     pub proxy: Option<ProxySpec>,
+    /// `--tls` (or `--starttls`): the client, its files read and checked.
+    pub tls: Option<TlsClient>,
 }
 
 impl ConnectConfig {
@@ -76,6 +82,18 @@ impl ConnectConfig {
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be longer than 0").into());
         }
+        if args.udp && args.tls.enabled() {
+            return Err(Error::usage(
+                "--tls works over TCP and Unix stream sockets only (no DTLS)",
+            )
+            .with_hint("drop -u, or --tls")
+            .into());
+        }
+        let tls = if args.tls.enabled() {
+            Some(TlsClient::from_args(&args.tls, Policy::Enforce)?)
+        } else {
+            None
+        };
         let source_addrs = match &args.source {
             Some(host) => resolve(host, 0, context.family)?
                 .into_iter()
@@ -107,6 +125,7 @@ impl ConnectConfig {
             },
             family: context.family,
             proxy: args.proxy.clone(),
+            tls,
         })
     }
 }
@@ -138,16 +157,33 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             format_elapsed(connected.elapsed)
         ));
     }
-    let relay = Relay::new(connected.stream, config.relay);
+    let (stream, secured) = match &config.tls {
+        Some(client) => {
+            let (host, named) = tls_names(&config.peer);
+            let secured = tls::secure(connected.stream, client, &host, &named, config.timeout)?;
+            (secured.stream, Some((secured.handshake, named)))
+        }
+        None => (connected.stream, None),
+    };
+    let relay = Relay::new(stream, config.relay);
     let stopper = relay.stopper();
+    let stream = relay.stream();
     interrupt.on_interrupt(move || stopper.stop());
     let input = match &config.send {
         Some(pieces) => Input::Bytes(pieces.concat()),
         None => Input::stdin(),
     };
-    let stats = relay
-        .run_stdio(input)
-        .map_err(|err| err.into_report(&peer))?;
+    let stats = relay.run_stdio(input).map_err(|err| match &secured {
+        Some((handshake, named)) => handshake.relay_error(err, named),
+        None => err.into_report(&peer),
+    })?;
+    if stats.end == RelayEnd::PeerClosed
+        && stream.tls().is_some_and(|tls| tls.closed_without_notify())
+    {
+        notes::verbose(format_args!(
+            "tls: {peer} closed the connection without close_notify (a truncation would look the same)"
+        ));
+    }
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed by peer",
@@ -160,6 +196,18 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
         RelayEnd::Stopped => Status::Interrupted,
         RelayEnd::PeerClosed | RelayEnd::IdleTimeout => Status::Success,
     })
+}
+
+/// The name a TLS session sends and verifies (unless `--sni`) and how its errors name the
+/// server: the host and `HOST:PORT` as given (the target, through a proxy); a Unix socket is
+/// `localhost`, named by its address.
+fn tls_names(peer: &Endpoint) -> (String, String) {
+    match peer {
+        Endpoint::Tcp(peer) | Endpoint::Udp(peer) => (peer.host.to_string(), peer.to_string()),
+        Endpoint::Unix(addr) | Endpoint::UnixDgram(addr) => {
+            ("localhost".to_string(), addr.to_string())
+        }
+    }
 }
 
 /// Resolves and connects; with `--retry`, tries again after refusals and timeouts (and

@@ -221,10 +221,10 @@ impl ProbeConfig {
             )));
         }
         let check = check_from_args(&args)?;
-        if args.tls.tls && args.udp {
+        if args.tls.enabled() && args.udp {
             return Err(Error::usage("--tls works with TCP only (no DTLS)"));
         }
-        if args.tls.tls && args.banner {
+        if args.tls.enabled() && args.banner {
             return Err(Error::usage(
                 "--banner reads what a plaintext service says first; with --tls there is none",
             ));

@@ -38,7 +38,7 @@ pub struct TlsOutcome {
 impl ProbeTls {
     /// The TLS settings from the flags; `None` without `--tls`.
     pub fn from_args(args: &TlsArgs, min_days: Option<u64>) -> Result<Option<ProbeTls>, Error> {
-        if !args.tls {
+        if !args.enabled() {
             return Ok(None);
         }
         Ok(Some(ProbeTls {

@@ -181,6 +181,11 @@ impl Relay {
         }
     }
 
+    /// The stream, for what the caller asks of it after the session (how a TLS peer closed).
+    pub fn stream(&self) -> Arc<Stream> {
+        Arc::clone(&self.stream)
+    }
+
     /// A handle that can end the session from another thread.
     pub fn stopper(&self) -> Stopper {
         Stopper {

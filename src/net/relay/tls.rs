@@ -257,6 +257,11 @@ impl Read for &TlsStream {
             if let Some(n) = self.deliver(&mut rx, out)? {
                 return Ok(n);
             }
+            if rx.eof_fed {
+                // rustls knows of the end and has nothing more: the end (never a busy loop).
+                self.truncated.store(true, Ordering::Relaxed);
+                return Ok(0);
+            }
             // Everything held was given to rustls: read more from the socket.
             rx.start = 0;
             rx.end = 0;
@@ -352,13 +357,13 @@ mod tests {
             ..TlsArgs::default()
         };
         let client = TlsClient::from_args(&args, Policy::Enforce).expect("client");
-        let tcp = TcpStream::connect(addr).expect("connect");
-        let (session, _facts) = client
+        let mut tcp = TcpStream::connect(addr).expect("connect");
+        let session = client
             .session("localhost")
             .expect("session")
-            .complete(tcp)
+            .complete(&mut tcp)
             .expect("handshake");
-        let client = TlsStream::new(session.conn, session.sock.into()).expect("client stream");
+        let client = TlsStream::new(session.conn, tcp.into()).expect("client stream");
         (client, server.join().expect("server thread"))
     }
 

@@ -17,6 +17,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
 
 use super::handshake::Handshake;
 use super::pin::Fingerprint;
+use super::starttls::{StartTls, Upgrade};
 use super::verify::{Policy, RecordingVerifier};
 use crate::cli::TlsArgs;
 use crate::error::Error;
@@ -44,6 +45,7 @@ pub struct TlsClient {
     insecure: bool,
     pin: Option<Fingerprint>,
     policy: Policy,
+    starttls: Option<StartTls>,
     /// Where the roots came from.
     pub trust: TrustSource,
 }
@@ -128,6 +130,7 @@ impl TlsClient {
             insecure: args.insecure,
             pin,
             policy,
+            starttls: args.starttls,
             trust,
         };
         Ok(client)
@@ -167,11 +170,15 @@ impl TlsClient {
         // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
         // after the handshake); a connection learns it from its first read.
         let await_verdict = self.policy == Policy::Record;
+        let upgrade = self
+            .starttls
+            .map(|proto| Upgrade::new(proto, &client_name()));
         Ok(Handshake::new(
             conn,
             one.verifier,
             one.client_cert,
             await_verdict,
+            upgrade,
         ))
     }
 
@@ -255,6 +262,24 @@ impl ResolvesClientCert for ClientCert {
     fn has_certs(&self) -> bool {
         self.key.is_some()
     }
+}
+
+/// The name this host gives itself in SMTP's EHLO: its host name, `localhost` when it has
+/// none fit to send.
+fn client_name() -> String {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        sysinfo::System::host_name()
+            .ok()
+            .filter(|name| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            })
+            .unwrap_or_else(|| "localhost".to_string())
+    })
+    .clone()
 }
 
 /// `--sni` or a host: a DNS name or an IP address.

@@ -31,8 +31,6 @@ impl TlsFailure {
     }
 
     /// The error the CLI reports: `TLS handshake with HOST:PORT failed: REASON` (exit 1).
-    // Used by `connect --tls` (the probe reports per port instead).
-    #[allow(dead_code)]
     pub fn into_error(self, peer: &str) -> crate::error::Error {
         let error = crate::error::Error::failure(format!(
             "TLS handshake with {peer} failed: {}",
@@ -186,10 +184,29 @@ pub fn classify(err: &Error, seen: Option<&Seen>, first_bytes: &[u8]) -> TlsFail
     if is_decode_error(err) && !first_bytes.is_empty() && !looks_like_tls(first_bytes) {
         return plaintext(first_bytes);
     }
-    if let Error::InvalidCertificate(_) = err {
+    if let Error::InvalidCertificate(cert_err) = err {
         let cert = seen
             .and_then(|seen| CertFacts::parse(&seen.leaf))
             .map(Box::new);
+        // With --pin the pin decides: say that first, and what verification found too.
+        if seen.and_then(|seen| seen.pin_matches) == Some(false) {
+            let mismatch = match &cert {
+                Some(cert) => format!("certificate sha256 {} does not match --pin", cert.sha256),
+                None => "the certificate does not match --pin".to_string(),
+            };
+            let reason = match cert_err {
+                CertificateError::ApplicationVerificationFailure => mismatch,
+                _ => {
+                    let (verdict, _) = certificate_problem(err, cert.as_deref(), None);
+                    format!("{mismatch} (and {verdict})")
+                }
+            };
+            return TlsFailure {
+                reason,
+                hint: None,
+                cert,
+            };
+        }
         let (reason, hint) =
             certificate_problem(err, cert.as_deref(), seen.and_then(|seen| seen.pin_matches));
         return TlsFailure { reason, hint, cert };
@@ -203,6 +220,56 @@ pub fn classify(err: &Error, seen: Option<&Seen>, first_bytes: &[u8]) -> TlsFail
         failure.hint = Some("sockx speaks TLS 1.2 and 1.3; this server offers neither".into());
     }
     failure
+}
+
+/// An alert a server sends about the client's certificate (or its absence).
+fn is_client_cert_alert(failure: &TlsFailure) -> bool {
+    [
+        "alert certificate_required",
+        "alert bad_certificate",
+        "alert unknown_ca",
+        "alert certificate_unknown",
+        "alert unsupported_certificate",
+        "alert certificate_expired",
+        "alert certificate_revoked",
+        "alert access_denied",
+        "alert illegal_parameter",
+        "alert decrypt_error",
+        "alert handshake_failure",
+    ]
+    .iter()
+    .any(|alert| failure.reason.contains(alert))
+}
+
+/// A failure of a handshake in which the server asked for a client certificate: an alert
+/// about it says that the server refused ours (or wanted one).
+pub fn about_client_cert(failure: TlsFailure, present: bool) -> TlsFailure {
+    if !is_client_cert_alert(&failure) {
+        return failure;
+    }
+    let alert = failure.reason.split("alert ").nth(1).unwrap_or_default();
+    let alert = alert.split(')').next().unwrap_or_default();
+    client_cert_refused(present, &format!("alert {alert}"))
+}
+
+/// The server asked for a client certificate and then ended the connection (`cause`).
+pub fn client_cert_refused(present: bool, cause: &str) -> TlsFailure {
+    let (reason, hint) = if present {
+        (
+            format!("the server refused our client certificate ({cause})"),
+            "check that --cert is signed by a CA the server trusts",
+        )
+    } else {
+        (
+            format!("the server requires a client certificate ({cause})"),
+            "pass --cert FILE --key FILE",
+        )
+    };
+    TlsFailure {
+        reason,
+        hint: Some(hint.to_string()),
+        cert: None,
+    }
 }
 
 /// The peer closed the connection before the handshake finished.

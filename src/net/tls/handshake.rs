@@ -1,35 +1,30 @@
 //! Driving one client handshake over any `Read + Write`: step by step on a non-blocking
 //! socket (the probe's poller), or to the end on a blocking one ([`Handshake::complete`],
-//! which returns a `rustls::StreamOwned` for the relay). Either way the result is the
-//! session's [`TlsFacts`] or a [`TlsFailure`] that names its cause.
+//! which returns a `rustls::StreamOwned` for the relay). With `--starttls` the protocol's
+//! plaintext dialogue ([`Upgrade`]) runs first, in the same steps. Either way the result is
+//! the session's [`TlsFacts`] or a [`TlsFailure`] that names its cause.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
-use rustls::{ClientConnection, StreamOwned};
+use rustls::ClientConnection;
 
 use super::client::ClientCert;
 use super::facts::{CertFacts, TlsFacts};
 use super::failure::{self, TlsFailure, certificate_problem};
+use super::starttls::{Dialogue, Upgrade};
 use super::verify::RecordingVerifier;
 
-/// An alert a server sends about the client's certificate (or its absence).
-fn is_client_cert_alert(failure: &TlsFailure) -> bool {
-    [
-        "alert certificate_required",
-        "alert bad_certificate",
-        "alert unknown_ca",
-        "alert certificate_unknown",
-        "alert unsupported_certificate",
-        "alert certificate_expired",
-        "alert certificate_revoked",
-        "alert access_denied",
-        "alert illegal_parameter",
-        "alert decrypt_error",
-        "alert handshake_failure",
-    ]
-    .iter()
-    .any(|alert| failure.reason.contains(alert))
+/// What an error rustls raised after the handshake but before the server's first data comes
+/// to: the server's verdict on the handshake (a TLS 1.3 server refuses a client certificate
+/// only after its last handshake message). `asked`/`present`: the server asked for a client
+/// certificate, and we had one.
+pub fn late_failure(error: &rustls::Error, asked: bool, present: bool) -> TlsFailure {
+    let failure = failure::classify(error, None, b"");
+    if asked {
+        return failure::about_client_cert(failure, present);
+    }
+    failure
 }
 
 /// How many of the peer's first bytes are kept to recognise a plaintext answer.
@@ -49,6 +44,21 @@ pub struct Handshake {
     await_verdict: bool,
     /// The handshake is done; waiting for that record.
     settling: bool,
+    /// `--starttls`: the plaintext dialogue still to run before the handshake.
+    upgrade: Option<Upgrade>,
+}
+
+/// A session whose handshake [`Handshake::complete`] finished.
+#[derive(Debug)]
+pub struct Established {
+    /// The session.
+    pub conn: ClientConnection,
+    /// What the handshake told.
+    pub facts: TlsFacts,
+    /// The server asked for a client certificate.
+    pub client_cert_asked: bool,
+    /// We had one to send.
+    pub client_cert_present: bool,
 }
 
 /// Where a handshake stands after [`Handshake::step`].
@@ -69,6 +79,7 @@ impl Handshake {
         verifier: Arc<RecordingVerifier>,
         client_cert: Arc<ClientCert>,
         await_verdict: bool,
+        upgrade: Option<Upgrade>,
     ) -> Handshake {
         Handshake {
             conn,
@@ -78,11 +89,20 @@ impl Handshake {
             client_cert,
             await_verdict,
             settling: false,
+            upgrade,
         }
     }
 
-    /// Moves the handshake on as far as `io` allows without blocking.
+    /// Moves the handshake (and first the STARTTLS dialogue) on as far as `io` allows
+    /// without blocking.
     pub fn step(&mut self, io: &mut (impl Read + Write)) -> Progress {
+        if let Some(upgrade) = &mut self.upgrade {
+            match upgrade.step(io) {
+                Dialogue::Pending { write } => return Progress::Pending { write },
+                Dialogue::Failed(failure) => return Progress::Done(Err(failure)),
+                Dialogue::Done => self.upgrade = None,
+            }
+        }
         let mut buf = [0u8; 16 * 1024];
         loop {
             while !self.plaintext && self.conn.wants_write() {
@@ -152,10 +172,8 @@ impl Handshake {
                     break;
                 }
                 if let Err(mut failure) = processed {
-                    if self.client_cert.asked() && is_client_cert_alert(&failure) {
-                        let alert = failure.reason.split("alert ").nth(1).unwrap_or_default();
-                        let alert = alert.split(')').next().unwrap_or_default();
-                        failure = self.refused_client_cert(&format!("alert {alert}"));
+                    if self.client_cert.asked() {
+                        failure = failure::about_client_cert(failure, self.client_cert.present());
                     }
                     // Tell the peer why (the alert rustls queued), best effort.
                     let _ = self.conn.write_tls(io);
@@ -196,40 +214,28 @@ impl Handshake {
 
     /// The failure to report when the handshake's deadline passed.
     pub fn timed_out(&self) -> TlsFailure {
-        failure::timed_out(&self.first_bytes)
+        match &self.upgrade {
+            Some(upgrade) => upgrade.timed_out(),
+            None => failure::timed_out(&self.first_bytes),
+        }
     }
 
     /// The server asked for a client certificate and then ended the connection (`cause`).
     fn refused_client_cert(&self, cause: &str) -> TlsFailure {
-        let (reason, hint) = if self.client_cert.present() {
-            (
-                format!("the server refused our client certificate ({cause})"),
-                Some("check that --cert is signed by a CA the server trusts".to_string()),
-            )
-        } else {
-            (
-                format!("the server requires a client certificate ({cause})"),
-                Some("pass --cert FILE --key FILE".to_string()),
-            )
-        };
-        TlsFailure {
-            reason,
-            hint,
-            cert: None,
-        }
+        failure::client_cert_refused(self.client_cert.present(), cause)
     }
 
-    /// Runs the handshake to its end on a blocking stream and keeps the session on it: the
-    /// stream the relay (`connect --tls`) reads and writes. A read timeout set on the socket
+    /// Runs the handshake to its end on a blocking stream: the session the relay (`connect
+    /// --tls`) then reads and writes over that stream. A read timeout set on the socket
     /// bounds it.
-    // Used by `connect --tls` once the stream layer (issue 8) takes a TLS stream.
-    #[allow(dead_code)]
-    pub fn complete<S: Read + Write>(
-        mut self,
-        mut stream: S,
-    ) -> Result<(StreamOwned<ClientConnection, S>, TlsFacts), TlsFailure> {
-        match self.step(&mut stream) {
-            Progress::Done(Ok(facts)) => Ok((StreamOwned::new(self.conn, stream), facts)),
+    pub fn complete(mut self, stream: &mut (impl Read + Write)) -> Result<Established, TlsFailure> {
+        match self.step(stream) {
+            Progress::Done(Ok(facts)) => Ok(Established {
+                client_cert_asked: self.client_cert.asked(),
+                client_cert_present: self.client_cert.present(),
+                conn: self.conn,
+                facts,
+            }),
             Progress::Done(Err(failure)) => Err(failure),
             // On a blocking socket only a read timeout (SO_RCVTIMEO) stops a step early.
             Progress::Pending { .. } => Err(self.timed_out()),
@@ -302,14 +308,14 @@ mod tests {
             ..TlsArgs::default()
         };
         let client = TlsClient::from_args(&args, Policy::Enforce).unwrap();
-        let stream = TcpStream::connect(addr).unwrap();
+        let mut stream = TcpStream::connect(addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let failure = client
             .session("127.0.0.1")
             .unwrap()
-            .complete(stream)
+            .complete(&mut stream)
             .unwrap_err();
         server.join().unwrap();
         let error = failure.into_error(&addr.to_string());

@@ -1,4 +1,4 @@
-//! TLS for the client side (`probe --tls`, later `connect --tls`): rustls with the ring
+//! TLS for the client side (`probe --tls`, `connect --tls`, `--starttls`): rustls with the ring
 //! provider. [`TlsClient`] is built once from the flags; [`TlsClient::session`] gives a
 //! [`Handshake`] for one connection, stepped on a non-blocking socket or completed on a
 //! blocking one; the result is [`TlsFacts`] (version, cipher, ALPN, the certificate's facts and
@@ -11,11 +11,13 @@ mod failure;
 mod handshake;
 mod pin;
 mod session_io;
+mod starttls;
 mod verify;
 
 pub use client::{TlsClient, TrustSource};
 pub use facts::{TlsFacts, TlsJson, date};
 pub use failure::TlsFailure;
-pub use handshake::{Handshake, Progress};
+pub use handshake::{Established, Handshake, Progress, late_failure};
 pub use session_io::TlsIo;
+pub use starttls::StartTls;
 pub use verify::Policy;

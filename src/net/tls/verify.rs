@@ -16,7 +16,6 @@ use super::pin::Fingerprint;
 pub enum Policy {
     /// The connection goes on only with a verified certificate (or `--insecure`, or a
     /// matching `--pin`): `connect --tls`.
-    #[allow(dead_code)]
     Enforce,
     /// Every certificate is accepted and judged afterwards (`probe`, which reports the facts
     /// of a certificate that does not verify).
