@@ -108,9 +108,10 @@ pub fn report(outcome: anyhow::Result<Status>) -> ExitCode {
     }
 }
 
-/// Reports a command-line parse failure: help and version go to stdout with exit 0; a real
-/// usage error becomes one `sockx: error:` line plus a hint, with exit 2.
-pub fn report_usage(err: &clap::Error) -> ExitCode {
+/// Reports a command-line parse failure of `command` (sockx's CLI): help and version go to
+/// stdout with exit 0; a real usage error becomes one `sockx: error:` line plus a hint, with
+/// exit 2.
+pub fn report_usage(err: &clap::Error, command: &clap::Command) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp
@@ -125,7 +126,7 @@ pub fn report_usage(err: &clap::Error) -> ExitCode {
             ExitCode::from(code.code())
         }
         _ => {
-            let subcommand = invoked_subcommand(std::env::args().skip(1));
+            let subcommand = invoked_subcommand(command, std::env::args().skip(1));
             let rendered = requote_arguments(&err.render().to_string(), err);
             let (message, hint) = summarize_clap_error(&rendered, subcommand.as_deref());
             print_error(&message, Some(&hint));
@@ -199,12 +200,15 @@ fn summarize_clap_error(rendered: &str, subcommand: Option<&str>) -> (String, St
     (message, hint)
 }
 
-/// The subcommand named on the command line (the first word that is one), for the hint.
-fn invoked_subcommand(args: impl Iterator<Item = String>) -> Option<String> {
-    use clap::CommandFactory;
-    let cli = crate::cli::Cli::command();
+/// The subcommand of `command` named on the command line (the first word that is one), for
+/// the hint.
+fn invoked_subcommand(
+    command: &clap::Command,
+    args: impl Iterator<Item = String>,
+) -> Option<String> {
     args.take_while(|arg| arg != "--").find_map(|arg| {
-        cli.get_subcommands()
+        command
+            .get_subcommands()
             .find(|sub| sub.get_name() == arg || sub.get_all_aliases().any(|alias| alias == arg))
             .map(|sub| sub.get_name().to_string())
     })
@@ -283,14 +287,32 @@ mod tests {
         let conflict = "error: the argument '--quiet' cannot be used with '--verbose'\n\nUsage: sockx --quiet <COMMAND>\n";
         assert_eq!(summarize_clap_error(conflict, None).1, "see 'sockx --help'");
         let words = ["-v", "p", "0"].map(String::from).into_iter();
-        assert_eq!(invoked_subcommand(words).as_deref(), Some("ports"));
+        assert_eq!(
+            invoked_subcommand(&test_cli(), words).as_deref(),
+            Some("ports")
+        );
+    }
+
+    /// A command line shaped like sockx's: `ports` (alias `p`) and `probe -t NUMBER TARGET`.
+    fn test_cli() -> clap::Command {
+        use clap::{Arg, Command};
+        Command::new("sockx")
+            .subcommand(Command::new("ports").visible_alias("p"))
+            .subcommand(
+                Command::new("probe")
+                    .arg(
+                        Arg::new("timeout")
+                            .short('t')
+                            .value_parser(clap::value_parser!(u32)),
+                    )
+                    .arg(Arg::new("target")),
+            )
     }
 
     #[test]
     fn clap_errors_quote_arguments_escaped_and_cut() {
-        use clap::Parser;
         let requoted = |args: &[&str]| {
-            let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+            let err = test_cli().try_get_matches_from(args).unwrap_err();
             requote_arguments(&err.render().to_string(), &err)
         };
         let long = format!("--{}", "a".repeat(5000));

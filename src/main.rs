@@ -9,11 +9,11 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {
         Ok(cli) => error::report(cmd::run(cli)),
-        Err(err) => error::report_usage(&err),
+        Err(err) => error::report_usage(&err, &cli::Cli::command()),
     }
 }

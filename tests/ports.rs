@@ -1263,10 +1263,23 @@ fn color_always_colours_a_pipe() {
 /// 3 from 127.0.0.3 to the server's listener, which accepts them all. Prints `PORT SERVER
 /// CLIENT` (PIDs) once every connection is accepted.
 const CONNECTIONS: &str = "import os, socket, sys
-server = socket.socket()
-server.bind(('127.0.0.1', 0))
+def in_use(port):
+    # Any other socket on this port (a TIME_WAIT left by an earlier test, which has no owner)
+    # would be one more row in the counts below.
+    for name in ('/proc/net/tcp', '/proc/net/tcp6'):
+        for line in open(name).readlines()[1:]:
+            local, remote = line.split()[1:3]
+            if port in (int(local.split(':')[1], 16), int(remote.split(':')[1], 16)):
+                return True
+    return False
+while True:
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    port = server.getsockname()[1]
+    if not in_use(port):
+        break
+    server.close()
 server.listen(16)
-port = server.getsockname()[1]
 client = os.fork()
 if client == 0:
     server.close()

@@ -44,7 +44,8 @@ pub struct ConnectArgs {
     #[arg(long, conflicts_with = "send")]
     pub recv_only: bool,
 
-    /// UDP instead of TCP
+    /// UDP instead of TCP (with a Unix address: a datagram socket, replies come back to a
+    /// socket of its own)
     #[arg(short, long)]
     pub udp: bool,
 

@@ -2,6 +2,7 @@
 
 mod completions;
 mod connect;
+mod failure;
 mod listen;
 mod ports;
 mod probe;

@@ -3,6 +3,7 @@
 pub mod addr;
 pub mod async_stream;
 pub mod cause;
+pub mod datagram;
 pub mod dial;
 pub mod duration;
 pub mod endpoint;
@@ -18,10 +19,12 @@ pub mod socket;
 pub mod socket_state;
 pub mod stream;
 pub mod tls;
+pub mod traffic;
+pub mod transform;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};
 pub use endpoint::{BindEndpoint, Endpoint};
 pub use port::{PortRange, PortSpec, parse_port};
-pub use resolve::{Family, resolve};
+pub use resolve::{Family, ResolveError, resolve};
 pub use socket_state::SocketState;

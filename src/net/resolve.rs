@@ -3,7 +3,6 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use super::addr::Host;
-use crate::error::Error;
 
 /// Which IP versions to use (`-4`, `-6`, or both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,26 +36,73 @@ impl Family {
     }
 }
 
+/// Why a name or literal gave no address to use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// An IP literal of the other family than `-4`/`-6` asks for: the input contradicts itself.
+    #[error("{ip} is not an {} address ({} was given)", .family.version(), .family.flag())]
+    WrongFamily {
+        /// The literal.
+        ip: IpAddr,
+        /// The family asked for (`V4` or `V6`).
+        family: Family,
+    },
+    /// The resolver failed (unknown host, no server answered).
+    #[error("cannot resolve {name}: {cause}")]
+    Lookup {
+        /// The name looked up.
+        name: String,
+        /// The resolver's reason, shortened.
+        cause: String,
+    },
+    /// The name resolved, but to no address of the family asked for.
+    #[error("cannot resolve {host}: no {}address", .family.version_word())]
+    NoAddress {
+        /// The host as given.
+        host: String,
+        /// The family asked for.
+        family: Family,
+    },
+}
+
+impl Family {
+    fn version(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 | Family::Any => "IPv6",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Family::V4 => "-4",
+            Family::V6 | Family::Any => "-6",
+        }
+    }
+
+    /// `IPv4 `, `IPv6 ` or nothing, before "address".
+    fn version_word(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4 ",
+            Family::V6 => "IPv6 ",
+            Family::Any => "",
+        }
+    }
+}
+
 /// Resolves `host` to socket addresses of `family`, deduplicated and ordered IPv6/IPv4
-/// interleaved, IPv6 first (RFC 8305, Happy Eyeballs). Fails with exit 1 when nothing resolves,
-/// and with exit 2 when an IP literal contradicts `-4`/`-6` (the input itself is inconsistent).
-pub fn resolve(host: &Host, port: u16, family: Family) -> Result<Vec<SocketAddr>, Error> {
+/// interleaved, IPv6 first (RFC 8305, Happy Eyeballs).
+pub fn resolve(host: &Host, port: u16, family: Family) -> Result<Vec<SocketAddr>, ResolveError> {
     let found: Vec<SocketAddr> = match host {
         Host::Ip(ip) if !family.allows(*ip) => {
-            let (version, flag) = if family == Family::V4 {
-                ("IPv4", "-4")
-            } else {
-                ("IPv6", "-6")
-            };
-            return Err(Error::usage(format!(
-                "{ip} is not an {version} address ({flag} was given)"
-            )));
+            return Err(ResolveError::WrongFamily { ip: *ip, family });
         }
         Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
         Host::Name(name) => (name.as_str(), port)
             .to_socket_addrs()
-            .map_err(|err| {
-                Error::failure(format!("cannot resolve {name}: {}", resolver_cause(&err)))
+            .map_err(|err| ResolveError::Lookup {
+                name: name.clone(),
+                cause: resolver_cause(&err),
             })?
             .collect(),
     };
@@ -67,14 +113,10 @@ pub fn resolve(host: &Host, port: u16, family: Family) -> Result<Vec<SocketAddr>
         }
     }
     if unique.is_empty() {
-        let wanted = match family {
-            Family::V4 => "IPv4 ",
-            Family::V6 => "IPv6 ",
-            Family::Any => "",
-        };
-        return Err(Error::failure(format!(
-            "cannot resolve {host}: no {wanted}address"
-        )));
+        return Err(ResolveError::NoAddress {
+            host: host.to_string(),
+            family,
+        });
     }
     Ok(interleave_families(unique))
 }
@@ -146,7 +188,11 @@ mod tests {
         assert!(Family::V6.allows("::1".parse().unwrap()));
         let host = Host::Ip("127.0.0.1".parse().unwrap());
         let mismatch = resolve(&host, 80, Family::V6).unwrap_err();
-        assert_eq!(mismatch.status, crate::error::Status::Usage);
+        assert!(matches!(mismatch, ResolveError::WrongFamily { .. }));
+        assert_eq!(
+            mismatch.to_string(),
+            "127.0.0.1 is not an IPv6 address (-6 was given)"
+        );
         assert_eq!(
             resolve(&host, 80, Family::Any).unwrap(),
             vec![addr("127.0.0.1:80")]

@@ -7,6 +7,8 @@ pub mod interrupt;
 pub mod linux;
 #[cfg(target_os = "linux")]
 pub mod peer_cred;
+#[cfg(unix)]
+pub mod poll;
 pub mod processes;
 pub mod program;
 #[cfg(unix)]

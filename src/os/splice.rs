@@ -2,13 +2,16 @@
 //! another through a kernel pipe and never enters user space.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::net::relay::PumpError;
+use crate::os::poll::wait;
 use nix::sys::stat::{SFlag, fstat};
 
 /// The pipe size sockx asks for (F_SETPIPE_SZ): big enough that one splice moves a lot.
@@ -22,15 +25,6 @@ pub enum SpliceEnd {
     /// splice cannot read this input (EINVAL: a terminal, for one): copy instead. Nothing
     /// is lost: everything read so far was forwarded.
     Unsupported,
-}
-
-/// A failed transfer, on the reading or the writing side.
-#[derive(Debug)]
-pub enum SpliceError {
-    /// Reading the input failed.
-    Read(io::Error),
-    /// Writing the output failed.
-    Write(io::Error),
 }
 
 /// True when `fd` is a pipe or FIFO.
@@ -73,10 +67,10 @@ pub fn forward(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     on_chunk: &mut dyn FnMut(usize),
-) -> Result<SpliceEnd, SpliceError> {
+) -> Result<SpliceEnd, PumpError> {
     grow_pipe(input);
     grow_pipe(output);
-    let pipe = SplicePipe::new().map_err(SpliceError::Read)?;
+    let pipe = SplicePipe::new().map_err(PumpError::Read)?;
     forward_through(input, &pipe, output, on_chunk)
 }
 
@@ -93,10 +87,10 @@ fn forward_through(
     pipe: &SplicePipe,
     output: BorrowedFd<'_>,
     on_chunk: &mut dyn FnMut(usize),
-) -> Result<SpliceEnd, SpliceError> {
+) -> Result<SpliceEnd, PumpError> {
     let mut batching = Batching::for_input(input);
     loop {
-        batching.before_read(input).map_err(SpliceError::Read)?;
+        batching.before_read(input).map_err(PumpError::Read)?;
         let flags = batching.read_flags();
         let filled = match splice(input, None, &pipe.write, None, PIPE_SIZE, flags) {
             Ok(0) => return Ok(SpliceEnd::Eof),
@@ -104,12 +98,12 @@ fn forward_through(
             Err(Errno::EINTR) => continue,
             Err(Errno::EAGAIN) => {
                 if !batching.found_empty() {
-                    wait(input, PollFlags::POLLIN).map_err(SpliceError::Read)?;
+                    wait(input, PollFlags::POLLIN, None).map_err(PumpError::Read)?;
                 }
                 continue;
             }
             Err(Errno::EINVAL) => return Ok(SpliceEnd::Unsupported),
-            Err(errno) => return Err(SpliceError::Read(errno.into())),
+            Err(errno) => return Err(PumpError::Read(errno.into())),
         };
         batching.after_read(input, filled);
         drain(pipe, output, filled)?;
@@ -286,16 +280,18 @@ pub fn set_rcvlowat(fd: BorrowedFd<'_>, bytes: i32) -> io::Result<()> {
 
 /// Empties `filled` bytes from the pipe into `output`; falls back to read/write when the
 /// output refuses splice (a terminal, a file opened for append).
-fn drain(pipe: &SplicePipe, output: BorrowedFd<'_>, filled: usize) -> Result<(), SpliceError> {
+fn drain(pipe: &SplicePipe, output: BorrowedFd<'_>, filled: usize) -> Result<(), PumpError> {
     let mut left = filled;
     while left > 0 {
         match splice(&pipe.read, None, output, None, left, FLAGS) {
-            Ok(0) => return Err(SpliceError::Write(io::ErrorKind::WriteZero.into())),
+            Ok(0) => return Err(PumpError::Write(io::ErrorKind::WriteZero.into())),
             Ok(written) => left -= written,
             Err(Errno::EINTR) => {}
-            Err(Errno::EAGAIN) => wait(output, PollFlags::POLLOUT).map_err(SpliceError::Write)?,
+            Err(Errno::EAGAIN) => {
+                wait(output, PollFlags::POLLOUT, None).map_err(PumpError::Write)?;
+            }
             Err(Errno::EINVAL) => return copy_out(pipe, output, left),
-            Err(errno) => return Err(SpliceError::Write(errno.into())),
+            Err(errno) => return Err(PumpError::Write(errno.into())),
         }
     }
     Ok(())
@@ -303,22 +299,22 @@ fn drain(pipe: &SplicePipe, output: BorrowedFd<'_>, filled: usize) -> Result<(),
 
 /// Copies the rest of the pipe's contents with read and write. Later chunks will meet the
 /// same EINVAL; the cost is one failed syscall per chunk, which is small next to the copy.
-fn copy_out(pipe: &SplicePipe, output: BorrowedFd<'_>, mut left: usize) -> Result<(), SpliceError> {
+fn copy_out(pipe: &SplicePipe, output: BorrowedFd<'_>, mut left: usize) -> Result<(), PumpError> {
     let mut buffer = vec![0u8; left.min(COPY_BUFFER)];
     while left > 0 {
         let want = left.min(buffer.len());
         let got = retry_eintr(|| nix::unistd::read(&pipe.read, &mut buffer[..want]))
-            .map_err(SpliceError::Read)?;
+            .map_err(PumpError::Read)?;
         let mut chunk = &buffer[..got];
         while !chunk.is_empty() {
             match nix::unistd::write(output, chunk) {
-                Ok(0) => return Err(SpliceError::Write(io::ErrorKind::WriteZero.into())),
+                Ok(0) => return Err(PumpError::Write(io::ErrorKind::WriteZero.into())),
                 Ok(n) => chunk = &chunk[n..],
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
-                    wait(output, PollFlags::POLLOUT).map_err(SpliceError::Write)?;
+                    wait(output, PollFlags::POLLOUT, None).map_err(PumpError::Write)?;
                 }
-                Err(errno) => return Err(SpliceError::Write(errno.into())),
+                Err(errno) => return Err(PumpError::Write(errno.into())),
             }
         }
         left -= got;
@@ -335,18 +331,12 @@ fn retry_eintr<T>(mut call: impl FnMut() -> nix::Result<T>) -> io::Result<T> {
     }
 }
 
-/// Blocks until `fd` is ready for `events` (for descriptors left in non-blocking mode by
-/// whoever shares them).
-fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
-    let mut fds = [PollFd::new(fd.as_fd(), events)];
-    retry_eintr(|| poll(&mut fds, PollTimeout::NONE)).map(drop)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsFd;
     use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;

@@ -119,6 +119,7 @@ impl Drop for Netns {
             .status();
     }
 }
+pub mod live;
 pub mod pki;
 pub mod relay;
 

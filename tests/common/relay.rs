@@ -215,11 +215,11 @@ pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
 }
 
 /// `listening on 127.0.0.1:4000 (tcp)` gives `("127.0.0.1:4000", 4000)`;
-/// `listening on unix:/tmp/a.sock (unix)` gives `("unix:/tmp/a.sock", 0)`.
+/// `listening on unix:/tmp/a.sock (unix)` (or `(unix-dgram)`) gives `("unix:/tmp/a.sock", 0)`.
 pub fn parse_ready_line(line: &str) -> Option<(String, u16)> {
     let rest = line.trim_end().strip_prefix("listening on ")?;
     let (addr, proto) = rest.rsplit_once(' ')?;
-    if proto == "(unix)" && addr.starts_with("unix:") {
+    if (proto == "(unix)" || proto == "(unix-dgram)") && addr.starts_with("unix:") {
         return Some((addr.to_string(), 0));
     }
     if proto != "(tcp)" && proto != "(udp)" {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::ConnectArgs;
 use crate::cmd::Context;
+use crate::cmd::failure::relay_failure;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::dial::{DialFailure, DialOptions, Dialed, Source, dial};
@@ -95,7 +96,8 @@ impl ConnectConfig {
             None
         };
         let source_addrs = match &args.source {
-            Some(host) => resolve(host, 0, context.family)?
+            Some(host) => resolve(host, 0, context.family)
+                .map_err(Error::from)?
                 .into_iter()
                 .map(|addr| addr.ip())
                 .collect(),
@@ -137,12 +139,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {
         Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),
-        Endpoint::UnixDgram(addr) => {
-            return Err(Error::usage(format!(
-                "{addr}: Unix datagram sockets are not supported yet"
-            ))
-            .into());
-        }
+        Endpoint::UnixDgram(addr) => return udp::run_unix(&config, addr, context, &interrupt),
         Endpoint::Tcp(_) | Endpoint::Unix(_) => {}
     }
     let connected = connect_with_retry(&config, context)?;
@@ -175,7 +172,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
     };
     let stats = relay.run_stdio(input).map_err(|err| match &secured {
         Some((handshake, named)) => handshake.relay_error(err, named),
-        None => err.into_report(&peer),
+        None => relay_failure(err, &peer),
     })?;
     if stats.end == RelayEnd::PeerClosed
         && stream.tls().is_some_and(|tls| tls.closed_without_notify())
@@ -286,7 +283,8 @@ fn try_once(
         return try_once_via_proxy(proxy, peer, config, context, remaining, announced)
             .map(Connected::from);
     }
-    let addrs = resolve(&peer.host, peer.port, config.family).map_err(|err| (err, true))?;
+    let addrs =
+        resolve(&peer.host, peer.port, config.family).map_err(|err| (Error::from(err), true))?;
     if context.verbose() && !*announced {
         *announced = true;
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
@@ -374,7 +372,7 @@ fn try_once_via_proxy(
             } else {
                 config.family
             };
-            let addrs = resolve(host, peer.port, family).map_err(|err| (err, true))?;
+            let addrs = resolve(host, peer.port, family).map_err(|err| (Error::from(err), true))?;
             addrs.into_iter().map(TunnelTarget::Addr).collect()
         }
     };
@@ -382,7 +380,8 @@ fn try_once_via_proxy(
         host: proxy.host.clone(),
         port: proxy.port,
     };
-    let proxy_addrs = resolve(&proxy.host, proxy.port, config.family).map_err(|err| (err, true))?;
+    let proxy_addrs =
+        resolve(&proxy.host, proxy.port, config.family).map_err(|err| (Error::from(err), true))?;
     let options = dial_options(config, remaining);
     let mut last = None;
     for target in &targets {

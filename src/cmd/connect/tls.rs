@@ -6,6 +6,7 @@
 use std::io;
 use std::time::{Duration, SystemTime};
 
+use crate::cmd::failure::relay_failure;
 use crate::error::Error;
 use crate::net::relay::RelayError;
 use crate::net::relay::tls::{TlsDataError, TlsStream};
@@ -65,10 +66,10 @@ impl HandshakeEnd {
     /// any relay reports it.
     pub fn relay_error(&self, err: RelayError, peer: &str) -> anyhow::Error {
         let RelayError::Peer(io_err) = &err else {
-            return err.into_report(peer);
+            return relay_failure(err, peer);
         };
         let Some(data) = tls_data_error(io_err) else {
-            return err.into_report(peer);
+            return relay_failure(err, peer);
         };
         if data.before_data {
             let failure = crate::net::tls::late_failure(

@@ -1,27 +1,32 @@
-//! `connect -u`: stdin chunks (or `--send` pieces) go out as datagrams; replies go to
-//! stdout. After the input ends, replies are awaited until the idle timeout (default 2s)
-//! passes without one.
+//! `connect -u`, over UDP or a Unix datagram socket: stdin chunks (or `--send` pieces) go out
+//! as datagrams; replies go to stdout. After the input ends, replies are awaited until the
+//! idle timeout (default 2s) passes without one.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 
 use super::{ConnectConfig, note};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
+use crate::net::datagram::{self, DatagramPeer, DatagramSocket};
+use crate::net::endpoint::UnixAddr;
 use crate::net::relay::pump::write_all;
-use crate::net::relay::{Activity, CrlfTranslator, Flow, HexDumper, RelayEnd, RelayStats};
+use crate::net::relay::{RelayEnd, RelayError, RelayStats};
 use crate::net::socket::{Proto, new_socket};
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
+use crate::os::poll::wait;
 
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
 pub const DEFAULT_UDP_IDLE: Duration = Duration::from_secs(2);
@@ -39,7 +44,7 @@ pub fn run(
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
-    let addrs = resolve(&peer.host, peer.port, config.family)?;
+    let addrs = resolve(&peer.host, peer.port, config.family).map_err(Error::from)?;
     if context.verbose() {
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
         note(&format!("{peer} resolves to {}", list.join(", ")));
@@ -50,11 +55,54 @@ pub fn run(
     let socket = open(addr, config).map_err(|err| {
         Error::failure(format!("cannot send to {addr} (udp): {}", describe(&err)))
     })?;
+    let socket = DatagramSocket::Udp(socket);
+    session(socket, &DatagramPeer::Ip(addr), config, context, interrupt)
+}
+
+/// Runs a session with a Unix datagram socket, from a socket bound to an address of its own
+/// (so that replies come back), which goes when the session ends.
+pub fn run_unix(
+    config: &ConnectConfig,
+    peer: &UnixAddr,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
+    let (socket, name) = datagram::unix_client(peer).map_err(|err| {
+        let error = Error::failure(format!(
+            "cannot send to {peer} (unix-dgram): {}",
+            describe(&err)
+        ));
+        if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) {
+            error.with_hint("it is a stream socket: drop -u")
+        } else {
+            error
+        }
+    })?;
+    let outcome = session(
+        socket,
+        &DatagramPeer::Unix(peer.clone()),
+        config,
+        context,
+        interrupt,
+    );
+    drop(name);
+    outcome
+}
+
+/// Sends the input to `peer` and prints its replies (the module's documentation).
+fn session(
+    socket: DatagramSocket,
+    peer: &DatagramPeer,
+    config: &ConnectConfig,
+    context: &Context,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Status> {
+    let kind = socket.kind();
     if context.verbose() {
         let local = socket
             .local_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        note(&format!("sending to {addr} (udp) from {local}"));
+        note(&format!("sending to {peer} ({kind}) from {local}"));
     }
     let socket = Arc::new(socket);
     let shared = Arc::new(Shared::default());
@@ -63,34 +111,40 @@ pub fn run(
     spawn_sender(config, Arc::clone(&socket), Arc::clone(&shared));
 
     let outcome = receive(&socket, config, &shared);
-    let stats = RelayStats {
-        sent: shared.sent.load(Ordering::Relaxed),
-        received: shared.received.load(Ordering::Relaxed),
-        duration: shared.activity.start().elapsed(),
-        end: match &outcome {
-            Ok(end) => *end,
-            Err(_) => RelayEnd::PeerClosed,
-        },
-    };
+    let stats: RelayStats = shared.traffic.stats(match &outcome {
+        Ok(end) => *end,
+        Err(_) => RelayEnd::PeerClosed,
+    });
     if context.verbose() {
-        note(&format!("{addr} (udp): {stats}"));
+        note(&format!("{peer} ({kind}): {stats}"));
     }
     match outcome {
         Ok(RelayEnd::Stopped) => Ok(Status::Interrupted),
         Ok(_) => Ok(Status::Success),
-        Err(Failure::Output(err)) => Err(err.into()),
-        Err(Failure::Peer(err)) => {
-            let cause = if err.kind() == io::ErrorKind::ConnectionRefused {
-                "port unreachable (nothing listening)".to_string()
-            } else {
-                describe(&err)
-            };
-            Err(Error::failure(format!("no answer from {addr} (udp): {cause}")).into())
-        }
-        Err(Failure::Input(err)) => {
+        Err(RelayError::Output(err)) => Err(err.into()),
+        Err(RelayError::Peer(err)) => Err(peer_failure(&err, peer, kind).into()),
+        Err(RelayError::Input(err)) => {
             Err(Error::failure(format!("cannot read stdin: {}", describe(&err))).into())
         }
     }
+}
+
+/// What a failed send or receive says: nothing listening, a datagram too long, or the cause.
+fn peer_failure(err: &io::Error, peer: &DatagramPeer, kind: &str) -> Error {
+    let unix = matches!(peer, DatagramPeer::Unix(_));
+    if err.raw_os_error() == Some(nix::libc::EMSGSIZE) {
+        return Error::failure(format!(
+            "cannot send to {peer} ({kind}): the datagram is too long for the socket"
+        ));
+    }
+    let cause = match err.kind() {
+        io::ErrorKind::ConnectionRefused if unix => {
+            "nothing receives on it any more (connection refused)".to_string()
+        }
+        io::ErrorKind::ConnectionRefused => "port unreachable (nothing listening)".to_string(),
+        _ => describe(err),
+    };
+    Error::failure(format!("no answer from {peer} ({kind}): {cause}"))
 }
 
 /// Each `--send` piece is one datagram: one larger than UDP allows towards `addr`'s family
@@ -105,17 +159,9 @@ fn check_datagram_sizes(config: &ConnectConfig, addr: SocketAddr) -> Result<(), 
         (MAX_DATAGRAM_V6, "IPv6")
     };
     // With --crlf a piece grows as the sender translates it.
-    let mut crlf = config.relay.crlf.then(CrlfTranslator::new);
-    let mut translated = Vec::new();
+    let mut transform = Transform::new(Flow::Sent, config.relay.crlf, false);
     for piece in pieces {
-        let size = match crlf.as_mut() {
-            Some(crlf) => {
-                translated.clear();
-                crlf.translate(piece, &mut translated);
-                translated.len()
-            }
-            None => piece.len(),
-        };
+        let size = transform.translate(piece).len();
         if size > limit {
             return Err(Error::usage(format!(
                 "a --send piece of {size} bytes does not fit in one UDP datagram \
@@ -147,23 +193,14 @@ fn open(addr: SocketAddr, config: &ConnectConfig) -> io::Result<UdpSocket> {
 
 #[derive(Debug, Default)]
 struct Shared {
-    activity: Activity,
-    sent: AtomicU64,
-    received: AtomicU64,
+    traffic: Traffic,
     input_done: AtomicBool,
     stopped: AtomicBool,
-    error: Mutex<Option<Failure>>,
-}
-
-#[derive(Debug)]
-enum Failure {
-    Peer(io::Error),
-    Input(io::Error),
-    Output(io::Error),
+    error: Mutex<Option<RelayError>>,
 }
 
 /// Sends the input, one datagram per `--send` piece or per read from stdin.
-fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shared>) {
+fn spawn_sender(config: &ConnectConfig, socket: Arc<DatagramSocket>, shared: Arc<Shared>) {
     let pieces = config.send.clone();
     let crlf = config.relay.crlf;
     let hex = config.relay.hex;
@@ -172,9 +209,7 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
         let mut sender = Sender {
             socket: &socket,
             shared: &shared,
-            crlf: crlf.then(CrlfTranslator::new),
-            hex: hex.then(|| HexDumper::new(Flow::Sent)),
-            translated: Vec::new(),
+            transform: Transform::new(Flow::Sent, crlf, hex),
         };
         let outcome = match pieces {
             Some(pieces) => pieces.iter().try_for_each(|piece| sender.send(piece)),
@@ -185,7 +220,7 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
         {
             *slot = Some(err);
         }
-        shared.activity.touch();
+        shared.traffic.touch();
         shared.input_done.store(true, Ordering::SeqCst);
     };
     let spawned = thread::Builder::new()
@@ -199,35 +234,22 @@ fn spawn_sender(config: &ConnectConfig, socket: Arc<UdpSocket>, shared: Arc<Shar
 }
 
 struct Sender<'a> {
-    socket: &'a UdpSocket,
+    socket: &'a DatagramSocket,
     shared: &'a Shared,
-    crlf: Option<CrlfTranslator>,
-    hex: Option<HexDumper>,
-    translated: Vec<u8>,
+    transform: Transform,
 }
 
 impl Sender<'_> {
-    fn send(&mut self, data: &[u8]) -> Result<(), Failure> {
-        let data = match self.crlf.as_mut() {
-            Some(crlf) => {
-                self.translated.clear();
-                crlf.translate(data, &mut self.translated);
-                &self.translated[..]
-            }
-            None => data,
-        };
-        self.socket.send(data).map_err(Failure::Peer)?;
-        self.shared
-            .sent
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.shared.activity.touch();
-        if let Some(hex) = self.hex.as_mut() {
-            let _ = hex.dump(data);
-        }
-        Ok(())
+    fn send(&mut self, data: &[u8]) -> Result<(), RelayError> {
+        let (socket, shared) = (self.socket, self.shared);
+        self.transform.pass(data, |data| {
+            socket.send(data).map_err(RelayError::Peer)?;
+            shared.traffic.sent(data.len());
+            Ok(())
+        })
     }
 
-    fn send_stdin(&mut self) -> Result<(), Failure> {
+    fn send_stdin(&mut self) -> Result<(), RelayError> {
         let stdin = io::stdin();
         let fd = stdin.as_fd();
         let mut buffer = vec![0u8; MAX_DATAGRAM];
@@ -237,9 +259,10 @@ impl Sender<'_> {
                 Ok(got) => self.send(&buffer[..got])?,
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
-                    wait(fd, Duration::from_secs(1)).map_err(Failure::Input)?;
+                    wait(fd, PollFlags::POLLIN, Some(Duration::from_secs(1)))
+                        .map_err(RelayError::Input)?;
                 }
-                Err(errno) => return Err(Failure::Input(errno.into())),
+                Err(errno) => return Err(RelayError::Input(errno.into())),
             }
         }
     }
@@ -248,14 +271,14 @@ impl Sender<'_> {
 /// Prints replies until the input is done and the idle timeout passed without traffic, or
 /// `--idle-timeout` passed at any time, or Ctrl-C.
 fn receive(
-    socket: &UdpSocket,
+    socket: &DatagramSocket,
     config: &ConnectConfig,
     shared: &Shared,
-) -> Result<RelayEnd, Failure> {
+) -> Result<RelayEnd, RelayError> {
     let stdout = io::stdout();
     let out = stdout.as_fd();
-    let mut hex = config.relay.hex.then(|| HexDumper::new(Flow::Received));
-    let mut buffer = vec![0u8; 65_536];
+    let mut transform = Transform::new(Flow::Received, false, config.relay.hex);
+    let mut buffer = vec![0u8; socket.max_datagram()];
     let after_input = config.idle_timeout.unwrap_or(DEFAULT_UDP_IDLE);
     loop {
         if shared.stopped.load(Ordering::SeqCst) {
@@ -266,7 +289,7 @@ fn receive(
         {
             return Err(err);
         }
-        let idle = shared.activity.idle_for();
+        let idle = shared.traffic.idle_for();
         let limit = if shared.input_done.load(Ordering::SeqCst) {
             Some(after_input)
         } else {
@@ -281,38 +304,21 @@ fn receive(
         let wait_for = limit
             .map_or(Duration::from_millis(100), |l| l - idle)
             .min(Duration::from_millis(100));
-        if !wait(socket.as_fd(), wait_for).map_err(Failure::Peer)? {
+        if !wait(socket.as_fd(), PollFlags::POLLIN, Some(wait_for)).map_err(RelayError::Peer)? {
             continue;
         }
         match socket.recv(&mut buffer) {
-            Ok(got) => {
-                write_all(out, &buffer[..got]).map_err(Failure::Output)?;
-                shared.received.fetch_add(got as u64, Ordering::Relaxed);
-                shared.activity.touch();
-                if let Some(hex) = hex.as_mut() {
-                    let _ = hex.dump(&buffer[..got]);
-                }
-            }
+            Ok(got) => transform.pass(&buffer[..got], |data| {
+                write_all(out, data).map_err(RelayError::Output)?;
+                shared.traffic.received(data.len());
+                Ok(())
+            })?,
             Err(err)
                 if matches!(
                     err.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) => {}
-            Err(err) => return Err(Failure::Peer(err)),
+            Err(err) => return Err(RelayError::Peer(err)),
         }
-    }
-}
-
-/// Waits up to `timeout` for `fd` to be readable; true when it is.
-fn wait(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-    let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
-    match poll(
-        &mut fds,
-        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
-    ) {
-        Ok(ready) => Ok(ready > 0),
-        Err(Errno::EINTR) => Ok(false),
-        Err(errno) => Err(errno.into()),
     }
 }

@@ -75,12 +75,7 @@ impl ListenConfig {
         let endpoint = BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)?;
         match &endpoint {
             BindEndpoint::Unix(addr) => check_unix(args, addr)?,
-            BindEndpoint::UnixDgram(addr) => {
-                return Err(Error::usage(format!(
-                    "{addr}: Unix datagram sockets are not served yet"
-                ))
-                .into());
-            }
+            BindEndpoint::UnixDgram(addr) => check_unix_socket(args, addr)?,
             BindEndpoint::Tcp(_) | BindEndpoint::Udp(_) => {
                 if args.unix_mode.is_some() {
                     return Err(
@@ -101,6 +96,12 @@ impl ListenConfig {
             program.check()?;
         }
         let mode = if let Some(target) = &args.forward {
+            if let BindEndpoint::UnixDgram(addr) = &endpoint {
+                return Err(Error::usage(format!(
+                    "--forward from a Unix datagram socket ({addr}) is not served; UDP is"
+                ))
+                .into());
+            }
             Mode::Forward(Arc::new(Plan::new(target, args, context)?))
         } else if args.udp {
             Mode::Udp
@@ -132,9 +133,23 @@ impl ListenConfig {
     }
 }
 
-/// Flags that only make sense for IP sockets, or for modes not served over Unix sockets yet:
-/// exit 2 with a Unix address.
+/// Flags that only make sense for IP sockets, or for modes not served over Unix stream sockets
+/// yet: exit 2 with a Unix stream address.
 fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
+    check_unix_socket(args, addr)?;
+    let served = args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some();
+    // --forward (with or without -k) is served over Unix sockets already.
+    if served && args.forward.is_none() {
+        return Err(Error::usage(format!(
+            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
+        )));
+    }
+    Ok(())
+}
+
+/// Flags that only make sense for IP sockets, and `--unix-mode` without a socket file: exit 2
+/// with a Unix address, stream or datagram.
+fn check_unix_socket(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     let inet_only = if !args.allow.is_empty() || !args.deny.is_empty() {
         Some("--allow/--deny")
     } else if args.reuseport {
@@ -147,12 +162,6 @@ fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     if let Some(flag) = inet_only {
         return Err(Error::usage(format!(
             "{flag} makes no sense with a Unix socket ({addr})"
-        )));
-    }
-    let served = args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some();
-    if served && args.forward.is_none() {
-        return Err(Error::usage(format!(
-            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
         )));
     }
     if args.unix_mode.is_some() && addr.file().is_none() {
@@ -214,5 +223,11 @@ mod tests {
         assert!(usage(&["--deny", "127.0.0.0/8", "unix:/tmp/x.sock"]));
         assert!(usage(&["--reuseport", "unix:/tmp/x.sock"]));
         assert!(usage(&["--unix-mode", "600", "unix:@abstract"]));
+        assert!(usage(&["-u", "--broadcast", "unix:/tmp/x.sock"]));
+        assert!(usage(&["-u", "-e", "cat", "unix:/tmp/x.sock"]));
+        assert_eq!(
+            config(&["-u", "--echo", "unix:/tmp/x.sock"]).unwrap().mode,
+            Mode::Udp
+        );
     }
 }

@@ -10,12 +10,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::ListenConfig;
 use super::server::{self, Ending, Gate, Peer, Slot};
-use super::traffic::Traffic;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::async_stream::{AsyncStream, PlainSocket};
 use crate::net::listener::Listener;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 
 /// Serves `--echo` on a bound listener (TCP or Unix): one connection, or every connection
 /// with `-k`. Stdin is not read and nothing goes to stdout.
@@ -159,20 +159,20 @@ pub async fn echo(stream: PlainSocket<'_>, traffic: &Traffic) -> io::Result<()> 
     echo_copying(&mut { stream }, traffic, None).await
 }
 
-/// `--hex`: one dumper for what arrives and one for what goes back, each with its offsets.
+/// `--hex`: what arrives and what goes back, each direction with its offsets.
 pub struct Dumpers {
     /// From the peer.
-    pub received: HexDumper,
+    pub received: Transform,
     /// To the peer.
-    pub sent: HexDumper,
+    pub sent: Transform,
 }
 
 impl Default for Dumpers {
-    /// Both dumpers at offset 0.
+    /// Both directions dumped, at offset 0.
     fn default() -> Dumpers {
         Dumpers {
-            received: HexDumper::new(Flow::Received),
-            sent: HexDumper::new(Flow::Sent),
+            received: Transform::new(Flow::Received, false, true),
+            sent: Transform::new(Flow::Sent, false, true),
         }
     }
 }
@@ -194,7 +194,7 @@ pub async fn echo_copying(
         };
         traffic.received(n);
         if let Some(dumpers) = hex.as_mut() {
-            let _ = dumpers.received.dump(&buffer[..n]);
+            dumpers.received.observe(&buffer[..n]);
         }
         let mut written = 0;
         while written < n {
@@ -206,7 +206,7 @@ pub async fn echo_copying(
             }
         }
         if let Some(dumpers) = hex.as_mut() {
-            let _ = dumpers.sent.dump(&buffer[..n]);
+            dumpers.sent.observe(&buffer[..n]);
         }
         traffic.sent(n);
     }

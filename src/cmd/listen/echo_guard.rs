@@ -1,9 +1,11 @@
-//! The UDP `--echo` loop guard: which datagrams get no answer, so that one forged datagram
-//! cannot start an echo loop (with ourselves, or with another echo service). Pure but for
-//! the look-up of the host's addresses, which happens only for a datagram from our own port.
+//! The datagram `--echo` loop guard: which datagrams get no answer, so that one forged
+//! datagram cannot start an echo loop (with ourselves, or with another echo service). Pure but
+//! for the look-up of the host's addresses, which happens only for a datagram from our own port.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+
+use crate::net::datagram::DatagramPeer;
 
 /// Source ports of services that answer whatever they get (echo 7, daytime 13, qotd 17,
 /// chargen 19, time 37, DNS 53, NTP 123, SNMP 161, SSDP 1900, mDNS 5353, memcached 11211):
@@ -17,6 +19,8 @@ pub enum Unanswered {
     OwnAddress,
     /// It comes from a well-known reflector port.
     ReflectorPort(u16),
+    /// It comes from a Unix socket without an address: there is nowhere to answer.
+    Unbound,
 }
 
 impl fmt::Display for Unanswered {
@@ -26,7 +30,19 @@ impl fmt::Display for Unanswered {
             Unanswered::ReflectorPort(port) => {
                 write!(f, "it comes from port {port}, a reflecting service's")
             }
+            Unanswered::Unbound => f.write_str("it comes from a socket without an address"),
         }
+    }
+}
+
+/// Whether (and why not) to answer a datagram from `from` (IPv4-mapped shown as IPv4) on a
+/// socket bound to `local`, UDP or Unix.
+pub fn check_peer(from: &DatagramPeer, local: &DatagramPeer) -> Result<(), Unanswered> {
+    match (from, local) {
+        (DatagramPeer::Ip(from), DatagramPeer::Ip(local)) => check(*from, *local, is_host_address),
+        (DatagramPeer::Unbound, _) => Err(Unanswered::Unbound),
+        (from, local) if from == local => Err(Unanswered::OwnAddress),
+        _ => Ok(()),
     }
 }
 
@@ -124,6 +140,19 @@ mod tests {
             Err(Unanswered::OwnAddress)
         );
         assert_eq!(check(addr("198.51.100.1:9000"), wildcard, nowhere), Ok(()));
+    }
+
+    #[test]
+    fn unix_peers_get_an_answer_unless_they_are_us_or_have_no_address() {
+        use crate::net::endpoint::UnixAddr;
+        let local = DatagramPeer::Unix(UnixAddr::Path("/tmp/d.sock".into()));
+        let other = DatagramPeer::Unix(UnixAddr::Abstract(b"client".to_vec()));
+        assert_eq!(check_peer(&other, &local), Ok(()));
+        assert_eq!(check_peer(&local, &local), Err(Unanswered::OwnAddress));
+        assert_eq!(
+            check_peer(&DatagramPeer::Unbound, &local),
+            Err(Unanswered::Unbound)
+        );
     }
 
     #[test]

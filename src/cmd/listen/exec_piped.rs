@@ -17,10 +17,10 @@ use tokio::sync::watch;
 
 use super::exec::{self, Program};
 use super::server::{Peer, Slot};
-use super::traffic::Traffic;
 use crate::error::Status;
 use crate::net::async_stream::AsyncStream;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 use crate::output::notes;
 
 /// Largest chunk moved (and dumped) at once.
@@ -79,7 +79,7 @@ pub async fn serve(
 /// The peer's bytes to the child's stdin; the peer's EOF (or a failure) closes it. Never
 /// returns: after that it waits for the child's end, which ends the relay.
 async fn to_child(mut reader: impl AsyncRead + Unpin, mut input: ChildStdin, traffic: &Traffic) {
-    let mut dumper = HexDumper::new(Flow::Received);
+    let mut dumper = Transform::new(Flow::Received, false, true);
     let mut buffer = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buffer).await {
@@ -87,7 +87,7 @@ async fn to_child(mut reader: impl AsyncRead + Unpin, mut input: ChildStdin, tra
             Ok(n) => n,
         };
         traffic.received(n);
-        let _ = dumper.dump(&buffer[..n]);
+        dumper.observe(&buffer[..n]);
         if input.write_all(&buffer[..n]).await.is_err() {
             // The child closed its stdin: what the peer sends is discarded at the close.
             break;
@@ -105,7 +105,7 @@ async fn to_peer(
     mut exited: watch::Receiver<bool>,
     traffic: &Traffic,
 ) -> io::Result<()> {
-    let mut dumper = HexDumper::new(Flow::Sent);
+    let mut dumper = Transform::new(Flow::Sent, false, true);
     let mut buffer = vec![0u8; CHUNK];
     let mut child_done = false;
     loop {
@@ -133,7 +133,7 @@ async fn to_peer(
             let _ = exited.wait_for(|done| *done).await;
             return Ok(());
         }
-        let _ = dumper.dump(&buffer[..n]);
+        dumper.observe(&buffer[..n]);
         writer.write_all(&buffer[..n]).await?;
         writer.flush().await?;
         traffic.sent(n);

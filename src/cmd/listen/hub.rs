@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::net::relay::{CrlfTranslator, Flow, HexDumper};
+use crate::net::transform::{Flow, Transform};
 
 /// A piece of stdin, shared by every client it goes to.
 pub type Chunk = Arc<[u8]>;
@@ -195,24 +195,15 @@ pub fn pump_stdin(hub: Arc<Hub>, crlf: bool, hex: bool) {
     std::thread::spawn(move || {
         let mut stdin = io::stdin().lock();
         let mut buffer = vec![0u8; STDIN_CHUNK];
-        let mut translator = crlf.then(CrlfTranslator::new);
-        let mut dumper = hex.then(|| HexDumper::new(Flow::Sent));
+        let mut transform = Transform::new(Flow::Sent, crlf, hex);
         loop {
             match stdin.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let chunk = match translator.as_mut() {
-                        Some(translator) => {
-                            let mut translated = Vec::with_capacity(n + n / 8);
-                            translator.translate(&buffer[..n], &mut translated);
-                            translated
-                        }
-                        None => buffer[..n].to_vec(),
-                    };
-                    if let Some(dumper) = dumper.as_mut() {
-                        let _ = dumper.dump(&chunk);
-                    }
-                    if sender.blocking_send(chunk).is_err() {
+                    // Dumped once, as it is read: every client gets the same bytes.
+                    let queued =
+                        transform.pass(&buffer[..n], |chunk| sender.blocking_send(chunk.to_vec()));
+                    if queued.is_err() {
                         break;
                     }
                 }

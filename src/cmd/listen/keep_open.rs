@@ -20,12 +20,12 @@ use super::ListenConfig;
 use super::hub::{self, Feed, Hub};
 use super::server::{self, Ending, Gate, Peer, Slot};
 use super::stall::{SLOW_CLIENT_GRACE, SendProgress};
-use super::traffic::Traffic;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::async_stream::AsyncStream;
 use crate::net::listener::Listener;
-use crate::net::relay::{Flow, HexDumper};
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 
 /// Largest chunk read from a client at once (and so the largest piece written to stdout).
 const READ_CHUNK: usize = 64 * 1024;
@@ -109,7 +109,7 @@ impl Client {
         let mut feed = self.hub.subscribe();
         // Each client's received bytes are dumped with their own offsets; stdin is dumped once,
         // as it is read.
-        let mut dumper = self.hex.then(|| HexDumper::new(Flow::Received));
+        let mut dumper = Transform::new(Flow::Received, false, self.hex);
         let receive = async {
             loop {
                 let mut chunk = vec![0u8; READ_CHUNK];
@@ -119,9 +119,7 @@ impl Client {
                 }
                 chunk.truncate(n);
                 traffic.received(n);
-                if let Some(dumper) = dumper.as_mut() {
-                    let _ = dumper.dump(&chunk);
-                }
+                dumper.observe(&chunk);
                 if self.stdout.send(chunk).await.is_err() {
                     return Ok(Some("stdout closed"));
                 }

@@ -2,7 +2,7 @@
 //!
 //! The arguments become a [`ListenConfig`] first (`config`); the modes live in their own
 //! files: `single` (the default: one connection relayed to stdin/stdout), `keep_open` (-k),
-//! `echo`, `exec` (--exec/--sh-exec) and `udp`; `server` is the accept loop the served modes
+//! `echo`, `exec` (--exec/--sh-exec) and `udp` (UDP and Unix datagram sockets); `server` is the accept loop the served modes
 //! share, over TCP or Unix stream sockets alike.
 
 mod access;
@@ -19,16 +19,17 @@ mod keep_open;
 mod server;
 mod single;
 mod stall;
-mod traffic;
 mod udp;
 mod unix;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::net::UnixDatagram;
 
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
-use crate::net::listener::Listener;
+use crate::net::datagram::DatagramSocket;
+use crate::net::listener::{Listener, SocketFile};
 use crate::net::socket::{Proto, SocketOptions, any_interface, new_socket};
 use crate::net::{BindEndpoint, BindSpec, Family, resolve};
 use crate::os::interrupt::Interrupt;
@@ -51,10 +52,10 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         _ => None,
     };
     let bound = bind(&config)?;
-    if let (Some(interrupt), Bound::Stream(listener)) = (&interrupt, &bound) {
-        // Ctrl-C before the peer comes: the socket file goes too (the relay takes Ctrl-C over
-        // once it runs, after the file is gone).
-        if let Some(path) = listener.socket_file().map(std::path::Path::to_path_buf) {
+    if let Some(interrupt) = &interrupt {
+        // Ctrl-C before the peer comes: the socket file goes too (the relay, or the datagram
+        // mode, takes Ctrl-C over once it runs).
+        if let Some(path) = bound.socket_file().map(std::path::Path::to_path_buf) {
             interrupt.on_interrupt(move || {
                 let _ = std::fs::remove_file(&path);
                 std::process::exit(130);
@@ -66,11 +67,14 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         (Bound::Stream(listener), Mode::Forward(plan), _) => {
             forward::run_stream(listener, plan, &config, context)
         }
-        (Bound::Datagram(socket), Mode::Forward(plan), _) => {
+        (Bound::Datagram(DatagramSocket::Udp(socket), _), Mode::Forward(plan), _) => {
             forward::run_udp(socket, plan, &config)
         }
-        (Bound::Datagram(socket), _, Some(interrupt)) => {
-            udp::run(socket, &config, context, &interrupt)
+        (Bound::Datagram(socket, file), _, Some(interrupt)) => {
+            let outcome = udp::run(socket, &config, context, &interrupt);
+            // Every way out of the datagram mode comes back here: the file goes with it.
+            drop(file);
+            outcome
         }
         (Bound::Stream(listener), Mode::Single, Some(interrupt)) => {
             single::run(listener, &config, context, &interrupt)
@@ -90,8 +94,18 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
 pub enum Bound {
     /// TCP or a Unix stream socket.
     Stream(Listener),
-    /// UDP.
-    Datagram(UdpSocket),
+    /// UDP, or a Unix datagram socket with the file it created (none for an abstract name).
+    Datagram(DatagramSocket, Option<SocketFile>),
+}
+
+impl Bound {
+    /// The socket file to remove at the end, if any.
+    fn socket_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Bound::Stream(listener) => listener.socket_file(),
+            Bound::Datagram(_, file) => file.as_ref().map(SocketFile::path),
+        }
+    }
 }
 
 /// Binds (and listens on) the configured address.
@@ -104,14 +118,16 @@ pub fn bind(config: &ListenConfig) -> anyhow::Result<Bound> {
                 .map_err(|err| bind_error::bind_error(&addr, Proto::Tcp, &err))?;
             Bound::Stream(Listener::Tcp(socket.into()))
         }
-        BindEndpoint::Udp(spec) => Bound::Datagram(bind_inet(spec, Proto::Udp, config)?.0.into()),
+        BindEndpoint::Udp(spec) => {
+            let socket = bind_inet(spec, Proto::Udp, config)?.0;
+            Bound::Datagram(DatagramSocket::Udp(socket.into()), None)
+        }
         BindEndpoint::Unix(addr) => {
             Bound::Stream(Listener::Unix(unix::bind(addr, config.unix_mode)?))
         }
         BindEndpoint::UnixDgram(addr) => {
-            return Err(
-                Error::usage(format!("{addr}: Unix datagram sockets are not served yet")).into(),
-            );
+            let unix = unix::bind_with(addr, config.unix_mode, UnixDatagram::bind_addr)?;
+            Bound::Datagram(DatagramSocket::Unix(unix.socket), unix.file)
         }
     };
     Ok(bound)
@@ -169,7 +185,7 @@ pub fn listener_options(config: &ListenConfig, proto: Proto) -> SocketOptions {
 fn announce(bound: &Bound) -> std::io::Result<()> {
     let (name, kind) = match bound {
         Bound::Stream(listener) => (listener.name()?, listener.kind()),
-        Bound::Datagram(socket) => (socket.local_addr()?.to_string(), "udp"),
+        Bound::Datagram(socket, _) => (socket.local_addr()?.to_string(), socket.kind()),
     };
     crate::output::notes::ready(format_args!("listening on {name} ({kind})"));
     Ok(())

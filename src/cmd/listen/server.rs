@@ -13,13 +13,13 @@ use tokio::task::JoinSet;
 
 use super::ListenConfig;
 use super::access::AccessList;
-use super::traffic::Traffic;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::listener::{AsyncListener, Listener};
 use crate::net::relay::RelayEnd;
+use crate::net::traffic::Traffic;
 use crate::output::notes;
 
 pub use crate::net::peer::{Peer, canonical};

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::ListenConfig;
 use crate::cmd::Context;
+use crate::cmd::failure::relay_failure;
 use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::listener::Listener;
@@ -76,7 +77,7 @@ fn relay(
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| err.into_report(peer))?;
+        .map_err(|err| relay_failure(err, peer))?;
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed",

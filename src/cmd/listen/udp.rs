@@ -1,15 +1,16 @@
-//! `-u/--udp` listen: datagrams from any peer go to stdout, each written whole; stdin goes to
-//! the most recent peer (nothing is read from stdin before the first datagram names one);
-//! `--echo` answers each datagram to its sender instead (stdin unread, stdout unused).
+//! `-u/--udp` listen, over UDP or a Unix datagram socket: datagrams from any peer go to
+//! stdout, each written whole; stdin goes to the most recent peer that can be answered (nothing
+//! is read from stdin before the first datagram names one); `--echo` answers each datagram to
+//! its sender instead (stdin unread, stdout unused). A Unix sender that never bound an address
+//! is heard but cannot be answered (`-v` says so once).
 //!
-//! UDP has no end of session: the listener runs until Ctrl-C (exit 130), or with `-w DUR`
+//! Datagrams have no end of session: the listener runs until Ctrl-C (exit 130), or with `-w DUR`
 //! until DUR passes without a datagram (exit 0); `-v` prints a summary at either end.
 //! `--allow`/`--deny` drop datagrams from refused peers; `--echo` answers no datagram that
 //! could start a loop (see [`echo_guard`](super::echo_guard)).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
@@ -20,14 +21,12 @@ use super::server::canonical;
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::cause::describe;
+use crate::net::datagram::{DatagramPeer, DatagramSocket};
 use crate::net::format_duration;
 use crate::net::relay::stats::Bytes;
-use crate::net::relay::{CrlfTranslator, Flow, HexDumper};
+use crate::net::transform::{Flow, Transform};
 use crate::os::interrupt::Interrupt;
 use crate::output::notes;
-
-/// The largest UDP payload.
-const MAX_DATAGRAM: usize = 65_535;
 
 /// The most stdin sent in one datagram: small enough not to be fragmented much off loopback.
 const STDIN_DATAGRAM: usize = 8 * 1024;
@@ -38,21 +37,25 @@ const REMEMBERED_PEERS: usize = 65_536;
 /// The peer that stdin goes to, and a wake-up for the stdin thread when it changes.
 #[derive(Debug, Default)]
 struct LastPeer {
-    addr: Mutex<Option<SocketAddr>>,
+    addr: Mutex<Option<DatagramPeer>>,
     known: Condvar,
 }
 
 impl LastPeer {
-    fn set(&self, addr: SocketAddr) {
-        *self.addr.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
+    fn set(&self, addr: &DatagramPeer) {
+        let mut last = self.addr.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.as_ref() != Some(addr) {
+            *last = Some(addr.clone());
+        }
+        drop(last);
         self.known.notify_all();
     }
 
-    fn wait(&self) -> SocketAddr {
+    fn wait(&self) -> DatagramPeer {
         let mut addr = self.addr.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(addr) = *addr {
-                return addr;
+            if let Some(addr) = addr.as_ref() {
+                return addr.clone();
             }
             addr = self
                 .known
@@ -113,16 +116,17 @@ impl Counters {
     }
 }
 
-/// Serves a bound UDP socket. `interrupt` (installed before any thread started) ends it on
-/// Ctrl-C with exit 130.
+/// Serves a bound datagram socket. `interrupt` (installed before any thread started) ends it
+/// on Ctrl-C with exit 130.
 pub fn run(
-    socket: UdpSocket,
+    socket: DatagramSocket,
     config: &ListenConfig,
     context: &Context,
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
     let socket = Arc::new(socket);
     let local = socket.local_addr()?;
+    let kind = socket.kind();
     let counters = Arc::new(Counters::new());
     let stopped = Arc::new(AtomicBool::new(false));
     {
@@ -130,7 +134,7 @@ pub fn run(
         interrupt.on_interrupt(move || {
             stopped.store(true, Ordering::SeqCst);
             // Wakes the receive below (a shut-down socket reads as empty at once).
-            let _ = socket2::SockRef::from(&*socket).shutdown(std::net::Shutdown::Read);
+            let _ = socket.shutdown_read();
         });
     }
     let last_peer = Arc::new(LastPeer::default());
@@ -145,15 +149,15 @@ pub fn run(
     let access = &config.access;
     let verbose = context.verbose();
     let summary = |status: Status| {
-        notes::verbose(format_args!("udp: {}", counters.summary(config.echo)));
+        notes::verbose(format_args!("{kind}: {}", counters.summary(config.echo)));
         Ok(status)
     };
-    let mut seen: HashSet<SocketAddr> = HashSet::new();
-    let mut refused: HashSet<SocketAddr> = HashSet::new();
-    let mut unanswered: HashSet<SocketAddr> = HashSet::new();
-    let mut hex = config.hex.then(|| HexDumper::new(Flow::Received));
-    let mut sent_hex = (config.hex && config.echo).then(|| HexDumper::new(Flow::Sent));
-    let mut buffer = vec![0u8; MAX_DATAGRAM];
+    let mut seen: HashSet<DatagramPeer> = HashSet::new();
+    let mut refused: HashSet<DatagramPeer> = HashSet::new();
+    let mut unanswered: HashSet<DatagramPeer> = HashSet::new();
+    let mut received_flow = Transform::new(Flow::Received, false, config.hex);
+    let mut echoed_flow = Transform::new(Flow::Sent, false, config.hex);
+    let mut buffer = vec![0u8; socket.max_datagram()];
     let mut stdout = io::stdout().lock();
     loop {
         let received = socket.recv_from(&mut buffer);
@@ -187,61 +191,74 @@ pub fn run(
             }
             Err(err) => return Err(anyhow::Error::new(err).context("cannot receive a datagram")),
         };
-        let shown = canonical(from);
-        if !access.permits(shown.ip()) {
-            if verbose && remember(&mut refused, from) {
+        let from = match from {
+            DatagramPeer::Ip(addr) => DatagramPeer::Ip(canonical(addr)),
+            other => other,
+        };
+        if let DatagramPeer::Ip(addr) = &from
+            && !access.permits(addr.ip())
+        {
+            if verbose && remember(&mut refused, &from) {
                 notes::verbose(format_args!(
-                    "refused {shown}: not permitted by --allow/--deny"
+                    "refused {from}: not permitted by --allow/--deny"
                 ));
             }
             continue;
         }
         Counters::count(&counters.received, &counters.received_bytes, n);
-        if verbose && remember(&mut seen, from) {
-            notes::verbose(format_args!("datagram from {shown} (new peer)"));
+        if verbose && remember(&mut seen, &from) {
+            if from.can_be_answered() {
+                notes::verbose(format_args!("datagram from {from} (new peer)"));
+            } else {
+                notes::verbose(format_args!(
+                    "datagram from {from}: received, but it cannot be answered \
+                     (the sender did not bind an address)"
+                ));
+            }
         }
         let datagram = &buffer[..n];
-        if let Some(dumper) = hex.as_mut() {
-            dumper.dump(datagram)?;
-        }
         if config.echo {
-            if let Err(why) = echo_guard::check(shown, local, echo_guard::is_host_address) {
+            // Seen (and dumped) whether or not it is answered.
+            received_flow.pass(datagram, |_| Ok::<_, io::Error>(()))?;
+            if let Err(why) = echo_guard::check_peer(&from, &local) {
                 counters.unanswered.fetch_add(1, Ordering::Relaxed);
-                if verbose && remember(&mut unanswered, from) {
-                    notes::verbose(format_args!("not answering {shown}: {why}"));
+                if verbose && remember(&mut unanswered, &from) {
+                    notes::verbose(format_args!("not answering {from}: {why}"));
                 }
                 continue;
             }
-            match socket.send_to(datagram, from) {
-                Ok(sent) => {
-                    Counters::count(&counters.sent, &counters.sent_bytes, sent);
-                    if let Some(dumper) = sent_hex.as_mut() {
-                        dumper.dump(datagram)?;
-                    }
-                }
+            match echoed_flow.pass(datagram, |data| socket.send_to(data, &from)) {
+                Ok(sent) => Counters::count(&counters.sent, &counters.sent_bytes, sent),
                 Err(err) => {
-                    notes::verbose(format_args!("cannot answer {shown}: {}", describe(&err)));
+                    notes::verbose(format_args!("cannot answer {from}: {}", describe(&err)));
                 }
             }
             continue;
         }
-        stdout.write_all(datagram)?;
-        stdout.flush()?;
-        last_peer.set(from);
+        received_flow.pass(datagram, |data| {
+            stdout.write_all(data)?;
+            stdout.flush()
+        })?;
+        if from.can_be_answered() {
+            last_peer.set(&from);
+        }
     }
 }
 
 /// Adds `addr` to a bounded memory of peers; true when it was new.
-pub fn remember(memory: &mut HashSet<SocketAddr>, addr: SocketAddr) -> bool {
+pub fn remember(memory: &mut HashSet<DatagramPeer>, addr: &DatagramPeer) -> bool {
+    if memory.contains(addr) {
+        return false;
+    }
     if memory.len() >= REMEMBERED_PEERS {
         memory.clear();
     }
-    memory.insert(addr)
+    memory.insert(addr.clone())
 }
 
 /// Stdin to the most recent peer, one datagram per read. Ends quietly at stdin's end.
 fn send_stdin(
-    socket: &UdpSocket,
+    socket: &DatagramSocket,
     last_peer: &LastPeer,
     counters: &Counters,
     crlf: bool,
@@ -249,9 +266,7 @@ fn send_stdin(
 ) {
     let mut stdin = io::stdin().lock();
     let mut buffer = vec![0u8; STDIN_DATAGRAM];
-    let mut translator = crlf.then(CrlfTranslator::new);
-    let mut dumper = hex.then(|| HexDumper::new(Flow::Sent));
-    let mut translated = Vec::new();
+    let mut transform = Transform::new(Flow::Sent, crlf, hex);
     // Nothing is read before a peer is known, so that nothing is lost.
     last_peer.wait();
     loop {
@@ -261,19 +276,10 @@ fn send_stdin(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         };
-        let datagram = match translator.as_mut() {
-            Some(translator) => {
-                translated.clear();
-                translator.translate(&buffer[..n], &mut translated);
-                &translated[..]
-            }
-            None => &buffer[..n],
-        };
-        if let Some(dumper) = dumper.as_mut() {
-            let _ = dumper.dump(datagram);
-        }
         // A datagram that cannot go (the peer's network vanished) is lost, as UDP is.
-        if let Ok(sent) = socket.send_to(datagram, last_peer.wait()) {
+        if let Ok(sent) =
+            transform.pass(&buffer[..n], |data| socket.send_to(data, &last_peer.wait()))
+        {
             Counters::count(&counters.sent, &counters.sent_bytes, sent);
         }
     }

@@ -1,6 +1,6 @@
-//! Binding a Unix stream socket: a stale socket file is replaced, a live one is "address in
-//! use", `--unix-mode` sets the file's permissions, and the listener owns the file it created
-//! (removed when sockx ends).
+//! Binding a Unix socket, stream or datagram: a stale socket file is replaced, a live one is
+//! "address in use", `--unix-mode` sets the file's permissions, and the socket owns the file it
+//! created (removed when sockx ends).
 
 use std::fs;
 use std::io;
@@ -18,12 +18,21 @@ pub fn bind(
     addr: &UnixAddr,
     mode: Option<u32>,
 ) -> Result<UnixListener<std::os::unix::net::UnixListener>, Error> {
+    bind_with(addr, mode, std::os::unix::net::UnixListener::bind_addr)
+}
+
+/// [`bind`] for any kind of Unix socket: `bind` binds it (and listens, for a stream).
+pub fn bind_with<S>(
+    addr: &UnixAddr,
+    mode: Option<u32>,
+    bind: impl FnOnce(&std::os::unix::net::SocketAddr) -> io::Result<S>,
+) -> Result<UnixListener<S>, Error> {
     if let Some(path) = addr.file() {
         clear_stale(addr, path)?;
     }
     let socket = addr
         .to_socket_addr()
-        .and_then(|sockaddr| std::os::unix::net::UnixListener::bind_addr(&sockaddr))
+        .and_then(|sockaddr| bind(&sockaddr))
         .map_err(|err| listen_error(addr, &err))?;
     let file = addr.file().map(SocketFile::new);
     if let (Some(mode), Some(path)) = (mode, addr.file()) {
@@ -38,7 +47,8 @@ pub fn bind(
 }
 
 /// A socket file nobody listens on any more is removed; one where a server still answers is
-/// "address in use"; any other file is left alone.
+/// "address in use"; any other file is left alone. The probe is a stream connect: a live
+/// datagram socket refuses it as the wrong type (not "refused"), and bind then says "in use".
 fn clear_stale(addr: &UnixAddr, path: &std::path::Path) -> Result<(), Error> {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return Ok(());

@@ -6,7 +6,9 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::{Broken, Inspect, Meter, Way};
+use super::{Broken, Way};
+use crate::net::traffic::Traffic;
+use crate::net::transform::Transform;
 
 /// The buffer a direction starts with: enough for an interactive exchange, cheap for the
 /// many connections that never carry much.
@@ -18,13 +20,13 @@ const FIRST_BUFFER: usize = 16 * 1024;
 const LARGE_BUFFER: usize = 256 * 1024;
 
 /// Copies `reader` to `writer` until `reader` ends, then shuts `writer` down (its peer reads
-/// EOF; over TLS, close_notify first). `inspect` sees every chunk (for `--hex`).
+/// EOF; over TLS, close_notify first). `transform` sees every chunk written (`--hex`).
 pub async fn copy<R, W>(
     mut reader: R,
     mut writer: W,
     way: Way,
-    meter: &dyn Meter,
-    mut inspect: Option<Inspect<'_>>,
+    traffic: &Traffic,
+    mut transform: Transform,
 ) -> Result<(), Broken>
 where
     R: AsyncRead + Unpin,
@@ -40,14 +42,12 @@ where
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(Broken::Read(err)),
         };
-        if let Some(inspect) = inspect.as_mut() {
-            inspect(&buffer[..n]);
-        }
         writer
             .write_all(&buffer[..n])
             .await
             .map_err(Broken::Write)?;
-        meter.moved(way, n);
+        transform.observe(&buffer[..n]);
+        traffic.carried(way.flow(), n);
         if n == buffer.len() && buffer.len() < LARGE_BUFFER {
             buffer.resize(LARGE_BUFFER, 0);
         }

@@ -9,9 +9,11 @@
 //!   that grows once the direction streams ([`copy`]).
 //!
 //! A connection is one future, independent of every other: readiness comes from tokio, so a
-//! connection whose peer stops reading only waits for that peer. Byte counts go to a
-//! [`Meter`] as they are written; the idle timeout and Ctrl-C are the caller's, which drops
-//! the future (both sides are then closed).
+//! connection whose peer stops reading only waits for that peer. Byte counts go to the
+//! connection's [`Traffic`] as they are written (from the client's side: what it sends is
+//! received); the idle timeout and Ctrl-C are the caller's, which drops the future (both
+//! sides are then closed). With `--hex` both directions are copied and dumped
+//! ([`Transform::observe`]).
 
 mod copy;
 #[cfg(target_os = "linux")]
@@ -24,6 +26,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadHalf, WriteHalf};
 
 use super::async_stream::{AsyncStream, PlainSocket};
+use super::traffic::Traffic;
+use super::transform::{Flow, Transform};
 
 /// A stream that is read and written through its own code (TLS), over a socket.
 pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {
@@ -102,10 +106,14 @@ pub enum Way {
     ToClient,
 }
 
-/// Counts what a connection carries (and so when it last carried anything).
-pub trait Meter: Sync {
-    /// `bytes` were written to their destination, going `way`.
-    fn moved(&self, way: Way, bytes: usize);
+impl Way {
+    /// The direction as the listener's `-v` and `--hex` name it: from the client is received.
+    pub fn flow(self) -> Flow {
+        match self {
+            Way::ToTarget => Flow::Received,
+            Way::ToClient => Flow::Sent,
+        }
+    }
 }
 
 /// Which side of the connection failed.
@@ -135,30 +143,19 @@ pub enum Broken {
     Write(io::Error),
 }
 
-/// `--hex`: a look at every chunk of one direction, before it is written.
-pub type Inspect<'a> = Box<dyn FnMut(&[u8]) + Send + 'a>;
-
-/// What the engine may do to the bytes: nothing (zero-copy where it can), or show them.
-#[derive(Default)]
-pub struct Watch<'a> {
-    /// Sees what goes to the target.
-    pub to_target: Option<Inspect<'a>>,
-    /// Sees what goes back to the client.
-    pub to_client: Option<Inspect<'a>>,
-}
-
 /// Relays `client` and `target` both ways until both directions have ended (`Ok`) or one
 /// side failed (`Err`, the other side reset). Both are closed when this returns or is dropped.
+/// `hex` dumps both directions (they are then copied, never spliced).
 pub async fn forward(
     mut client: Side,
     mut target: Side,
-    meter: &dyn Meter,
-    watch: Watch<'_>,
+    traffic: &Traffic,
+    hex: bool,
 ) -> Result<(), Failure> {
     let outcome = {
         let client = client.parts();
         let target = target.parts();
-        relay(client, target, meter, watch).await
+        relay(client, target, traffic, hex).await
     };
     if let Err(failure) = &outcome {
         match failure.end {
@@ -205,8 +202,8 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + ?Sized> Framed for T {}
 async fn relay(
     client: Parts<'_>,
     target: Parts<'_>,
-    meter: &dyn Meter,
-    watch: Watch<'_>,
+    traffic: &Traffic,
+    hex: bool,
 ) -> Result<(), Failure> {
     let (client_raw, target_raw) = (client.raw, target.raw);
     let to_target = direction(
@@ -214,16 +211,16 @@ async fn relay(
         target.writer,
         client_raw.zip(target_raw),
         Way::ToTarget,
-        meter,
-        watch.to_target,
+        traffic,
+        hex,
     );
     let to_client = direction(
         target.reader,
         client.writer,
         target_raw.zip(client_raw),
         Way::ToClient,
-        meter,
-        watch.to_client,
+        traffic,
+        hex,
     );
     let failed = |broken: Broken, source: End, destination: End| match broken {
         Broken::Read(error) => Failure { end: source, error },
@@ -264,19 +261,20 @@ async fn direction(
     writer: Writer<'_>,
     raws: Option<(PlainSocket<'_>, PlainSocket<'_>)>,
     way: Way,
-    meter: &dyn Meter,
-    inspect: Option<Inspect<'_>>,
+    traffic: &Traffic,
+    hex: bool,
 ) -> Result<(), Broken> {
+    let transform = Transform::new(way.flow(), false, hex);
     #[cfg(target_os = "linux")]
-    if let (Some((from, to)), None) = (raws, &inspect) {
+    if let Some((from, to)) = raws.filter(|_| transform.is_identity()) {
         // Out of descriptors for a pipe: the connection is served all the same, by copying.
         if let Ok(mut pipe) = splice::Pipe::new() {
-            return splice::splice_through(from, to, &mut pipe, way, meter).await;
+            return splice::splice_through(from, to, &mut pipe, way, traffic).await;
         }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = raws;
-    copy::copy(reader, writer, way, meter, inspect).await
+    copy::copy(reader, writer, way, traffic, transform).await
 }
 
 /// Resolves with the error of a plain socket that has been reset; never for a TLS side
@@ -359,25 +357,9 @@ impl AsyncWrite for Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use crate::net::relay::RelayEnd;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
-
-    #[derive(Default)]
-    struct Counts {
-        to_target: AtomicU64,
-        to_client: AtomicU64,
-    }
-
-    impl Meter for Counts {
-        fn moved(&self, way: Way, bytes: usize) {
-            let counter = match way {
-                Way::ToTarget => &self.to_target,
-                Way::ToClient => &self.to_client,
-            };
-            counter.fetch_add(bytes as u64, Ordering::Relaxed);
-        }
-    }
 
     /// A plain TCP stream dressed as a session with its own framing: forces the copy path.
     struct Framed(TcpStream);
@@ -458,23 +440,19 @@ mod tests {
         } else {
             Side::from(client_ours)
         };
-        let counts = Counts::default();
+        let traffic = Traffic::new();
         let (up, down) = (data(3 << 20, 1), data(5 << 20, 2));
         let (outcome, at_target, at_client) = tokio::join!(
-            forward(
-                client_side,
-                Side::from(target_ours),
-                &counts,
-                Watch::default()
-            ),
+            forward(client_side, Side::from(target_ours), &traffic, false),
             exchange(target, down.clone()),
             exchange(client, up.clone()),
         );
         outcome.unwrap();
         assert!(at_target == up, "the target got other bytes");
         assert!(at_client == down, "the client got other bytes");
-        assert_eq!(counts.to_target.load(Ordering::Relaxed), up.len() as u64);
-        assert_eq!(counts.to_client.load(Ordering::Relaxed), down.len() as u64);
+        let stats = traffic.stats(RelayEnd::PeerClosed);
+        assert_eq!(stats.received, up.len() as u64);
+        assert_eq!(stats.sent, down.len() as u64);
     }
 
     #[tokio::test]
@@ -491,13 +469,13 @@ mod tests {
     async fn a_reset_client_resets_the_target() {
         let (client_ours, client) = pair().await;
         let (target_ours, mut target) = pair().await;
-        let counts = Counts::default();
+        let traffic = Traffic::new();
         let forwarding = tokio::spawn(async move {
             forward(
                 Side::from(client_ours),
                 Side::from(target_ours),
-                &counts,
-                Watch::default(),
+                &traffic,
+                false,
             )
             .await
         });
@@ -521,13 +499,13 @@ mod tests {
     async fn a_reset_after_the_fin_is_still_passed_on() {
         let (client_ours, mut client) = pair().await;
         let (target_ours, mut target) = pair().await;
-        let counts = Counts::default();
+        let traffic = Traffic::new();
         let forwarding = tokio::spawn(async move {
             forward(
                 Side::from(client_ours),
                 Side::from(target_ours),
-                &counts,
-                Watch::default(),
+                &traffic,
+                false,
             )
             .await
         });
@@ -562,13 +540,13 @@ mod tests {
     async fn a_tail_after_bulk_arrives_while_the_connection_stays_open() {
         let (client_ours, mut client) = pair().await;
         let (target_ours, mut target) = pair().await;
-        let counts = Counts::default();
+        let traffic = Traffic::new();
         let forwarding = tokio::spawn(async move {
             forward(
                 Side::from(client_ours),
                 Side::from(target_ours),
-                &counts,
-                Watch::default(),
+                &traffic,
+                false,
             )
             .await
         });

@@ -11,8 +11,9 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use tokio::io::Interest;
 
-use super::{Broken, Meter, Way, fd};
+use super::{Broken, Way, fd};
 use crate::net::async_stream::PlainSocket;
+use crate::net::traffic::Traffic;
 use crate::os::splice::{BATCH, BATCH_WAIT_MS, PIPE_SIZE, STREAMING, set_rcvlowat};
 
 /// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
@@ -67,7 +68,7 @@ pub async fn splice_through(
     to: PlainSocket<'_>,
     pipe: &mut Pipe,
     way: Way,
-    meter: &dyn Meter,
+    traffic: &Traffic,
 ) -> Result<(), Broken> {
     let mut batching = false;
     loop {
@@ -120,7 +121,7 @@ pub async fn splice_through(
             match written {
                 Ok(n) => {
                     left -= n;
-                    meter.moved(way, n);
+                    traffic.carried(way.flow(), n);
                 }
                 Err(err) if is_retry(&err) => {}
                 Err(err) => return Err(Broken::Write(err)),

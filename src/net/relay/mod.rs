@@ -19,27 +19,24 @@
 //! FIN, and the peer's `close_notify` (or a bare FIN, see
 //! [`tls::TlsStream::closed_without_notify`]) ends its direction.
 
-pub mod crlf;
-pub mod hexdump;
 pub mod pump;
 pub mod stats;
 pub mod tls;
 pub mod tune;
 
-use std::fmt;
 use std::io::{self, IsTerminal};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-pub use crlf::CrlfTranslator;
-pub use hexdump::{Flow, HexDumper};
-pub use pump::{Activity, PumpError, Transform, pump};
+pub use pump::{PumpError, pump};
 
 use crate::net::stream::Stream;
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 use pump::{FdReader, FdWriter};
 pub use stats::{RelayEnd, RelayStats};
 
@@ -202,9 +199,7 @@ impl Relay {
             .as_fd()
             .try_clone_to_owned()
             .map_err(RelayError::Output)?;
-        let activity = Arc::new(Activity::new());
-        let sent = Arc::new(AtomicU64::new(0));
-        let received = AtomicU64::new(0);
+        let traffic = Arc::new(Traffic::new());
         let finished = Arc::new(AtomicBool::new(false));
         let ends_with_peer = self.config.recv_only || input.ends_with_peer();
 
@@ -212,7 +207,7 @@ impl Relay {
             spawn_watchdog(
                 limit,
                 self.stopper(),
-                Arc::clone(&activity),
+                Arc::clone(&traffic),
                 Arc::clone(&finished),
             );
         }
@@ -224,8 +219,7 @@ impl Relay {
                 input,
                 Arc::clone(&self.stream),
                 self.config,
-                Arc::clone(&sent),
-                Arc::clone(&activity),
+                Arc::clone(&traffic),
                 Arc::clone(&self.progress),
             );
         }
@@ -234,8 +228,7 @@ impl Relay {
             &self.stream,
             output.as_fd(),
             Transform::new(Flow::Received, false, self.config.hex),
-            &received,
-            &activity,
+            &traffic,
         );
         if download.is_ok() {
             // The peer's direction is over: its reader sees EOF now, while the upload goes on.
@@ -247,18 +240,13 @@ impl Relay {
         }
         finished.store(true, Ordering::SeqCst);
         let mut state = self.progress.lock();
-        let stats = RelayStats {
-            sent: sent.load(Ordering::Relaxed),
-            received: received.load(Ordering::Relaxed),
-            duration: activity.start().elapsed(),
-            end: if state.stopped {
-                RelayEnd::Stopped
-            } else if state.timed_out {
-                RelayEnd::IdleTimeout
-            } else {
-                RelayEnd::PeerClosed
-            },
-        };
+        let stats = traffic.stats(if state.stopped {
+            RelayEnd::Stopped
+        } else if state.timed_out {
+            RelayEnd::IdleTimeout
+        } else {
+            RelayEnd::PeerClosed
+        });
         // Our own shutdown (idle timeout, stop) surfaces as errors on both sides: not failures.
         if stats.end != RelayEnd::PeerClosed {
             return Ok(stats);
@@ -282,16 +270,15 @@ fn spawn_upload(
     input: Input,
     stream: Arc<Stream>,
     config: RelayConfig,
-    sent: Arc<AtomicU64>,
-    activity: Arc<Activity>,
+    traffic: Arc<Traffic>,
     progress: Arc<Progress>,
 ) {
     let progress_for_spawn_failure = Arc::clone(&progress);
     let body = move || {
         let transform = Transform::new(Flow::Sent, config.crlf, config.hex);
         let outcome = match input {
-            Input::Fd(fd) => send(fd.as_fd(), &stream, transform, &sent, &activity),
-            Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &sent, &activity),
+            Input::Fd(fd) => send(fd.as_fd(), &stream, transform, &traffic),
+            Input::Bytes(bytes) => send_bytes(&bytes, transform, &stream, &traffic),
             Input::Nothing => Ok(()),
         };
         let error = match outcome {
@@ -336,24 +323,13 @@ fn send_bytes(
     bytes: &[u8],
     mut transform: Transform,
     mut stream: &Stream,
-    sent: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
-    let mut translated = Vec::new();
-    let data = match transform.crlf.as_mut() {
-        Some(crlf) => {
-            crlf.translate(bytes, &mut translated);
-            &translated[..]
-        }
-        None => bytes,
-    };
-    io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
-    sent.fetch_add(data.len() as u64, Ordering::Relaxed);
-    activity.touch();
-    if let Some(hex) = transform.hex.as_mut() {
-        let _ = hex.dump(data);
-    }
-    Ok(())
+    transform.pass(bytes, |data| {
+        io::Write::write_all(&mut stream, data).map_err(PumpError::Write)?;
+        traffic.sent(data.len());
+        Ok(())
+    })
 }
 
 /// The peer to `output`: spliced when the stream has a descriptor, copied otherwise.
@@ -361,17 +337,15 @@ fn receive(
     stream: &Stream,
     output: BorrowedFd<'_>,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     match stream.fd() {
-        Some(fd) => pump(fd, output, transform, counter, activity),
+        Some(fd) => pump(fd, output, transform, traffic),
         None => pump::copy_io(
             &mut { stream },
             &mut FdWriter(output),
             &mut transform,
-            counter,
-            activity,
+            traffic,
         ),
     }
 }
@@ -381,17 +355,15 @@ fn send(
     input: BorrowedFd<'_>,
     stream: &Stream,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     match stream.fd() {
-        Some(fd) => pump(input, fd, transform, counter, activity),
+        Some(fd) => pump(input, fd, transform, traffic),
         None => pump::copy_io(
             &mut FdReader(input),
             &mut { stream },
             &mut transform,
-            counter,
-            activity,
+            traffic,
         ),
     }
 }
@@ -400,12 +372,12 @@ fn send(
 fn spawn_watchdog(
     limit: Duration,
     stopper: Stopper,
-    activity: Arc<Activity>,
+    traffic: Arc<Traffic>,
     finished: Arc<AtomicBool>,
 ) {
     let body = move || {
         loop {
-            let idle = activity.idle_for();
+            let idle = traffic.idle_for();
             if finished.load(Ordering::SeqCst) {
                 return;
             }
@@ -421,25 +393,4 @@ fn spawn_watchdog(
         .name("idle".into())
         .stack_size(64 * 1024)
         .spawn(body);
-}
-
-impl RelayError {
-    /// The user-facing failure for a session with `peer`. A broken stdout stays a plain
-    /// broken pipe (a quiet, successful end); everything else is one line with exit 1.
-    pub fn into_report(self, peer: impl fmt::Display) -> anyhow::Error {
-        use crate::error::Error;
-        use crate::net::cause::describe;
-        match self {
-            RelayError::Output(err) if err.kind() == io::ErrorKind::BrokenPipe => err.into(),
-            RelayError::Peer(err) => {
-                Error::failure(format!("connection with {peer} lost: {}", describe(&err))).into()
-            }
-            RelayError::Input(err) => {
-                Error::failure(format!("cannot read stdin: {}", describe(&err))).into()
-            }
-            RelayError::Output(err) => {
-                Error::failure(format!("cannot write to stdout: {}", describe(&err))).into()
-            }
-        }
-    }
 }

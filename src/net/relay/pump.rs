@@ -4,14 +4,14 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 
-use super::crlf::CrlfTranslator;
-use super::hexdump::{Flow, HexDumper};
+use crate::os::poll::wait;
+
+use crate::net::traffic::Traffic;
+use crate::net::transform::Transform;
 
 /// Buffer size of the read/write copy (when splice cannot be used).
 pub const COPY_BUFFER: usize = 128 * 1024;
@@ -27,95 +27,27 @@ pub enum PumpError {
     Write(#[source] io::Error),
 }
 
-/// When the last byte moved in either direction, shared by both directions of a session.
-#[derive(Debug)]
-pub struct Activity {
-    start: Instant,
-    last_nanos: AtomicU64,
-}
-
-impl Activity {
-    /// A session starting now.
-    pub fn new() -> Activity {
-        Activity {
-            start: Instant::now(),
-            last_nanos: AtomicU64::new(0),
-        }
-    }
-
-    /// Records traffic now.
-    pub fn touch(&self) {
-        let nanos = self.start.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-        self.last_nanos.store(nanos, Ordering::Relaxed);
-    }
-
-    /// How long nothing has moved.
-    pub fn idle_for(&self) -> Duration {
-        let last = Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
-        self.start.elapsed().saturating_sub(last)
-    }
-
-    /// When the session started.
-    pub fn start(&self) -> Instant {
-        self.start
-    }
-}
-
-impl Default for Activity {
-    fn default() -> Activity {
-        Activity::new()
-    }
-}
-
-/// What a direction does to the data on its way.
-#[derive(Debug, Default)]
-pub struct Transform {
-    /// LF to CRLF (`--crlf`).
-    pub crlf: Option<CrlfTranslator>,
-    /// A hex dump on stderr (`--hex`).
-    pub hex: Option<HexDumper>,
-}
-
-impl Transform {
-    /// The transformation for one direction of a session.
-    pub fn new(flow: Flow, crlf: bool, hex: bool) -> Transform {
-        Transform {
-            crlf: crlf.then(CrlfTranslator::new),
-            hex: hex.then(|| HexDumper::new(flow)),
-        }
-    }
-
-    fn is_identity(&self) -> bool {
-        self.crlf.is_none() && self.hex.is_none()
-    }
-}
-
 /// Moves everything from `input` to `output` until `input` ends, counting the bytes written
-/// into `counter` and recording traffic in `activity`.
+/// in `traffic` as the transformation's direction.
 pub fn pump(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     mut transform: Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     if transform.is_identity() {
         #[cfg(target_os = "linux")]
         {
-            use crate::os::splice::{SpliceEnd, SpliceError, forward};
-            let mut on_chunk = |moved: usize| {
-                counter.fetch_add(moved as u64, Ordering::Relaxed);
-                activity.touch();
-            };
-            match forward(input, output, &mut on_chunk) {
-                Ok(SpliceEnd::Eof) => return Ok(()),
-                Ok(SpliceEnd::Unsupported) => {}
-                Err(SpliceError::Read(err)) => return Err(PumpError::Read(err)),
-                Err(SpliceError::Write(err)) => return Err(PumpError::Write(err)),
+            use crate::os::splice::{SpliceEnd, forward};
+            let flow = transform.flow();
+            let mut on_chunk = |moved: usize| traffic.carried(flow, moved);
+            match forward(input, output, &mut on_chunk)? {
+                SpliceEnd::Eof => return Ok(()),
+                SpliceEnd::Unsupported => {}
             }
         }
     }
-    copy(input, output, &mut transform, counter, activity)
+    copy(input, output, &mut transform, traffic)
 }
 
 /// The portable path over descriptors: read into a large buffer, transform, write everything.
@@ -123,15 +55,13 @@ fn copy(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     transform: &mut Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
     copy_io(
         &mut FdReader(input),
         &mut FdWriter(output),
         transform,
-        counter,
-        activity,
+        traffic,
     )
 }
 
@@ -141,11 +71,10 @@ pub fn copy_io(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
     transform: &mut Transform,
-    counter: &AtomicU64,
-    activity: &Activity,
+    traffic: &Traffic,
 ) -> Result<(), PumpError> {
+    let flow = transform.flow();
     let mut buffer = vec![0u8; COPY_BUFFER];
-    let mut translated = Vec::new();
     loop {
         let got = match reader.read(&mut buffer) {
             Ok(0) => return Ok(()),
@@ -153,22 +82,12 @@ pub fn copy_io(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(PumpError::Read(err)),
         };
-        activity.touch();
-        let chunk = match transform.crlf.as_mut() {
-            Some(crlf) => {
-                translated.clear();
-                crlf.translate(&buffer[..got], &mut translated);
-                &translated[..]
-            }
-            None => &buffer[..got],
-        };
-        writer.write_all(chunk).map_err(PumpError::Write)?;
-        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        activity.touch();
-        if let Some(hex) = transform.hex.as_mut() {
-            // The dump goes to stderr; failing to write it must not break the relay.
-            let _ = hex.dump(chunk);
-        }
+        traffic.touch();
+        transform.pass(&buffer[..got], |chunk| {
+            writer.write_all(chunk).map_err(PumpError::Write)?;
+            traffic.carried(flow, chunk.len());
+            Ok(())
+        })?;
     }
 }
 
@@ -181,7 +100,9 @@ impl Read for FdReader<'_> {
             match nix::unistd::read(self.0, buf) {
                 Ok(got) => return Ok(got),
                 Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLIN)?,
+                Err(Errno::EAGAIN) => {
+                    wait(self.0, PollFlags::POLLIN, None)?;
+                }
                 Err(errno) => return Err(errno.into()),
             }
         }
@@ -197,7 +118,9 @@ impl Write for FdWriter<'_> {
             match nix::unistd::write(self.0, data) {
                 Ok(written) => return Ok(written),
                 Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => wait(self.0, PollFlags::POLLOUT)?,
+                Err(Errno::EAGAIN) => {
+                    wait(self.0, PollFlags::POLLOUT, None)?;
+                }
                 Err(errno) => return Err(errno.into()),
             }
         }
@@ -211,15 +134,4 @@ impl Write for FdWriter<'_> {
 /// Writes all of `data` to `fd`, waiting when the descriptor is non-blocking.
 pub fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> io::Result<()> {
     FdWriter(fd).write_all(data)
-}
-
-/// Blocks until `fd` is ready for `events`.
-fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
-    let mut fds = [PollFd::new(fd, events)];
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(Errno::EINTR) => {}
-            other => return other.map(drop).map_err(io::Error::from),
-        }
-    }
 }

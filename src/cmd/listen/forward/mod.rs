@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use super::ListenConfig;
 use super::server::{self, Ending, Gate, Peer, Slot};
-use super::traffic::Traffic;
 use crate::cli::{ListenArgs, TlsArgs};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
@@ -25,10 +24,11 @@ use crate::net::Endpoint;
 use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::endpoint::Transport;
-use crate::net::forward::{self, End, Failure, Inspect, Meter, Side, Watch, Way};
+use crate::net::forward::{self, End, Failure, Side};
 use crate::net::listener::Listener;
-use crate::net::relay::{Flow, HexDumper, RelayEnd, tune};
+use crate::net::relay::{RelayEnd, tune};
 use crate::net::tls::{Policy, TlsClient};
+use crate::net::traffic::Traffic;
 use crate::output::notes;
 
 pub use target::Target;
@@ -128,17 +128,6 @@ pub fn run_stream(
     ))
 }
 
-/// `Traffic` counts from the client's side: what it sent is received, what goes back to it
-/// is sent (as every listen mode's `-v` summary says it).
-impl Meter for Traffic {
-    fn moved(&self, way: Way, bytes: usize) {
-        match way {
-            Way::ToTarget => self.received(bytes),
-            Way::ToClient => self.sent(bytes),
-        }
-    }
-}
-
 async fn serve(
     stream: AsyncStream,
     peer: Peer,
@@ -199,13 +188,8 @@ async fn serve_side(
         }
     }
     let traffic = Traffic::new();
-    let watch = if plan.hex {
-        dumpers()
-    } else {
-        Watch::default()
-    };
     let ending = tokio::select! {
-        done = forward::forward(client, reached.side, &traffic, watch) => match done {
+        done = forward::forward(client, reached.side, &traffic, plan.hex) => match done {
             Ok(()) => Ending::Closed,
             Err(failure) => Ending::Other(failed(&failure)),
         },
@@ -266,18 +250,4 @@ fn report(client: &str, target: &str, ending: &Ending, traffic: &Traffic) {
         "{client} -> {target} {why}: {}",
         traffic.stats(end)
     ));
-}
-
-/// `--hex`: what the client sends is dumped as received, what goes back to it as sent.
-fn dumpers() -> Watch<'static> {
-    let dump = |flow| -> Inspect<'static> {
-        let mut dumper = HexDumper::new(flow);
-        Box::new(move |chunk: &[u8]| {
-            let _ = dumper.dump(chunk);
-        })
-    };
-    Watch {
-        to_target: Some(dump(Flow::Received)),
-        to_client: Some(dump(Flow::Sent)),
-    }
 }

@@ -19,12 +19,14 @@ use tokio::task::JoinSet;
 
 use super::super::ListenConfig;
 use super::super::server::{self, canonical, is_out_of_descriptors};
-use super::super::traffic::Traffic;
 use super::super::udp::remember;
 use super::{Plan, Target};
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
-use crate::net::relay::{Flow, HexDumper, RelayEnd};
+use crate::net::datagram::DatagramPeer;
+use crate::net::relay::RelayEnd;
+use crate::net::traffic::Traffic;
+use crate::net::transform::{Flow, Transform};
 use crate::output::notes;
 
 /// A session's idle limit without `-w`.
@@ -37,21 +39,21 @@ const MAX_DATAGRAM: usize = 65_535;
 struct Session {
     upstream: UdpSocket,
     traffic: Traffic,
-    /// `--hex`: the session's two directions, each with its own offsets.
-    dumpers: Option<Mutex<(HexDumper, HexDumper)>>,
+    /// `--hex`: the session's two directions (received: from the client), each with its
+    /// own offsets.
+    dumps: Mutex<(Transform, Transform)>,
 }
 
 impl Session {
-    /// `--hex`: dumps a datagram going `flow` (received: from the client).
-    fn dump(&self, flow: Flow, datagram: &[u8]) {
-        if let Some(dumpers) = &self.dumpers {
-            let mut dumpers = dumpers.lock().unwrap_or_else(PoisonError::into_inner);
-            let dumper = match flow {
-                Flow::Received => &mut dumpers.0,
-                Flow::Sent => &mut dumpers.1,
-            };
-            let _ = dumper.dump(datagram);
-        }
+    /// Records a datagram that went `flow`'s way: counted, and dumped with `--hex`.
+    fn carried(&self, flow: Flow, datagram: &[u8]) {
+        self.traffic.carried(flow, datagram.len());
+        let mut dumps = self.dumps.lock().unwrap_or_else(PoisonError::into_inner);
+        let dump = match flow {
+            Flow::Received => &mut dumps.0,
+            Flow::Sent => &mut dumps.1,
+        };
+        dump.observe(datagram);
     }
 }
 
@@ -113,7 +115,7 @@ pub fn run(
                     };
                     let client = canonical(from);
                     if !access.permits(client.ip()) {
-                        if shared.verbose && remember(&mut refused, client) {
+                        if shared.verbose && remember(&mut refused, &DatagramPeer::Ip(client)) {
                             notes::verbose(format_args!("refused {client}: not permitted by --allow/--deny"));
                         }
                         continue;
@@ -122,7 +124,7 @@ pub fn run(
                     let session = match existing {
                         Some(session) => session,
                         None if first_done && !keep_open => {
-                            if shared.verbose && remember(&mut refused, client) {
+                            if shared.verbose && remember(&mut refused, &DatagramPeer::Ip(client)) {
                                 notes::verbose(format_args!(
                                     "refused {client}: one client is forwarded without -k"
                                 ));
@@ -132,7 +134,7 @@ pub fn run(
                         None => {
                             let open = shared.sessions.lock().unwrap_or_else(PoisonError::into_inner).len();
                             if open >= max_sessions {
-                                if shared.verbose && remember(&mut refused, client) {
+                                if shared.verbose && remember(&mut refused, &DatagramPeer::Ip(client)) {
                                     notes::verbose(format_args!(
                                         "refused {client}: {max_sessions} sessions already open (--max-conns {max_sessions})"
                                     ));
@@ -163,9 +165,8 @@ pub fn run(
                         }
                     };
                     let datagram = &buffer[..n];
-                    session.dump(Flow::Received, datagram);
                     match session.upstream.send(datagram).await {
-                        Ok(_) => session.traffic.received(n),
+                        Ok(_) => session.carried(Flow::Received, datagram),
                         Err(err) if shared.verbose => {
                             notes::verbose(format_args!("{client} -> {target}: cannot send: {}", describe(&err)));
                         }
@@ -200,9 +201,10 @@ async fn open_session(shared: &Shared, client: SocketAddr) -> io::Result<Arc<Ses
     let session = Arc::new(Session {
         upstream,
         traffic: Traffic::new(),
-        dumpers: shared
-            .hex
-            .then(|| Mutex::new((HexDumper::new(Flow::Received), HexDumper::new(Flow::Sent)))),
+        dumps: Mutex::new((
+            Transform::new(Flow::Received, false, shared.hex),
+            Transform::new(Flow::Sent, false, shared.hex),
+        )),
     });
     shared
         .sessions
@@ -225,9 +227,8 @@ async fn serve_session(shared: Arc<Shared>, client: SocketAddr, session: Arc<Ses
         tokio::select! {
             answer = session.upstream.recv(&mut buffer) => match answer {
                 Ok(n) => {
-                    session.dump(Flow::Sent, &buffer[..n]);
                     if shared.listener.send_to(&buffer[..n], client).await.is_ok() {
-                        session.traffic.sent(n);
+                        session.carried(Flow::Sent, &buffer[..n]);
                     }
                 }
                 // Port unreachable for an earlier datagram: the target is not (yet) there.

@@ -1,5 +1,6 @@
-//! What a served connection has carried so far, and when it last carried anything: the byte
-//! counts for `-v` and the clock for `-w/--idle-timeout`.
+//! What a session has carried so far, and when it last carried anything: the byte counts for
+//! `-v` and the clock for the idle timeouts. One type for the relay's threads, `-u`'s sender
+//! and receiver and the served modes' tasks (atomics, so it is shared by reference).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -8,9 +9,10 @@ use tokio::time::Instant;
 
 use crate::net::duration::tokio_deadline_after;
 use crate::net::relay::{RelayEnd, RelayStats};
+use crate::net::transform::Flow;
 
-/// Byte counters and the last-activity clock of one connection. Shared by reference between
-/// the halves of a connection's task (atomics, so the task stays `Send`).
+/// Byte counters and the last-activity clock of one session. The clock is tokio's, which is
+/// the system's monotonic clock outside a runtime (and a test's paused clock inside one).
 #[derive(Debug)]
 pub struct Traffic {
     started: Instant,
@@ -49,9 +51,23 @@ impl Traffic {
         self.touch();
     }
 
-    fn touch(&self) {
+    /// `n` bytes went `flow`'s way.
+    pub fn carried(&self, flow: Flow, n: usize) {
+        match flow {
+            Flow::Sent => self.sent(n),
+            Flow::Received => self.received(n),
+        }
+    }
+
+    /// Records traffic now (a read that is still to be written counts as activity).
+    pub fn touch(&self) {
         let nanos = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_nanos.fetch_max(nanos, Ordering::Relaxed);
+    }
+
+    /// How long nothing has moved.
+    pub fn idle_for(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.last_activity())
     }
 
     fn last_activity(&self) -> Instant {
@@ -91,8 +107,8 @@ mod tests {
     fn counts_both_directions() {
         let traffic = Traffic::new();
         traffic.received(10);
-        traffic.received(5);
-        traffic.sent(7);
+        traffic.carried(Flow::Received, 5);
+        traffic.carried(Flow::Sent, 7);
         let stats = traffic.stats(RelayEnd::PeerClosed);
         assert_eq!((stats.received, stats.sent), (15, 7));
     }
@@ -107,6 +123,15 @@ mod tests {
         traffic.idle(limit).await;
         // Five seconds after the byte, not after the start.
         assert!(started.elapsed() >= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_for_counts_from_the_last_byte() {
+        let traffic = Traffic::new();
+        tokio::time::advance(Duration::from_secs(3)).await;
+        traffic.touch();
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(traffic.idle_for(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,0 +1,96 @@
+//! A `sockx listen` watched while it runs: its stdout and stderr are collected as they come, so
+//! that a test can wait for what it expects (and interrupt or kill it afterwards).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdin};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::relay::{parse_ready_line, sockx_command};
+
+/// Long enough never to be hit unless something hangs.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A `sockx listen` whose stdout and stderr are collected as they come.
+pub struct Live {
+    /// The process.
+    pub child: Child,
+    /// The address from the ready line (`127.0.0.1:4000`, `unix:/tmp/d.sock`).
+    pub addr: String,
+    /// The port from the ready line (0 for a Unix socket).
+    pub port: u16,
+    /// Its stdin, until a test takes it.
+    pub stdin: Option<ChildStdin>,
+    /// Everything on stdout so far.
+    pub stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Live {
+    /// Starts `sockx listen ARGS` and waits for its ready line.
+    pub fn start(args: &[&str]) -> Live {
+        let mut child = sockx_command(&[&["listen"], args].concat())
+            .spawn()
+            .expect("sockx starts");
+        let mut errors = BufReader::new(child.stderr.take().unwrap());
+        let mut ready = String::new();
+        errors.read_line(&mut ready).unwrap();
+        let (addr, port) = parse_ready_line(&ready).unwrap_or_else(|| panic!("{ready:?}"));
+        let stdout = collect(child.stdout.take().unwrap(), Vec::new());
+        let stderr = collect(errors, ready.into_bytes());
+        Live {
+            stdin: child.stdin.take(),
+            child,
+            addr,
+            port,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits until `done` holds for stdout.
+    pub fn wait_stdout(&self, done: impl Fn(&[u8]) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done(&self.stdout.lock().unwrap()) {
+            assert!(Instant::now() < deadline, "stdout: {:?}", self.stdout);
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until `done` holds for stderr; returns stderr.
+    pub fn wait_stderr(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned();
+            if done(&text) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "stderr: {text}");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads `from` to its end on a thread, into the returned buffer (which starts with `early`).
+fn collect(mut from: impl Read + Send + 'static, early: Vec<u8>) -> Arc<Mutex<Vec<u8>>> {
+    let sink = Arc::new(Mutex::new(early));
+    let into = Arc::clone(&sink);
+    thread::spawn(move || {
+        let mut buffer = [0u8; 65536];
+        while let Ok(n) = from.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            into.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    sink
+}
