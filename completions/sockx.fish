@@ -253,7 +253,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l exclude-ports -d '
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l rate -d 'Start at most N probes per second, evenly spaced' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l send -d 'Check every open TCP port: send DATA (escapes \\r \\n \\t \\0 \\\\ \\xHH), then read the reply (with --expect: until it matches; without: any reply passes)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l expect -d 'Check every open TCP port: the reply (or banner) must match REGEX, a bytes regex; read until a match, EOF, 64 KiB or the timeout' -r
-complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http -d 'Check every open TCP port with an HTTP/1.1 GET of PATH, which starts with / (a word right after --http that does not is a TARGET) [default: /]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l http-status -d 'Statuses that pass --http: codes, ranges and classes, e.g. 200,204,3xx,500-502 [default: 200-399]' -r
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l starttls -d 'Speak PROTO\'s plaintext upgrade first, then TLS (implies --tls)' -r -f -a "smtp\t'SMTP: EHLO, then STARTTLS (RFC 3207)'
 imap\t'IMAP: CAPABILITY, then STARTTLS (RFC 3501)'
@@ -270,6 +270,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand probe" -l min-days -d 'With 
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c sockx -n "__fish_sockx_using_subcommand probe" -s U -l unix -d 'Read every TARGET as a Unix socket path (as nc -U does)'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l json -d 'JSON lines on stdout: one object per reported port'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l banner -d 'After connecting, read what the service says first (up to 1 KiB) and show it escaped'
 complete -c sockx -n "__fish_sockx_using_subcommand probe" -l any -d 'Succeed when at least one probed port is open (default: all of them)'

@@ -9,10 +9,10 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
 fn main() -> ExitCode {
-    match cli::Cli::try_parse() {
+    match cli::parse() {
         Ok(cli) => error::report(cmd::run(cli)),
         Err(err) => error::report_usage(&err, &cli::Cli::command()),
     }

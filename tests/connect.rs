@@ -7,8 +7,9 @@ use std::net::{Shutdown, TcpListener, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
+use common::installed;
 use common::relay::{
-    Peer, Running, assert_one_error_line, chunk_lines, feed_slowly, free_port, has_tool, payload,
+    Peer, Running, assert_one_error_line, chunk_lines, feed_slowly, free_port, payload,
     sockx_command, start_socat_listener,
 };
 
@@ -234,7 +235,7 @@ fn recv_only_never_reads_stdin_and_ends_with_the_peer() {
 
 #[test]
 fn nc_listener_gets_every_chunk_of_a_slow_pipe() {
-    if !has_tool("nc") {
+    if !installed("nc") {
         return common::skip(
             "nc_listener_gets_every_chunk_of_a_slow_pipe",
             "nc is not installed",
@@ -312,7 +313,7 @@ fn reset_while_sending_is_exit_1_with_the_error() {
 
 #[test]
 fn a_receiver_killed_mid_upload_is_exit_1_with_the_error() {
-    if !has_tool("socat") {
+    if !installed("socat") {
         return common::skip(
             "a_receiver_killed_mid_upload_is_exit_1_with_the_error",
             "socat is not installed",

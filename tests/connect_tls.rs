@@ -5,98 +5,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::daemon::tinyproxy;
 use common::pki::{Pki, client_cert};
 use common::relay::{Finished, Peer, Running, payload, sockx_command, start_socat_listener};
+use common::s_server::SServer;
 use common::{installed, skip, sockx};
 
 const LIMIT: Duration = Duration::from_secs(90);
-
-fn setup(test: &str) -> Option<Pki> {
-    let pki = Pki::new();
-    if pki.is_none() {
-        skip(test, "needs openssl");
-    }
-    pki
-}
-
-/// `openssl s_server` with `NAME.pem` (not `-www` unless asked): stdin piped, stdout
-/// collected; killed by its PID when dropped.
-struct SServer {
-    child: Child,
-    port: u16,
-    out: Arc<Mutex<String>>,
-}
-
-impl SServer {
-    fn start(pki: &Pki, name: &str, extra: &[&str]) -> SServer {
-        let mut child = Command::new("openssl")
-            .args(["s_server", "-accept", "127.0.0.1:0", "-cert"])
-            .arg(pki.path(&format!("{name}.pem")))
-            .arg("-key")
-            .arg(pki.path(&format!("{name}.key")))
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl s_server starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let port = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.strip_prefix("ACCEPT ")
-                    .and_then(|addr| addr.rsplit_once(':'))
-                    .and_then(|(_, port)| port.parse().ok())
-            })
-            .expect("s_server says where it listens");
-        let out = Arc::new(Mutex::new(String::new()));
-        let collected = Arc::clone(&out);
-        thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut out = collected.lock().unwrap();
-                out.push_str(&line);
-                out.push('\n');
-            }
-        });
-        SServer { child, port, out }
-    }
-
-    fn addr(&self) -> String {
-        format!("localhost:{}", self.port)
-    }
-
-    /// Waits until its stdout contains `text`; false after the deadline.
-    fn said(&self, text: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.out.lock().unwrap().contains(text) {
-                return true;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    fn stdout(&self) -> String {
-        self.out.lock().unwrap().clone()
-    }
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn connect(args: &[&str], input: &[u8]) -> Finished {
     let mut all = vec!["connect"];
@@ -149,7 +69,7 @@ fn error_line(finished: &Finished) -> String {
 
 #[test]
 fn eight_mib_both_ways_through_socat_arrive_byte_exact() {
-    let Some(pki) = setup("eight_mib_both_ways_through_socat_arrive_byte_exact") else {
+    let Some(pki) = Pki::for_test("eight_mib_both_ways_through_socat_arrive_byte_exact") else {
         return;
     };
     if !installed("socat") {
@@ -174,7 +94,8 @@ fn eight_mib_both_ways_through_socat_arrive_byte_exact() {
 
 #[test]
 fn verbose_says_the_session_and_the_certificate_in_two_lines() {
-    let Some(pki) = setup("verbose_says_the_session_and_the_certificate_in_two_lines") else {
+    let Some(pki) = Pki::for_test("verbose_says_the_session_and_the_certificate_in_two_lines")
+    else {
         return;
     };
     let server = SServer::start(&pki, "leaf", &["-www", "-alpn", "h2,http/1.1"]);
@@ -220,7 +141,7 @@ fn verbose_says_the_session_and_the_certificate_in_two_lines() {
 
 #[test]
 fn a_tls_1_2_only_server_is_spoken_to_in_tls_1_2() {
-    let Some(pki) = setup("a_tls_1_2_only_server_is_spoken_to_in_tls_1_2") else {
+    let Some(pki) = Pki::for_test("a_tls_1_2_only_server_is_spoken_to_in_tls_1_2") else {
         return;
     };
     let server = SServer::start(&pki, "leaf", &["-www", "-tls1_2"]);
@@ -248,7 +169,7 @@ fn a_tls_1_2_only_server_is_spoken_to_in_tls_1_2() {
 
 #[test]
 fn every_certificate_failure_is_one_line_that_says_why() {
-    let Some(pki) = setup("every_certificate_failure_is_one_line_that_says_why") else {
+    let Some(pki) = Pki::for_test("every_certificate_failure_is_one_line_that_says_why") else {
         return;
     };
     let expired = SServer::start(&pki, "expired", &["-www"]);
@@ -315,7 +236,7 @@ fn every_certificate_failure_is_one_line_that_says_why() {
 
 #[test]
 fn a_pin_accepts_its_certificate_and_only_that_one() {
-    let Some(pki) = setup("a_pin_accepts_its_certificate_and_only_that_one") else {
+    let Some(pki) = Pki::for_test("a_pin_accepts_its_certificate_and_only_that_one") else {
         return;
     };
     let server = SServer::start(&pki, "self", &["-www"]);
@@ -348,7 +269,7 @@ fn a_pin_accepts_its_certificate_and_only_that_one() {
 
 #[test]
 fn insecure_connects_and_still_says_what_failed() {
-    let Some(pki) = setup("insecure_connects_and_still_says_what_failed") else {
+    let Some(pki) = Pki::for_test("insecure_connects_and_still_says_what_failed") else {
         return;
     };
     let server = SServer::start(&pki, "expired", &["-www"]);
@@ -375,7 +296,7 @@ fn insecure_connects_and_still_says_what_failed() {
 
 #[test]
 fn a_client_certificate_demand_is_met_or_named() {
-    let Some(pki) = setup("a_client_certificate_demand_is_met_or_named") else {
+    let Some(pki) = Pki::for_test("a_client_certificate_demand_is_met_or_named") else {
         return;
     };
     let (cert, key) = client_cert(&pki, "pkcs8");
@@ -441,7 +362,7 @@ fn a_client_certificate_demand_is_met_or_named() {
 
 #[test]
 fn a_plaintext_server_offered_no_tls() {
-    let Some(_pki) = setup("a_plaintext_server_offered_no_tls") else {
+    let Some(_pki) = Pki::for_test("a_plaintext_server_offered_no_tls") else {
         return;
     };
     if !installed("socat") {
@@ -471,7 +392,7 @@ fn a_plaintext_server_offered_no_tls() {
 #[test]
 fn stdin_eof_sends_close_notify_and_the_peers_close_notify_ends_its_direction() {
     let Some(pki) =
-        setup("stdin_eof_sends_close_notify_and_the_peers_close_notify_ends_its_direction")
+        Pki::for_test("stdin_eof_sends_close_notify_and_the_peers_close_notify_ends_its_direction")
     else {
         return;
     };
@@ -521,7 +442,8 @@ fn stdin_eof_sends_close_notify_and_the_peers_close_notify_ends_its_direction() 
 
 #[test]
 fn a_fin_without_close_notify_ends_the_peers_direction_and_is_reported() {
-    let Some(pki) = setup("a_fin_without_close_notify_ends_the_peers_direction_and_is_reported")
+    let Some(pki) =
+        Pki::for_test("a_fin_without_close_notify_ends_the_peers_direction_and_is_reported")
     else {
         return;
     };
@@ -559,7 +481,7 @@ fn a_fin_without_close_notify_ends_the_peers_direction_and_is_reported() {
 
 #[test]
 fn ncat_ssl_receives_and_sends_binary_byte_exact() {
-    let Some(pki) = setup("ncat_ssl_receives_and_sends_binary_byte_exact") else {
+    let Some(pki) = Pki::for_test("ncat_ssl_receives_and_sends_binary_byte_exact") else {
         return;
     };
     if !installed("ncat") {
@@ -663,7 +585,7 @@ fn wait_exit(mut peer: Peer) {
 
 #[test]
 fn tls_runs_over_a_unix_socket() {
-    let Some(pki) = setup("tls_runs_over_a_unix_socket") else {
+    let Some(pki) = Pki::for_test("tls_runs_over_a_unix_socket") else {
         return;
     };
     if !installed("socat") {
@@ -718,7 +640,8 @@ fn tls_runs_over_a_unix_socket() {
 
 #[test]
 fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
-    let Some(pki) = setup("tls_runs_inside_an_http_connect_tunnel_with_the_targets_name") else {
+    let Some(pki) = Pki::for_test("tls_runs_inside_an_http_connect_tunnel_with_the_targets_name")
+    else {
         return;
     };
     if !installed("tinyproxy") {
@@ -728,7 +651,7 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
         );
     }
     let server = SServer::start(&pki, "leaf", &["-www"]);
-    let Some(proxy) = tinyproxy() else {
+    let Some(proxy) = tinyproxy(None) else {
         return skip(
             "tls_runs_inside_an_http_connect_tunnel_with_the_targets_name",
             "tinyproxy did not start",
@@ -741,7 +664,7 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
             "--ca",
             &pki.ca(),
             "--proxy",
-            &format!("http://127.0.0.1:{}", proxy.1),
+            &format!("http://127.0.0.1:{}", proxy.port),
             &server.addr(),
             // tinyproxy closes both ways at the client's FIN.
             "--no-shutdown",
@@ -753,44 +676,6 @@ fn tls_runs_inside_an_http_connect_tunnel_with_the_targets_name() {
     assert_eq!(finished.code(), 0, "{}", finished.stderr);
     assert!(finished.stderr.contains("verify ok"), "{}", finished.stderr);
     assert!(String::from_utf8_lossy(&finished.stdout).starts_with("HTTP/1.0 200 ok"));
-}
-
-/// tinyproxy on a free loopback port with its own config; (daemon, port).
-fn tinyproxy() -> Option<(Peer, u16, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().ok()?;
-    for _ in 0..5 {
-        let port = common::relay::free_port();
-        let conf = dir.path().join("tinyproxy.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nLogLevel Critical\n"
-            ),
-        )
-        .ok()?;
-        let mut peer = Peer {
-            child: Command::new("tinyproxy")
-                .arg("-d")
-                .arg("-c")
-                .arg(&conf)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some((peer, port, dir));
-            }
-            if peer.child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-    None
 }
 
 #[test]
@@ -821,7 +706,7 @@ fn tls_flags_that_cannot_work_are_usage_errors() {
 
 #[test]
 fn hex_and_crlf_see_the_plaintext_not_the_records() {
-    let Some(pki) = setup("hex_and_crlf_see_the_plaintext_not_the_records") else {
+    let Some(pki) = Pki::for_test("hex_and_crlf_see_the_plaintext_not_the_records") else {
         return;
     };
     let server = SServer::start(&pki, "leaf", &["-www"]);
@@ -842,7 +727,8 @@ fn hex_and_crlf_see_the_plaintext_not_the_records() {
 
 #[test]
 fn a_certificate_not_yet_valid_and_an_old_protocol_are_named() {
-    let Some(pki) = setup("a_certificate_not_yet_valid_and_an_old_protocol_are_named") else {
+    let Some(pki) = Pki::for_test("a_certificate_not_yet_valid_and_an_old_protocol_are_named")
+    else {
         return;
     };
     let future = SServer::start(&pki, "future", &["-www"]);
@@ -875,7 +761,8 @@ fn a_certificate_not_yet_valid_and_an_old_protocol_are_named() {
 
 #[test]
 fn an_ip_address_is_verified_against_the_certificates_ip_sans() {
-    let Some(pki) = setup("an_ip_address_is_verified_against_the_certificates_ip_sans") else {
+    let Some(pki) = Pki::for_test("an_ip_address_is_verified_against_the_certificates_ip_sans")
+    else {
         return;
     };
     // leaf.pem names 127.0.0.1; other.pem names no address at all.

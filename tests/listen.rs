@@ -781,7 +781,7 @@ fn keep_open_resets_clients_that_stop_reading_and_serves_the_rest() {
 
 #[test]
 fn keep_open_sends_stdin_to_a_client_that_half_closed_until_stdin_ends() {
-    if !common::relay::has_tool("socat") {
+    if !common::installed("socat") {
         return skip(
             "keep_open_sends_stdin_to_a_client_that_half_closed_until_stdin_ends",
             "socat is not installed",

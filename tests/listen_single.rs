@@ -8,9 +8,10 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
+use common::installed;
 use common::relay::{
-    Peer, Running, assert_one_error_line, chunk_lines, feed_slowly, has_tool, payload,
-    sockx_command, start_listen, start_listen_with,
+    Peer, Running, assert_one_error_line, chunk_lines, feed_slowly, payload, sockx_command,
+    start_listen, start_listen_with,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -90,7 +91,7 @@ fn a_listener_without_stdin_gets_every_chunk_of_a_slow_sender() {
 
 #[test]
 fn nc_sends_every_chunk_of_a_slow_pipe() {
-    if !has_tool("nc") {
+    if !installed("nc") {
         return common::skip("nc_sends_every_chunk_of_a_slow_pipe", "nc is not installed");
     }
     let listener = start_listen_with(&["127.0.0.1:0"], Stdio::null());
@@ -114,7 +115,7 @@ fn nc_sends_every_chunk_of_a_slow_pipe() {
 
 #[test]
 fn a_socat_client_that_half_closed_gets_every_chunk_of_stdin() {
-    if !has_tool("socat") {
+    if !installed("socat") {
         return common::skip(
             "a_socat_client_that_half_closed_gets_every_chunk_of_stdin",
             "socat is not installed",
@@ -202,7 +203,7 @@ fn reset_while_sending_is_exit_1_with_the_error() {
 
 #[test]
 fn a_client_killed_mid_download_is_exit_1_with_the_error() {
-    if !has_tool("socat") {
+    if !installed("socat") {
         return common::skip(
             "a_client_killed_mid_download_is_exit_1_with_the_error",
             "socat is not installed",

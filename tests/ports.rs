@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, ChildStdout, Command as StdCommand, Stdio};
 
-use common::{Netns, sockx};
+use common::{Netns, pids_of, sockx};
 use serde_json::Value;
 
 /// Runs `sockx ports ARGS --json` and returns the exit code and the objects.
@@ -58,15 +58,6 @@ fn row_for<'a>(rows: &'a [Value], proto: &str, addr: SocketAddr) -> Option<&'a V
             && row["local_port"] == addr.port()
             && row["local_addr"] == addr.ip().to_string()
     })
-}
-
-fn pids_of(row: &Value) -> Vec<u64> {
-    row["processes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pid"].as_u64().unwrap())
-        .collect()
 }
 
 fn port_arg(addr: SocketAddr) -> String {

@@ -10,7 +10,7 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::{Netns, sockx, sockx_path};
+use common::{Netns, pids_of, sockx, sockx_path};
 use serde_json::Value;
 
 /// How long any one expected event may take on a loaded machine.
@@ -38,15 +38,6 @@ fn local_of(row: &Value) -> SocketAddr {
 fn remote_of(row: &Value) -> Option<SocketAddr> {
     let ip = row["remote_addr"].as_str()?.parse().ok()?;
     Some(SocketAddr::new(ip, row["remote_port"].as_u64()? as u16))
-}
-
-fn pids_of(row: &Value) -> Vec<u64> {
-    row["processes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pid"].as_u64().unwrap())
-        .collect()
 }
 
 /// Whether this test process is among the holders. Not "the only one": another test of this
@@ -455,6 +446,42 @@ fn watch_json_reports_a_listener_coming_and_going() {
         held_by_me(&removed),
         "the - line says whose it was: {removed}"
     );
+
+    assert_eq!(watcher.interrupt(), Some(130));
+    drop(before);
+}
+
+#[test]
+fn watch_follows_unix_sockets_with_x() {
+    let dir = tempfile::tempdir().unwrap();
+    let before_path = dir.path().join("before.sock");
+    let later_path = dir.path().join("later.sock");
+    let before = std::os::unix::net::UnixListener::bind(&before_path).unwrap();
+    let watcher = Watcher::start(&[
+        "-x",
+        "--json",
+        "--interval",
+        "200ms",
+        &before_path.display().to_string(),
+        &later_path.display().to_string(),
+    ]);
+    let first: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(first["path"], before_path.display().to_string());
+    assert!(first.get("event").is_none(), "{first}");
+
+    let later = std::os::unix::net::UnixListener::bind(&later_path).unwrap();
+    let added: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(added["event"], "added", "{added}");
+    assert_eq!(added["proto"], "unix");
+    assert_eq!(added["path"], later_path.display().to_string());
+    assert_eq!(added["state"], "LISTEN");
+    assert!(held_by_me(&added), "{added}");
+
+    drop(later);
+    let removed: Value = serde_json::from_str(&watcher.next_line()).unwrap();
+    assert_eq!(removed["event"], "removed", "{removed}");
+    assert_eq!(removed["path"], later_path.display().to_string());
+    assert!(held_by_me(&removed), "{removed}");
 
     assert_eq!(watcher.interrupt(), Some(130));
     drop(before);

@@ -515,7 +515,7 @@ fn flags_for_ip_sockets_are_refused_with_unix_sockets() {
         &["/run/x.sock", "8080"],
         &["unix:"],
         &["-x", "-i"],
-        &["-x", "--watch"],
+        &["-x", "--watch", "--interval", "1ms"],
     ] {
         let output = sockx().arg("ports").args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");

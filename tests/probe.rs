@@ -608,6 +608,59 @@ fn ctrl_c_stops_a_wait_with_130() {
     assert_eq!(child.wait().unwrap().code(), Some(130));
 }
 
+/// The first Ctrl-C is left to a wind-down (here: the command `--wait` started, which gets
+/// the terminal's Ctrl-C itself); a second one always ends sockx with 130.
+#[test]
+fn a_second_ctrl_c_always_ends_the_run() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let (_listener, port) = listener();
+    let mut child = std::process::Command::new(common::sockx_path())
+        .args([
+            "probe",
+            "--wait",
+            "60s",
+            &format!("127.0.0.1:{port}"),
+            "--",
+            "sh",
+            "-c",
+            "echo started; exec cat",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut started = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut started)
+        .unwrap();
+    assert_eq!(started, "started\n");
+    let pid = Pid::from_raw(child.id() as i32);
+    kill(pid, Signal::SIGINT).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the command still runs"
+    );
+    kill(pid, Signal::SIGINT).unwrap();
+    // Bounded: a sockx that ignored the second Ctrl-C would wait for cat for ever.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    // cat ends with its input.
+    drop(child.stdin.take());
+    assert_eq!(status.and_then(|status| status.code()), Some(130));
+}
+
 #[test]
 fn udp_reply_is_open_and_silence_or_icmp_is_not() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();

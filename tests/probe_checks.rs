@@ -4,33 +4,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::daemon::{on_free_port, python_server};
 use common::{Daemon, installed, json_keys, json_lines, skip, sockx, text};
 use predicates::prelude::*;
 use serde_json::Value;
-
-/// Runs a python3 server script that prints its port on its first line.
-fn python_server(script: &str) -> (Daemon, u16) {
-    let mut child = Command::new("python3")
-        .args(["-u", "-c", script])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("port: {line}"));
-    (Daemon(child), port)
-}
 
 /// python3's own http.server on 127.0.0.1, serving `index.html` with "hello".
 fn http_server() -> (Daemon, u16, tempfile::TempDir) {
@@ -45,32 +26,8 @@ fn http_server() -> (Daemon, u16, tempfile::TempDir) {
          s.serve_forever()\n",
         dir.path().to_str().unwrap()
     );
-    let (daemon, port) = python_server(&script);
+    let (daemon, port) = python_server(&script, &[]);
     (daemon, port, dir)
-}
-
-/// Starts a daemon on a port that was free a moment ago; tries another port if it exits
-/// (the port was taken meanwhile). Ready once the port accepts.
-fn daemon_on_free_port(make: impl Fn(u16) -> Command) -> (Daemon, u16) {
-    for _ in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut daemon = Daemon(make(port).spawn().expect("the daemon starts"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if daemon.0.try_wait().unwrap().is_some() {
-                break;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return (daemon, port);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("the daemon never listened");
 }
 
 #[test]
@@ -118,6 +75,33 @@ fn an_http_check_reports_status_reason_and_server() {
             predicates::str::contains("open  syn-ack")
                 .and(predicates::str::contains("HTTP 200 OK (SimpleHTTP")),
         );
+}
+
+#[test]
+fn a_target_written_right_after_http_is_a_target_checked_at_the_root() {
+    let (_server, port, _dir) = http_server();
+    let target = format!("127.0.0.1:{port}");
+    for (args, probed) in [
+        (vec!["probe", "--http", &target, "--json"], 1),
+        (vec!["probe", "--json", "--http", &target, &target], 2),
+    ] {
+        let output = sockx()
+            .args(&args)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        let lines = json_lines(&output);
+        assert_eq!(lines.len(), probed, "{args:?}");
+        for line in &lines {
+            assert_eq!(line["port"], port);
+            assert_eq!(line["http"]["status"], 200, "{args:?}: {line}");
+        }
+    }
 }
 
 #[test]
@@ -181,7 +165,7 @@ fn nginx_answers_the_http_check() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap().to_string();
-    let (_nginx, port) = daemon_on_free_port(|port| {
+    let (_nginx, port) = on_free_port(|port| {
         let conf = format!(
             "master_process off;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\nevents {{}}\nhttp {{\n\
              access_log off;\nclient_body_temp_path {root}/body;\nproxy_temp_path {root}/proxy;\n\
@@ -203,7 +187,8 @@ fn nginx_answers_the_http_check() {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         command
-    });
+    })
+    .expect("nginx starts");
     let target = format!("127.0.0.1:{port}");
     let output = sockx()
         .args(["probe", &target, "--http", "--json"])
@@ -242,7 +227,7 @@ fn redis_answers_ping_with_pong() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let (_redis, port) = daemon_on_free_port(|port| {
+    let (_redis, port) = on_free_port(|port| {
         let mut command = Command::new("redis-server");
         command
             .args([
@@ -259,7 +244,8 @@ fn redis_answers_ping_with_pong() {
             .arg(dir.path())
             .stdout(Stdio::null());
         command
-    });
+    })
+    .expect("redis-server starts");
     let target = format!("127.0.0.1:{port}");
     sockx()
         .args([
@@ -350,6 +336,7 @@ fn wait_holds_until_the_http_check_passes() {
          s = http.server.HTTPServer(('127.0.0.1', 0), H)\n\
          print(s.server_address[1])\n\
          s.serve_forever()\n",
+        &[],
     );
     let output = sockx()
         .args([
@@ -405,6 +392,7 @@ fn expect_alone_reads_the_banner() {
          \x20   try: c.sendall(b'220 mail.example ESMTP ready\\r\\n'); c.recv(100)\n\
          \x20   except OSError: pass\n\
          \x20   c.close()\n",
+        &[],
     );
     let target = format!("127.0.0.1:{port}");
     sockx()
@@ -480,7 +468,8 @@ fn a_closed_port_has_a_null_check() {
 #[test]
 fn bad_check_arguments_exit_two() {
     for args in [
-        &["probe", "--http", "127.0.0.1:80"][..],
+        &["probe", "--http=127.0.0.1:80", "127.0.0.1:80"][..],
+        &["probe", "--http", "/health"],
         &["probe", "127.0.0.1:80", "--http", "/a b"],
         &["probe", "127.0.0.1:80", "--http", "--http-status", "99"],
         &[

@@ -6,66 +6,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use common::pki::{Pki, client_cert};
+use common::s_server::SServer;
 use common::{skip, sockx};
 use serde_json::Value;
-
-/// `openssl s_server -www` with `NAME.pem`; killed (by its PID) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(pki: &Pki, name: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new("openssl")
-            .args(["s_server", "-accept", "127.0.0.1:0", "-www", "-cert"])
-            .arg(pki.path(&format!("{name}.pem")))
-            .arg("-key")
-            .arg(pki.path(&format!("{name}.key")))
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl s_server starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        // The ready signal: `ACCEPT 127.0.0.1:PORT` once it listens.
-        let port = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.strip_prefix("ACCEPT ")
-                    .and_then(|addr| addr.rsplit_once(':'))
-                    .and_then(|(_, port)| port.parse().ok())
-            })
-            .expect("s_server says where it listens");
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, port }
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn setup(test: &str) -> Option<Pki> {
-    let pki = Pki::new();
-    if pki.is_none() {
-        skip(test, "needs openssl");
-    }
-    pki
-}
 
 fn probe(args: &[&str]) -> Output {
     sockx().arg("probe").args(args).output().unwrap()
@@ -101,11 +47,12 @@ fn openssl_date_to_rfc3339(text: &str) -> String {
 
 #[test]
 fn a_verified_certificate_agrees_with_openssl_field_by_field() {
-    let Some(pki) = setup("a_verified_certificate_agrees_with_openssl_field_by_field") else {
+    let Some(pki) = Pki::for_test("a_verified_certificate_agrees_with_openssl_field_by_field")
+    else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &[]);
-    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    let server = SServer::www(&pki, "leaf", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.ip_addr(), "--json"]);
     assert!(output.status.success(), "{output:?}");
     let tls = tls_json(&output);
     let keys: Vec<&str> = common::json_keys(&tls).into_iter().collect();
@@ -173,17 +120,17 @@ fn a_verified_certificate_agrees_with_openssl_field_by_field() {
 
 #[test]
 fn tls_1_2_and_alpn_are_reported() {
-    let Some(pki) = setup("tls_1_2_and_alpn_are_reported") else {
+    let Some(pki) = Pki::for_test("tls_1_2_and_alpn_are_reported") else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &["-tls1_2", "-alpn", "h2,http/1.1"]);
+    let server = SServer::www(&pki, "leaf", &["-tls1_2", "-alpn", "h2,http/1.1"]);
     let output = probe(&[
         "--tls",
         "--ca",
         &pki.ca(),
         "--alpn",
         "http/1.1",
-        &server.addr(),
+        &server.ip_addr(),
         "--json",
     ]);
     assert!(output.status.success(), "{output:?}");
@@ -201,11 +148,11 @@ fn tls_1_2_and_alpn_are_reported() {
 
 #[test]
 fn an_expired_certificate_fails_and_says_when() {
-    let Some(pki) = setup("an_expired_certificate_fails_and_says_when") else {
+    let Some(pki) = Pki::for_test("an_expired_certificate_fails_and_says_when") else {
         return;
     };
-    let server = Server::start(&pki, "expired", &[]);
-    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    let server = SServer::www(&pki, "expired", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.ip_addr(), "--json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let tls = tls_json(&output);
     assert_eq!(tls["verified"], false);
@@ -216,7 +163,7 @@ fn an_expired_certificate_fails_and_says_when() {
     assert!(tls["days_left"].as_i64().unwrap() < 0);
 
     // --insecure: still said, but the probe passes.
-    let output = probe(&["--tls", "--insecure", &server.addr()]);
+    let output = probe(&["--tls", "--insecure", &server.ip_addr()]);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -227,11 +174,11 @@ fn an_expired_certificate_fails_and_says_when() {
 
 #[test]
 fn a_certificate_not_yet_valid_says_from_when() {
-    let Some(pki) = setup("a_certificate_not_yet_valid_says_from_when") else {
+    let Some(pki) = Pki::for_test("a_certificate_not_yet_valid_says_from_when") else {
         return;
     };
-    let server = Server::start(&pki, "future", &[]);
-    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    let server = SServer::www(&pki, "future", &[]);
+    let output = probe(&["--tls", "--ca", &pki.ca(), &server.ip_addr(), "--json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_eq!(
         tls_json(&output)["verify_error"],
@@ -241,11 +188,11 @@ fn a_certificate_not_yet_valid_says_from_when() {
 
 #[test]
 fn a_self_signed_certificate_is_named_and_a_pin_accepts_it() {
-    let Some(pki) = setup("a_self_signed_certificate_is_named_and_a_pin_accepts_it") else {
+    let Some(pki) = Pki::for_test("a_self_signed_certificate_is_named_and_a_pin_accepts_it") else {
         return;
     };
-    let server = Server::start(&pki, "self", &[]);
-    let output = probe(&["--tls", &server.addr()]);
+    let server = SServer::www(&pki, "self", &[]);
+    let output = probe(&["--tls", &server.ip_addr()]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -253,21 +200,21 @@ fn a_self_signed_certificate_is_named_and_a_pin_accepts_it() {
         "{stdout}"
     );
     // -v gives the hint.
-    let output = probe(&["-v", "--tls", &server.addr()]);
+    let output = probe(&["-v", "--tls", &server.ip_addr()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--pin "), "{stderr}");
 
     let fingerprint = pki.x509("self", &["-fingerprint", "-sha256"]);
     // Any case, colons optional.
     let pin = fingerprint.replace(':', "").to_lowercase();
-    let output = probe(&["--tls", "--pin", &pin, &server.addr(), "--json"]);
+    let output = probe(&["--tls", "--pin", &pin, &server.ip_addr(), "--json"]);
     assert!(output.status.success(), "{output:?}");
     let tls = tls_json(&output);
     assert_eq!(tls["sha256"], fingerprint.as_str());
     assert_eq!(tls["verified"], false);
 
     let wrong = "00".repeat(32);
-    let output = probe(&["--tls", "--pin", &wrong, &server.addr()]);
+    let output = probe(&["--tls", "--pin", &wrong, &server.ip_addr()]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("does not match --pin"), "{stdout}");
@@ -275,12 +222,12 @@ fn a_self_signed_certificate_is_named_and_a_pin_accepts_it() {
 
 #[test]
 fn an_unknown_issuer_is_named() {
-    let Some(pki) = setup("an_unknown_issuer_is_named") else {
+    let Some(pki) = Pki::for_test("an_unknown_issuer_is_named") else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &[]);
+    let server = SServer::www(&pki, "leaf", &[]);
     // The system's store does not know the test CA.
-    let output = probe(&["--tls", &server.addr(), "--json"]);
+    let output = probe(&["--tls", &server.ip_addr(), "--json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert_eq!(
         tls_json(&output)["verify_error"],
@@ -290,10 +237,10 @@ fn an_unknown_issuer_is_named() {
 
 #[test]
 fn a_name_mismatch_lists_the_names_the_certificate_is_for() {
-    let Some(pki) = setup("a_name_mismatch_lists_the_names_the_certificate_is_for") else {
+    let Some(pki) = Pki::for_test("a_name_mismatch_lists_the_names_the_certificate_is_for") else {
         return;
     };
-    let server = Server::start(&pki, "other", &[]);
+    let server = SServer::www(&pki, "other", &[]);
     let output = probe(&[
         "--tls",
         "--ca",
@@ -313,24 +260,24 @@ fn a_name_mismatch_lists_the_names_the_certificate_is_for() {
         &pki.ca(),
         "--sni",
         "www.other.example",
-        &server.addr(),
+        &server.ip_addr(),
     ]);
     assert!(output.status.success(), "{output:?}");
 }
 
 #[test]
 fn min_days_fails_a_certificate_that_expires_sooner() {
-    let Some(pki) = setup("min_days_fails_a_certificate_that_expires_sooner") else {
+    let Some(pki) = Pki::for_test("min_days_fails_a_certificate_that_expires_sooner") else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &[]);
+    let server = SServer::www(&pki, "leaf", &[]);
     let output = probe(&[
         "--tls",
         "--ca",
         &pki.ca(),
         "--min-days",
         "400",
-        &server.addr(),
+        &server.ip_addr(),
     ]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -342,7 +289,7 @@ fn min_days_fails_a_certificate_that_expires_sooner() {
         &pki.ca(),
         "--min-days",
         "7",
-        &server.addr(),
+        &server.ip_addr(),
     ]);
     assert!(output.status.success(), "{output:?}");
 }
@@ -394,10 +341,10 @@ fn a_plaintext_server_offered_no_tls() {
 
 #[test]
 fn count_times_tls_handshakes() {
-    let Some(pki) = setup("count_times_tls_handshakes") else {
+    let Some(pki) = Pki::for_test("count_times_tls_handshakes") else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &[]);
+    let server = SServer::www(&pki, "leaf", &[]);
     let output = probe(&[
         "--tls",
         "--ca",
@@ -406,7 +353,7 @@ fn count_times_tls_handshakes() {
         "3",
         "--interval",
         "50ms",
-        &server.addr(),
+        &server.ip_addr(),
     ]);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -438,10 +385,12 @@ fn tls_flags_are_checked_before_probing() {
 
 #[test]
 fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
-    let Some(pki) = setup("wait_gives_up_on_a_certificate_that_never_verifies_and_says_why") else {
+    let Some(pki) =
+        Pki::for_test("wait_gives_up_on_a_certificate_that_never_verifies_and_says_why")
+    else {
         return;
     };
-    let server = Server::start(&pki, "expired", &[]);
+    let server = SServer::www(&pki, "expired", &[]);
     let output = probe(&[
         "--tls",
         "--ca",
@@ -450,7 +399,7 @@ fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
         "1s",
         "--interval",
         "200ms",
-        &server.addr(),
+        &server.ip_addr(),
     ]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -463,18 +412,19 @@ fn wait_gives_up_on_a_certificate_that_never_verifies_and_says_why() {
         "{stderr}"
     );
     // The same server passes as soon as the certificate is good enough.
-    let output = probe(&["--tls", "--insecure", "--wait", "5s", &server.addr()]);
+    let output = probe(&["--tls", "--insecure", "--wait", "5s", &server.ip_addr()]);
     assert!(output.status.success(), "{output:?}");
 }
 
 #[test]
 fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
-    let Some(pki) = setup("a_server_that_demands_a_client_certificate_gets_one_in_every_key_form")
+    let Some(pki) =
+        Pki::for_test("a_server_that_demands_a_client_certificate_gets_one_in_every_key_form")
     else {
         return;
     };
     for version in ["-tls1_3", "-tls1_2"] {
-        let server = Server::start(
+        let server = SServer::www(
             &pki,
             "leaf",
             &[
@@ -496,12 +446,12 @@ fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
                 &cert,
                 "--key",
                 &key,
-                &server.addr(),
+                &server.ip_addr(),
             ]);
             assert!(output.status.success(), "{version} {form}: {output:?}");
         }
         // Without one, the probe says what the server wants.
-        let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr()]);
+        let output = probe(&["--tls", "--ca", &pki.ca(), &server.ip_addr()]);
         assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
@@ -517,7 +467,7 @@ fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
             &pki.path("self.pem").display().to_string(),
             "--key",
             &pki.path("self.key").display().to_string(),
-            &server.addr(),
+            &server.ip_addr(),
         ]);
         assert_eq!(output.status.code(), Some(1), "{version}: {output:?}");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -530,11 +480,17 @@ fn a_server_that_demands_a_client_certificate_gets_one_in_every_key_form() {
 
 #[test]
 fn prometheus_gives_the_certificate_end_of_validity() {
-    let Some(pki) = setup("prometheus_gives_the_certificate_end_of_validity") else {
+    let Some(pki) = Pki::for_test("prometheus_gives_the_certificate_end_of_validity") else {
         return;
     };
-    let server = Server::start(&pki, "leaf", &[]);
-    let output = probe(&["--tls", "--ca", &pki.ca(), &server.addr(), "--prometheus"]);
+    let server = SServer::www(&pki, "leaf", &[]);
+    let output = probe(&[
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.ip_addr(),
+        "--prometheus",
+    ]);
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
     let labels = format!(
@@ -563,7 +519,7 @@ fn prometheus_gives_the_certificate_end_of_validity() {
         "{text}"
     );
     // A certificate that fails its check says 0.
-    let output = probe(&["--tls", &server.addr(), "--prometheus"]);
+    let output = probe(&["--tls", &server.ip_addr(), "--prometheus"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -574,16 +530,16 @@ fn prometheus_gives_the_certificate_end_of_validity() {
 
 #[test]
 fn http_and_expect_checks_run_over_tls() {
-    let Some(pki) = setup("http_and_expect_checks_run_over_tls") else {
+    let Some(pki) = Pki::for_test("http_and_expect_checks_run_over_tls") else {
         return;
     };
     // s_server -www answers a GET with its status page, `HTTP/1.0 200 ok`.
-    let server = Server::start(&pki, "leaf", &[]);
+    let server = SServer::www(&pki, "leaf", &[]);
     let output = probe(&[
         "--tls",
         "--ca",
         &pki.ca(),
-        &server.addr(),
+        &server.ip_addr(),
         "--json",
         "--http",
     ]);
@@ -598,7 +554,7 @@ fn http_and_expect_checks_run_over_tls() {
         "--tls",
         "--ca",
         &pki.ca(),
-        &server.addr(),
+        &server.ip_addr(),
         "--send",
         "GET / HTTP/1.0\\r\\n\\r\\n",
         "--expect",
@@ -610,7 +566,7 @@ fn http_and_expect_checks_run_over_tls() {
         "--tls",
         "--ca",
         &pki.ca(),
-        &server.addr(),
+        &server.ip_addr(),
         "--http",
         "/",
         "--http-status",
@@ -623,12 +579,20 @@ fn http_and_expect_checks_run_over_tls() {
 
 #[test]
 fn a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure() {
-    let Some(pki) = setup("a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure") else {
+    let Some(pki) = Pki::for_test("a_server_without_tls_1_2_or_1_3_is_a_protocol_version_failure")
+    else {
         return;
     };
     // TLS 1.1 only (openssl 3 needs security level 0 for it).
-    let server = Server::start(&pki, "leaf", &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
-    let output = probe(&["-v", "--tls", "--ca", &pki.ca(), &server.addr(), "--json"]);
+    let server = SServer::www(&pki, "leaf", &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let output = probe(&[
+        "-v",
+        "--tls",
+        "--ca",
+        &pki.ca(),
+        &server.ip_addr(),
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let tls = tls_json(&output);
     assert_eq!(

@@ -4,112 +4,17 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::daemon::{self, Configured, tinyproxy, wait_accepting_in};
 use common::relay::{Running, assert_one_error_line, sockx_command};
 use common::{Netns, is_root, skip};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A proxy daemon of ours, ended by its PID when dropped.
-struct Daemon {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until something accepts on `port` (or the daemon died).
-fn wait_accepting(child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-/// Starts a daemon on a free port: `config(port)` is its config file's text, `args(conf)`
-/// its command line. A port taken between choosing and binding is tried again.
-fn start_daemon(
-    program: &str,
-    config: impl Fn(u16) -> String,
-    args: impl Fn(&Path) -> Vec<String>,
-    netns: Option<&Netns>,
-) -> Option<Daemon> {
-    for _ in 0..5 {
-        let dir = tempfile::tempdir().ok()?;
-        let port = match netns {
-            // A fresh namespace has every port free.
-            Some(_) => 1080,
-            None => common::relay::free_port(),
-        };
-        let conf = dir.path().join("proxy.conf");
-        std::fs::write(&conf, config(port)).ok()?;
-        let mut command = match netns {
-            Some(ns) => ns.command(program),
-            None => Command::new(program),
-        };
-        let mut child = command
-            .args(args(&conf))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let up = match netns {
-            Some(ns) => wait_in_netns(ns, &mut child, port),
-            None => wait_accepting(&mut child, port),
-        };
-        if up {
-            return Some(Daemon {
-                child,
-                port,
-                _dir: dir,
-            });
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    None
-}
-
-fn wait_in_netns(ns: &Netns, child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let probe = ns
-            .command("python3")
-            .args([
-                "-c",
-                &format!("import socket; socket.create_connection(('127.0.0.1', {port}), 1)"),
-            ])
-            .stderr(Stdio::null())
-            .status();
-        if probe.is_ok_and(|status| status.success()) {
-            return true;
-        }
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
 
 /// Dante allowing 127.0.0.0/8 to reach only `allowed_port` on 127.0.0.1.
 fn dante_config(port: u16, allowed_port: u16) -> String {
@@ -127,28 +32,11 @@ fn dante_config(port: u16, allowed_port: u16) -> String {
     )
 }
 
-fn dante(allowed_port: u16) -> Option<Daemon> {
-    start_daemon(
+fn dante(allowed_port: u16) -> Option<Configured> {
+    daemon::with_config(
         "danted",
         |port| dante_config(port, allowed_port),
         |conf| vec!["-f".into(), conf.display().to_string()],
-        None,
-    )
-}
-
-fn tinyproxy(auth: Option<(&str, &str)>) -> Option<Daemon> {
-    let auth_line = auth.map_or(String::new(), |(user, pass)| {
-        format!("BasicAuth {user} {pass}\n")
-    });
-    start_daemon(
-        "tinyproxy",
-        |port| {
-            format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nLogLevel Critical\n{auth_line}"
-            )
-        },
-        |conf| vec!["-d".into(), "-c".into(), conf.display().to_string()],
-        None,
     )
 }
 
@@ -355,7 +243,7 @@ fn socks5h_leaves_the_name_to_the_proxy() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    assert!(wait_in_netns(&ns, &mut proxy, 1080), "danted starts");
+    assert!(wait_accepting_in(&ns, &mut proxy, 1080), "danted starts");
     let _proxy = common::Daemon(proxy);
 
     let target_server = ns

@@ -4,21 +4,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::daemon::{PYTHON, python_server, wait_accepting};
 use common::pki::Pki;
-use common::relay::{Finished, Peer, Running, free_port, sockx_command};
-use common::{is_root, skip};
+use common::relay::{Finished, Running, free_port, sockx_command};
+use common::{Daemon, is_root, skip};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// Debian's python (with python3-aiosmtpd and python3-pyftpdlib), not a PATH-first one.
-const PYTHON: &str = "/usr/bin/python3";
 
 fn python_has(module: &str) -> bool {
     Command::new(PYTHON)
@@ -36,30 +31,8 @@ fn connect(args: &[&str]) -> Finished {
     running.finish(LIMIT)
 }
 
-/// A Python server script that prints its port on its first line.
-fn python_server(script: &str, args: &[&str]) -> (Peer, u16) {
-    let mut child = Command::new(PYTHON)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let port = lines
-        .next()
-        .and_then(Result::ok)
-        .and_then(|line| line.trim().parse().ok())
-        .expect("the server prints its port");
-    thread::spawn(move || lines.for_each(drop));
-    (Peer { child }, port)
-}
-
 /// aiosmtpd on a free port; with `tls`, it offers STARTTLS with that certificate and key.
-fn smtp_server(tls: Option<(&Path, &Path)>) -> (Peer, u16) {
+fn smtp_server(tls: Option<(&Path, &Path)>) -> (Daemon, u16) {
     const SCRIPT: &str = r#"
 import asyncio, ssl, sys
 from aiosmtpd.smtp import SMTP
@@ -94,11 +67,7 @@ fn setup(test: &str, module: Option<&str>) -> Option<Pki> {
         skip(test, &format!("needs {PYTHON} with {module}"));
         return None;
     }
-    let pki = Pki::new();
-    if pki.is_none() {
-        skip(test, "needs openssl");
-    }
-    pki
+    Pki::for_test(test)
 }
 
 #[test]
@@ -193,7 +162,7 @@ fn probe_starttls_reports_the_certificate_or_fails_the_check_with_the_reason() {
 
 /// dovecot serving IMAP and POP3 (STARTTLS/STLS with the test certificate) on free ports,
 /// with its config, state and logs in `dir`.
-fn dovecot(pki: &Pki, dir: &Path) -> Option<(Peer, u16, u16)> {
+fn dovecot(pki: &Pki, dir: &Path) -> Option<(Daemon, u16, u16)> {
     let (imap, pop3) = (free_port(), free_port());
     let d = dir.display();
     let config = format!(
@@ -221,27 +190,13 @@ fn dovecot(pki: &Pki, dir: &Path) -> Option<(Peer, u16, u16)> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let mut peer = Peer { child };
+    let mut dovecot = Daemon(child);
     for port in [imap, pop3] {
-        if !wait_accepting(&mut peer, port) {
+        if !wait_accepting(&mut dovecot.0, port) {
             return None;
         }
     }
-    Some((peer, imap, pop3))
-}
-
-fn wait_accepting(peer: &mut Peer, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        if peer.child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(25));
-    }
-    false
+    Some((dovecot, imap, pop3))
 }
 
 /// A temp dir that the daemons' own users can traverse.
@@ -424,8 +379,8 @@ fn postgres_ssl_request_against_a_real_server() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut postgres = Peer { child };
-    if !wait_accepting(&mut postgres, port) {
+    let mut postgres = Daemon(child);
+    if !wait_accepting(&mut postgres.0, port) {
         return skip(test, "postgres did not start");
     }
     let output = common::sockx()

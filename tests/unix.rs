@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::daemon::python_ready;
 use common::relay::{Peer, Running, has_tool, payload, sockx_command, start_listen};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -178,6 +179,91 @@ fn a_live_socket_is_address_in_use() {
         "stderr: {stderr}"
     );
     assert!(path.exists(), "someone else's socket was removed");
+}
+
+/// Listens on the Unix address in argv[1] (`@name`: abstract) and prints `ready`.
+const UNIX_HOLDER: &str = "import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+name = sys.argv[1]
+s.bind('\\0' + name[1:] if name.startswith('@') else name)
+s.listen()
+print('ready', flush=True)
+time.sleep(120)";
+
+#[test]
+fn a_live_socket_names_its_holder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("held.sock");
+    let name = format!("@sockx-held-{}", std::process::id());
+    for (address, argument) in [
+        (
+            path.display().to_string(),
+            format!("unix:{}", path.display()),
+        ),
+        (name.clone(), format!("unix:{name}")),
+    ] {
+        let Some(holder) = python_ready(UNIX_HOLDER, &[&address]) else {
+            common::skip("a_live_socket_names_its_holder", "python3 is not installed");
+            return;
+        };
+        let output = sockx_command(&["listen", &argument])
+            .stdin(Stdio::null())
+            .output()
+            .expect("sockx runs");
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("sockx: error: cannot listen on {argument}: address already in use"),
+            "{stderr}"
+        );
+        let held = format!("hint: held by python3 (pid {}, user ", holder.0.id());
+        assert!(lines[1].starts_with(&held), "{stderr}");
+    }
+    assert!(path.exists(), "someone else's socket was removed");
+}
+
+/// A listener with backlog 0 that never accepts, its queue filled by a connection of its
+/// own: a further connect waits for room (Linux).
+const FULL_QUEUE: &str = "import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+queued = socket.socket(socket.AF_UNIX)
+queued.connect(sys.argv[1])
+print('ready', flush=True)
+time.sleep(120)";
+
+#[test]
+fn connect_w_bounds_the_wait_for_a_full_accept_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("busy.sock");
+    let Some(_busy) = python_ready(FULL_QUEUE, &[&path.display().to_string()]) else {
+        common::skip(
+            "connect_w_bounds_the_wait_for_a_full_accept_queue",
+            "python3 is not installed",
+        );
+        return;
+    };
+    let target = format!("unix:{}", path.display());
+    let output = sockx_command(&["connect", "-w", "300ms", &target])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sockx runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("sockx: error: cannot connect to {target}: timed out"),
+        "{stderr}"
+    );
+    // -w, not the 10 s default, was the limit.
+    assert!(
+        lines[1].contains("accept queue stayed full for 300ms"),
+        "{stderr}"
+    );
 }
 
 #[test]

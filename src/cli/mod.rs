@@ -7,6 +7,8 @@ mod ports;
 mod probe;
 mod tls;
 
+use std::ffi::OsString;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::ColorChoice;
@@ -16,6 +18,22 @@ pub use listen::ListenArgs;
 pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
 pub use tls::TlsArgs;
+
+/// Parses the command line of this process ([`parse_from`]).
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Parses a command line (program name first). The one reading clap cannot do alone:
+/// `probe --http TARGET` is a TARGET after a bare `--http`
+/// ([`probe::http_flag_before_target`]).
+pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Cli, clap::Error> {
+    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(flag) = probe::http_flag_before_target(&args) {
+        args[flag] = OsString::from("--http=/");
+    }
+    Cli::try_parse_from(args)
+}
 
 /// Network diagnostics in one binary: netcat-style listen/connect, which process holds which
 /// port, and a port prober.
@@ -120,5 +138,56 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    /// `probe`'s targets and `--http` path as parsed from `words` (after `sockx probe`).
+    fn probe_http(words: &[&str]) -> (Vec<String>, Option<String>) {
+        let args = ["sockx", "probe"].iter().chain(words);
+        match parse_from(args).expect("parses").command {
+            Command::Probe(probe) => (probe.targets, probe.http),
+            other => panic!("not probe: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_target_right_after_http_is_a_target() {
+        let targets = |list: &[&str]| list.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let root = Some("/".to_string());
+        assert_eq!(
+            probe_http(&["--http", "web:80"]),
+            (targets(&["web:80"]), root.clone())
+        );
+        assert_eq!(
+            probe_http(&["a:1", "--http", "b:2", "c:3", "-t", "2s"]),
+            (targets(&["a:1", "b:2", "c:3"]), root.clone())
+        );
+        assert_eq!(
+            probe_http(&["-v", "--http", "./app.sock", "--json"]),
+            (targets(&["./app.sock"]), root.clone())
+        );
+        assert_eq!(
+            probe_http(&["web:80", "--http"]),
+            (targets(&["web:80"]), root)
+        );
+        assert_eq!(
+            probe_http(&["--http", "/health", "web:80"]),
+            (targets(&["web:80"]), Some("/health".to_string()))
+        );
+        // Written with `=`, the word is the path (refused later as not starting with /).
+        assert_eq!(
+            probe_http(&["--http=web:80", "db:5432"]),
+            (targets(&["db:5432"]), Some("web:80".to_string()))
+        );
+        // After `--`, the words are the command's.
+        let (_, http) = probe_http(&[
+            "--wait", "1s", "--http", "/", "web:80", "--", "x", "--http", "y",
+        ]);
+        assert_eq!(http, Some("/".to_string()));
+    }
+
+    #[test]
+    fn a_path_after_http_still_needs_a_target() {
+        let err = parse_from(["sockx", "probe", "--http", "/health"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use clap::Args;
+use std::ffi::OsString;
+
+use clap::{Args, CommandFactory};
 
 use super::TlsArgs;
 use crate::net::{PortSpec, parse_timeout};
@@ -10,12 +12,17 @@ use crate::net::{PortSpec, parse_timeout};
 /// Is it open? Scan, wait for, or time TCP (and UDP) ports.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n  sockx probe --tls --min-days 14 web:443                 certificate valid 14 more days?\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage, 130 on Ctrl-C (after the summary);\nwith --wait -- CMD, the command's exit status."
+    after_help = "Examples:\n  sockx probe 127.0.0.1:22,80,443          three ports\n  sockx probe db.internal -p 5432 -t 300ms  one port, short timeout\n  sockx probe 127.0.0.1 -p all             every port (only open ones are listed)\n  sockx probe 192.0.2.0/29:ssh --any       is ssh open anywhere in the block?\n  sockx probe --wait 30s db:5432 cache:6379 -- ./migrate   wait for both, then run\n  sockx probe --count 10 web:443           connect latency, 10 attempts\n  sockx probe --wait 30s redis:6379 --send 'PING\\r\\n' --expect '^\\+PONG'   ready, not just open\n  sockx probe --wait 1m web:8080 --http /health           until /health answers 2xx/3xx\n  sockx probe -u 127.0.0.1:53,123,161                    UDP, with a request per service\n  sockx probe --tls --min-days 14 web:443                 certificate valid 14 more days?\n  sockx probe --targets-file hosts.txt -p 22 --exclude 192.0.2.0/28   from a file\n  sockx probe 198.51.100.0/24:80 --random --rate 200   shuffled, 200 probes/s\n  sockx probe db:5432 --prometheus > sockx.prom    for node_exporter's textfile collector\n  sockx probe unix:/run/docker.sock --http /_ping  a Unix socket, and an HTTP check over it\n\nStates: open (syn-ack), closed (conn-refused), filtered (timeout, host-unreach, ...);\nUDP: open (udp-response), closed (port-unreach), open|filtered (no-response);\nUnix: open (connected), closed (conn-refused, no-such-file, not-a-socket),\nfiltered (permission-denied, timeout: the accept queue stayed full).\n\nExit status: 0 when every probed port is open and passes its check (--any: at least one),\n1 otherwise, 2 on invalid usage, 130 on Ctrl-C (after the summary);\nwith --wait -- CMD, the command's exit status."
 )]
 pub struct ProbeArgs {
-    /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), or HOST PORTS
+    /// What to probe: HOST:PORTS, [IPv6]:PORTS, CIDR:PORTS, HOST (with -p), HOST PORTS, or a
+    /// Unix socket: unix:PATH, unix:@NAME, or a path
     #[arg(value_name = "TARGET", required_unless_present = "targets_file")]
     pub targets: Vec<String>,
+
+    /// Read every TARGET as a Unix socket path (as nc -U does)
+    #[arg(short = 'U', long)]
+    pub unix: bool,
 
     /// Ports for targets named without ports: 22,80,8000-8100, service names, or all
     #[arg(short, long, value_name = "PORTS", value_parser = parse_port_spec)]
@@ -108,7 +115,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "REGEX", conflicts_with = "http")]
     pub expect: Option<String>,
 
-    /// Check every open TCP port with an HTTP/1.1 GET of PATH (starting with /) [default: /]
+    /// Check every open TCP port with an HTTP/1.1 GET of PATH, which starts with / (a word
+    /// right after --http that does not is a TARGET) [default: /]
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/")]
     pub http: Option<String>,
 
@@ -128,6 +136,36 @@ pub struct ProbeArgs {
     /// With --wait: the command to run once every target is open; sockx exits with its status
     #[arg(last = true, value_name = "CMD", requires = "wait")]
     pub command: Vec<String>,
+}
+
+/// Where `probe --http TARGET` was written: the index in `args` of an `--http` whose own word
+/// after it does not start with `/`. clap takes that word as the optional PATH, but a request
+/// path starts with `/` (probe takes no `*` or absolute-form), so it is the next TARGET and the
+/// path is `/`. `--http=WORD` stays a PATH, to be refused as one.
+pub fn http_flag_before_target(args: &[OsString]) -> Option<usize> {
+    // No option takes a value starting with `-`, so a word `--http` before `--` is the flag.
+    let words = args.iter().take_while(|arg| *arg != "--");
+    let mut flags = words.enumerate().filter(|(_, arg)| *arg == "--http");
+    let (flag, _) = flags.next()?;
+    if flags.next().is_some() {
+        return None; // clap's own error says it
+    }
+    let word = args.get(flag + 1)?.to_str()?;
+    if word.starts_with(['/', '-']) {
+        return None;
+    }
+    // That it is probe's --http and clap took the word as its PATH: a first pass that
+    // tolerates every error (a missing TARGET above all) only to find out; the real parse
+    // comes after.
+    let matches = super::Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .ok()?;
+    let ("probe", probe) = matches.subcommand()? else {
+        return None;
+    };
+    let path = probe.try_get_one::<String>("http").ok()??;
+    (path == word).then_some(flag)
 }
 
 fn parse_port_spec(text: &str) -> Result<PortSpec, String> {

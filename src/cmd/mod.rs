@@ -54,6 +54,9 @@ impl Context {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     let context = Context::new(&cli.global);
+    // Before any mode starts: from here on Ctrl-C is exit 130 unless a mode winds down itself.
+    #[cfg(unix)]
+    crate::os::interrupt::Interrupt::handler();
     match cli.command {
         Command::Listen(args) => listen::run(args, &context),
         Command::Connect(args) => connect::run(args, &context),

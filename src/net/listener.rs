@@ -11,27 +11,29 @@ use super::async_stream::AsyncStream;
 use super::endpoint::UnixAddr;
 use super::peer::Peer;
 use super::stream::Stream;
+use crate::os::interrupt::{Interrupt, RemoveAtExit};
 use crate::os::peer_cred::PeerCred;
 
-/// The socket file a listener created: removed when dropped.
+/// The socket file a listener created: removed when dropped, and when Ctrl-C ends the run.
 #[derive(Debug)]
-pub struct SocketFile(PathBuf);
+pub struct SocketFile {
+    path: PathBuf,
+    _at_exit: RemoveAtExit,
+}
 
 impl SocketFile {
     /// Takes charge of the file at `path` (which this process has just created).
     pub fn new(path: &Path) -> SocketFile {
-        SocketFile(path.to_path_buf())
-    }
-
-    /// Where the file is.
-    pub fn path(&self) -> &Path {
-        &self.0
+        SocketFile {
+            path: path.to_path_buf(),
+            _at_exit: Interrupt::handler().remove_at_exit(path),
+        }
     }
 }
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -78,14 +80,6 @@ impl Listener {
         match self {
             Listener::Tcp(_) => "tcp",
             Listener::Unix(_) => "unix",
-        }
-    }
-
-    /// The socket file it removes at the end, if any.
-    pub fn socket_file(&self) -> Option<&Path> {
-        match self {
-            Listener::Tcp(_) => None,
-            Listener::Unix(unix) => unix.file.as_ref().map(SocketFile::path),
         }
     }
 
@@ -176,7 +170,6 @@ mod tests {
             file: Some(SocketFile::new(&path)),
         });
         assert_eq!(listener.kind(), "unix");
-        assert_eq!(listener.socket_file(), Some(path.as_path()));
         let listener = listener.into_async().expect("async");
         let _client = tokio::net::UnixStream::connect(&path)
             .await

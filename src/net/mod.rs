@@ -21,6 +21,8 @@ pub mod stream;
 pub mod tls;
 pub mod traffic;
 pub mod transform;
+#[cfg(unix)]
+pub mod unix_connect;
 
 pub use addr::{BindSpec, Cidr, Host, HostPort, HostSpec, Target};
 pub use duration::{format_duration, parse_duration, parse_timeout};

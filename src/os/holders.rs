@@ -1,7 +1,7 @@
-//! Who holds a port: for the "address already in use" error of `sockx listen`.
+//! Who holds a port or a Unix socket path: for the "address already in use" error of
+//! `sockx listen`.
 
-// `sockx listen` calls this; until that branch is merged nothing else does.
-#![allow(dead_code)]
+use std::collections::HashMap;
 
 use crate::net::socket::Proto;
 use crate::os::processes::{self, UserNames};
@@ -32,17 +32,61 @@ pub fn port_holders(proto: Proto, port: u16) -> Vec<Holder> {
     };
     sockets.retain(|socket| socket.local.port() == port && socket.is_listening());
     sockets::attach_owners(&mut sockets, None);
+    let held = sockets
+        .iter()
+        .map(|socket| (socket.pids.as_slice(), socket.uid));
+    holders(&sockets::owner_pids(&sockets), held)
+}
 
-    let pids = sockets::owner_pids(&sockets);
-    let details = processes::describe(&pids);
+/// The processes holding a listening socket bound to `addr` (its file, whatever path names
+/// it, or its abstract name), ascending by PID; empty when none can be found.
+#[cfg(unix)]
+pub fn unix_holders(addr: &crate::net::endpoint::UnixAddr) -> Vec<Holder> {
+    use crate::net::endpoint::UnixAddr;
+    use crate::os::unix_sockets::{self, NamedSocket, UnixName};
+    let name = match addr {
+        UnixAddr::Path(path) => UnixName::Path(path.clone().into_os_string()),
+        UnixAddr::Abstract(name) => UnixName::Abstract(name.clone()),
+    };
+    let named = NamedSocket::new(name);
+    let Ok(mut sockets) = unix_sockets::list_unix_sockets(true) else {
+        return Vec::new();
+    };
+    sockets.retain(|socket| socket.is_listening() && named.names(socket));
+    let inodes: Vec<u64> = sockets.iter().map(|socket| socket.inode).collect();
+    let (mut owners, _) = unix_sockets::owners_by_inode(&inodes, None);
+    for socket in &mut sockets {
+        socket.pids = owners.remove(&socket.inode).unwrap_or_default();
+    }
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|s| s.pids.iter().copied())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let held = sockets
+        .iter()
+        .map(|socket| (socket.pids.as_slice(), socket.uid));
+    holders(&pids, held)
+}
+
+/// `pids` described, each with its user: the process's own, else the socket's owner (from
+/// `held`: each socket's holders and owning UID).
+fn holders<'a>(pids: &[u32], held: impl Iterator<Item = (&'a [u32], Option<u32>)>) -> Vec<Holder> {
+    let held: Vec<(&[u32], Option<u32>)> = held.collect();
+    let socket_uids: HashMap<u32, u32> = pids
+        .iter()
+        .filter_map(|pid| {
+            let uid = held.iter().find(|(holders, _)| holders.contains(pid))?.1?;
+            Some((*pid, uid))
+        })
+        .collect();
+    let details = processes::describe(pids);
     let mut users = UserNames::default();
     pids.iter()
         .filter_map(|pid| {
             let info = details.get(pid)?;
-            let socket_uid = sockets
-                .iter()
-                .find(|socket| socket.pids.contains(pid))
-                .and_then(|socket| socket.uid);
+            let socket_uid = socket_uids.get(pid).copied();
             let user = info.uid.or(socket_uid).and_then(|uid| users.name(uid));
             Some(Holder {
                 pid: *pid,
@@ -66,5 +110,18 @@ mod tests {
         assert_eq!(holders[0].pid, std::process::id());
         assert!(holders[0].user.is_some());
         assert!(port_holders(Proto::Udp, port).is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn names_the_holder_of_a_unix_path() {
+        use crate::net::endpoint::UnixAddr;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let holders = unix_holders(&UnixAddr::Path(path));
+        assert_eq!(holders.len(), 1, "{holders:?}");
+        assert_eq!(holders[0].pid, std::process::id());
+        assert!(unix_holders(&UnixAddr::Path(dir.path().join("none.sock"))).is_empty());
     }
 }

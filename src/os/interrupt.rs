@@ -1,62 +1,244 @@
-//! Ctrl-C without `unsafe`: SIGINT is blocked in every thread and taken by one waiting
-//! thread with `sigwait`, which runs the action registered for it (e.g. end a relay so that
-//! `-v` can print its summary). With no action registered, the process exits with 130.
+//! The one Ctrl-C of a run, on signal-hook: installed once ([`Interrupt::handler`] in
+//! `cmd::run`, before any mode starts), usable from blocking and from async code.
 //!
-//! Children started with `std::process::Command` get an empty signal mask again (std resets
-//! it), so they still see Ctrl-C normally.
+//! SIGINT's handler sets a flag at once (so a loop woken by `EINTR` sees it) and wakes one
+//! small thread, which does what the running mode asked for:
+//! - nothing (the default): remove the socket files registered with [`Interrupt::remove_at_exit`]
+//!   and exit with 130 — waiting for a peer, a watch, a prompt have nothing to wind down;
+//! - [`Interrupt::on_interrupt`]: run an action (end a relay so that `-v` prints its summary);
+//! - [`Interrupt::observe`]: only record it; blocking code checks [`Interrupt::is_set`] or
+//!   waits in [`Interrupt::sleep`], async code awaits [`Interrupt::fired`].
+//!
+//! A second Ctrl-C always ends the run with 130 (after the same file cleanup), so a wind-down
+//! that hangs never holds the terminal. Children get SIGINT's default back when they exec.
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
+use std::time::{Duration, Instant};
 
-use nix::sys::signal::{SigSet, Signal};
+use signal_hook::consts::SIGINT;
+use signal_hook::iterator::Signals;
+
+use crate::error::Status;
+use crate::net::duration::deadline_after;
 
 type Action = Box<dyn Fn() + Send>;
 
-/// The Ctrl-C handler of this process.
-#[derive(Clone)]
-pub struct Interrupt {
+/// What the first Ctrl-C does.
+enum Handling {
+    Exit,
+    Run(Action),
+    Observe,
+}
+
+struct State {
+    /// Set by the signal handler itself.
     fired: Arc<AtomicBool>,
-    action: Arc<Mutex<Option<Action>>>,
+    handling: Mutex<Handling>,
+    /// Socket files to remove before exiting on Ctrl-C.
+    files: Mutex<Vec<PathBuf>>,
+    /// Blocking waiters ([`Interrupt::sleep`]) wait on this.
+    told: Mutex<bool>,
+    wake: Condvar,
+    /// Async waiters ([`Interrupt::fired`]) subscribe to this.
+    announced: tokio::sync::watch::Sender<bool>,
+}
+
+/// The Ctrl-C handler of this process (a handle: copies share it).
+#[derive(Clone, Copy)]
+pub struct Interrupt {
+    state: &'static State,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// A lock that a panic elsewhere does not poison for us: the data stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Interrupt {
-    /// Takes over SIGINT. Call it before starting any other thread: the block only reaches
-    /// threads started after it.
-    pub fn install() -> io::Result<Interrupt> {
-        let mut set = SigSet::empty();
-        set.add(Signal::SIGINT);
-        set.thread_block()?;
-        let interrupt = Interrupt {
+    /// The run's Ctrl-C handler: the first call (`cmd::run`'s, before any mode starts) takes
+    /// over SIGINT, later ones return the same handler. Threads started before or after are
+    /// all covered (a signal handler is process-wide).
+    ///
+    /// Where it cannot be taken over (no descriptor left for the wake-up pipe, no thread),
+    /// Ctrl-C keeps its default effect: the process ends by SIGINT, which a shell reports as
+    /// 130 too; nothing then waits for a Ctrl-C that cannot come.
+    pub fn handler() -> Interrupt {
+        let _once = lock(&INSTALL);
+        if let Some(state) = STATE.get() {
+            return Interrupt { state };
+        }
+        let state = STATE.get_or_init(|| State {
             fired: Arc::new(AtomicBool::new(false)),
-            action: Arc::new(Mutex::new(None)),
-        };
-        let waiter = interrupt.clone();
-        thread::Builder::new()
+            handling: Mutex::new(Handling::Exit),
+            files: Mutex::new(Vec::new()),
+            told: Mutex::new(false),
+            wake: Condvar::new(),
+            announced: tokio::sync::watch::channel(false).0,
+        });
+        let interrupt = Interrupt { state };
+        let _ = interrupt.take_over();
+        interrupt
+    }
+
+    /// Registers the handlers: first the wake-up (the only part that needs descriptors and
+    /// a thread), then the flag, so that a failure leaves SIGINT's default in place.
+    fn take_over(self) -> io::Result<()> {
+        let mut signals = Signals::new([SIGINT])?;
+        let handle = signals.handle();
+        let started = thread::Builder::new()
             .name("sigint".into())
             .stack_size(64 * 1024)
             .spawn(move || {
-                loop {
-                    if set.wait().is_err() {
-                        continue;
-                    }
-                    let first = !waiter.fired.swap(true, Ordering::SeqCst);
-                    let action = waiter.action.lock().ok();
-                    match action.as_ref().and_then(|slot| slot.as_ref()) {
-                        Some(action) if first => action(),
-                        // Nothing to wind down, or a second Ctrl-C: stop now.
-                        _ => std::process::exit(130),
-                    }
+                let mut count = 0u32;
+                for _ in signals.forever() {
+                    count += 1;
+                    self.deliver(count);
                 }
-            })?;
-        Ok(interrupt)
+            });
+        if let Err(err) = started {
+            handle.close();
+            return Err(err);
+        }
+        signal_hook::flag::register(SIGINT, Arc::clone(&self.state.fired))?;
+        Ok(())
     }
 
-    /// Runs `action` on the next Ctrl-C instead of exiting.
-    pub fn on_interrupt(&self, action: impl Fn() + Send + 'static) {
-        if let Ok(mut slot) = self.action.lock() {
-            *slot = Some(Box::new(action));
+    fn deliver(&self, count: u32) {
+        let state = self.state;
+        state.fired.store(true, Ordering::SeqCst);
+        *lock(&state.told) = true;
+        state.wake.notify_all();
+        state.announced.send_replace(true);
+        let handling = lock(&state.handling);
+        match &*handling {
+            Handling::Run(action) if count == 1 => action(),
+            Handling::Observe if count == 1 => {}
+            // Nothing to wind down, or a second Ctrl-C: stop now.
+            _ => {
+                drop(handling);
+                self.exit()
+            }
         }
+    }
+
+    /// Removes the registered socket files and exits with 130.
+    pub fn exit(&self) -> ! {
+        for path in lock(&self.state.files).drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+        std::process::exit(i32::from(Status::Interrupted.code()))
+    }
+
+    /// Runs `action` (on the signal's thread) on the next Ctrl-C instead of exiting.
+    pub fn on_interrupt(&self, action: impl Fn() + Send + 'static) {
+        *lock(&self.state.handling) = Handling::Run(Box::new(action));
+    }
+
+    /// Ctrl-C only sets the flag and wakes [`Interrupt::sleep`] and [`Interrupt::fired`]: the
+    /// caller winds down by itself.
+    pub fn observe(&self) {
+        *lock(&self.state.handling) = Handling::Observe;
+    }
+
+    /// Whether Ctrl-C was pressed.
+    pub fn is_set(&self) -> bool {
+        self.state.fired.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps for `duration` or until Ctrl-C, whichever comes first; true when interrupted.
+    pub fn sleep(&self, duration: Duration) -> bool {
+        let end = deadline_after(Instant::now(), duration);
+        let mut told = lock(&self.state.told);
+        loop {
+            if *told {
+                return true;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            told = match self.state.wake.wait_timeout(told, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Resolves once Ctrl-C has been pressed (at once if it already was).
+    pub async fn fired(&self) {
+        let mut announced = self.state.announced.subscribe();
+        let _ = announced.wait_for(|fired| *fired).await;
+    }
+
+    /// `path` (a socket file this run created) is removed when Ctrl-C ends the run; dropping
+    /// the guard forgets it again (and is where the caller removes the file itself).
+    pub fn remove_at_exit(&self, path: &Path) -> RemoveAtExit {
+        lock(&self.state.files).push(path.to_path_buf());
+        RemoveAtExit {
+            interrupt: *self,
+            path: path.to_path_buf(),
+        }
+    }
+}
+
+/// A file registered with [`Interrupt::remove_at_exit`].
+pub struct RemoveAtExit {
+    interrupt: Interrupt,
+    path: PathBuf,
+}
+
+impl Drop for RemoveAtExit {
+    fn drop(&mut self) {
+        let mut files = lock(&self.interrupt.state.files);
+        if let Some(index) = files.iter().position(|path| *path == self.path) {
+            files.swap_remove(index);
+        }
+    }
+}
+
+impl std::fmt::Debug for RemoveAtExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RemoveAtExit").field(&self.path).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One handler per process: the tests share it and never raise SIGINT themselves.
+    #[test]
+    fn sleep_ends_at_its_deadline_and_at_ctrl_c() {
+        let interrupt = Interrupt::handler();
+        assert!(std::ptr::eq(Interrupt::handler().state, interrupt.state));
+        interrupt.observe();
+        assert!(!interrupt.sleep(Duration::from_millis(1)));
+        let waiter = thread::spawn(move || interrupt.sleep(Duration::MAX));
+        interrupt.deliver(1);
+        assert!(waiter.join().unwrap());
+        assert!(interrupt.is_set());
+        assert!(interrupt.sleep(Duration::from_secs(60)));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(interrupt.fired());
+    }
+
+    #[test]
+    fn a_dropped_guard_forgets_its_file() {
+        let interrupt = Interrupt::handler();
+        let guard = interrupt.remove_at_exit(Path::new("/nonexistent/a.sock"));
+        assert!(lock(&interrupt.state.files).contains(&PathBuf::from("/nonexistent/a.sock")));
+        drop(guard);
+        assert!(!lock(&interrupt.state.files).contains(&PathBuf::from("/nonexistent/a.sock")));
     }
 }

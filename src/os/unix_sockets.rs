@@ -105,6 +105,36 @@ impl UnixSocket {
     }
 }
 
+/// A socket as a user names it (a path or an abstract name), to be found in the table.
+#[derive(Debug, Clone)]
+pub struct NamedSocket {
+    name: UnixName,
+    /// The socket file, when it exists: matched by device and inode, so that `./app.sock`
+    /// finds a socket bound as `/srv/app/app.sock` and the other way round.
+    file: Option<(u32, u64)>,
+}
+
+impl NamedSocket {
+    /// `name`, with its file looked up now.
+    pub fn new(name: UnixName) -> NamedSocket {
+        use std::os::unix::fs::MetadataExt as _;
+        let file = match &name {
+            UnixName::Path(path) => std::fs::metadata(path)
+                .ok()
+                .map(|meta| (kernel_dev(meta.dev()), meta.ino())),
+            UnixName::Abstract(_) => None,
+        };
+        NamedSocket { name, file }
+    }
+
+    /// Whether `socket` is bound to this name (an accepted connection carries its
+    /// listener's name too).
+    pub fn names(&self, socket: &UnixSocket) -> bool {
+        (self.file.is_some() && socket.file == self.file)
+            || socket.name.as_ref() == Some(&self.name)
+    }
+}
+
 /// The Unix-domain sockets, without owners: every one, or with `unconnected_only` only the
 /// listening and unconnected ones (what the default view shows).
 pub fn list_unix_sockets(unconnected_only: bool) -> io::Result<Vec<UnixSocket>> {

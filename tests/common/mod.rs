@@ -119,9 +119,11 @@ impl Drop for Netns {
             .status();
     }
 }
+pub mod daemon;
 pub mod live;
 pub mod pki;
 pub mod relay;
+pub mod s_server;
 
 /// Whether `program` is on PATH (a test that needs it skips with a reason otherwise).
 pub fn installed(program: &str) -> bool {
@@ -162,4 +164,14 @@ pub fn json_keys(value: &serde_json::Value) -> std::collections::BTreeSet<&str> 
         .as_object()
         .map(|object| object.keys().map(String::as_str).collect())
         .unwrap_or_default()
+}
+
+/// The PIDs in a `ports --json` row's `processes`, in its order.
+pub fn pids_of(row: &serde_json::Value) -> Vec<u64> {
+    row["processes"]
+        .as_array()
+        .expect("a row has processes")
+        .iter()
+        .map(|process| process["pid"].as_u64().expect("a process has a pid"))
+        .collect()
 }

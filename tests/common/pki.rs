@@ -26,6 +26,15 @@ pub fn openssl(dir: &Path, args: &[&str]) {
 }
 
 impl Pki {
+    /// [`Pki::new`] for `test`, which is skipped (with the reason) without openssl.
+    pub fn for_test(test: &str) -> Option<Pki> {
+        let pki = Pki::new();
+        if pki.is_none() {
+            super::skip(test, "needs openssl");
+        }
+        pki
+    }
+
     /// A CA; `leaf` (localhost, 127.0.0.1, 30 days) signed by it; `expired` (2020) and
     /// `future` (2036) leaves for the same names; `self` self-signed; `other` for
     /// other.example only. Every key is `NAME.key`, every certificate `NAME.pem`.

@@ -273,13 +273,9 @@ pub fn feed_slowly(mut stdin: ChildStdin, count: usize, pause: Duration) -> Join
     })
 }
 
-/// True when `tool` is on PATH (for tests that use a third-party peer).
+/// True when `tool` is on PATH: [`super::installed`], by the name tests/unix.rs calls it.
 pub fn has_tool(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
+    super::installed(tool)
 }
 
 /// A third-party program run by a test, killed (by its own PID) when dropped.

@@ -4,9 +4,8 @@
 mod tls;
 mod udp;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
-use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -134,8 +133,7 @@ impl ConnectConfig {
 
 /// Runs `sockx connect`.
 pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
-    // Before any thread starts, so that every thread leaves SIGINT to the handler.
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::handler();
     let config = ConnectConfig::new(&args, context)?;
     match &config.peer {
         Endpoint::Udp(peer) => return udp::run(&config, peer, context, &interrupt),
@@ -149,7 +147,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             .local
             .map(|local| format!(" from {local}"))
             .unwrap_or_default();
-        note(&format!(
+        notes::verbose(format_args!(
             "connected to {peer}{from} in {}",
             format_elapsed(connected.elapsed)
         ));
@@ -187,7 +185,7 @@ pub fn run(args: ConnectArgs, context: &Context) -> anyhow::Result<Status> {
             RelayEnd::IdleTimeout => "idle timeout",
             RelayEnd::Stopped => "interrupted",
         };
-        note(&format!("{peer} {why}: {stats}"));
+        notes::verbose(format_args!("{peer} {why}: {stats}"));
     }
     Ok(match stats.end {
         RelayEnd::Stopped => Status::Interrupted,
@@ -224,13 +222,11 @@ fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Resu
         let now = Instant::now();
         match deadline {
             Some(deadline) if retryable && now < deadline => {
-                if context.verbose() {
-                    note(&format!(
-                        "{}; retrying for {} more",
-                        err.message,
-                        format_duration(deadline - now)
-                    ));
-                }
+                notes::verbose(format_args!(
+                    "{}; retrying for {} more",
+                    err.message,
+                    format_duration(deadline - now)
+                ));
                 thread::sleep(backoff.min(deadline - now));
                 backoff = (backoff * 3 / 2).min(Duration::from_secs(1));
             }
@@ -273,7 +269,9 @@ fn try_once(
     announced: &mut bool,
 ) -> Result<Connected, (Error, bool)> {
     let peer = match &config.peer {
-        Endpoint::Unix(addr) => return connect_unix(addr),
+        Endpoint::Unix(addr) => {
+            return connect_unix(addr, dial_options(config, remaining).timeout);
+        }
         Endpoint::Tcp(peer) | Endpoint::Udp(peer) => peer,
         Endpoint::UnixDgram(addr) => {
             return Err((Error::usage(format!("{addr}: not a stream socket")), false));
@@ -288,21 +286,19 @@ fn try_once(
     if context.verbose() && !*announced {
         *announced = true;
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        note(&format!("{peer} resolves to {}", list.join(", ")));
+        notes::verbose(format_args!("{peer} resolves to {}", list.join(", ")));
     }
     dial(&addrs, &dial_options(config, remaining))
         .map(Connected::from)
         .map_err(|failure| (dial_error(peer, &failure), failure.is_retryable()))
 }
 
-/// Connects to a Unix stream socket. A missing socket file or one nobody listens on is worth
-/// a retry (a server that is still starting).
-fn connect_unix(addr: &UnixAddr) -> Result<Connected, (Error, bool)> {
+/// Connects to a Unix stream socket, waiting at most `timeout` (`-w`) while the listener's
+/// accept queue is full. A missing socket file, one nobody listens on, or a queue that stayed
+/// full is worth a retry (a server that is still starting, or busy).
+fn connect_unix(addr: &UnixAddr, timeout: Duration) -> Result<Connected, (Error, bool)> {
     let started = Instant::now();
-    let connected = addr
-        .to_socket_addr()
-        .and_then(|sockaddr| UnixStream::connect_addr(&sockaddr));
-    match connected {
+    match crate::net::unix_connect::connect_unix(addr, Some(timeout)) {
         Ok(stream) => Ok(Connected {
             stream: stream.into(),
             peer: PeerName::Unix(addr.clone()),
@@ -312,9 +308,17 @@ fn connect_unix(addr: &UnixAddr) -> Result<Connected, (Error, bool)> {
         Err(err) => {
             let retryable = matches!(
                 err.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::TimedOut
             );
-            let error = Error::failure(format!("cannot connect to {addr}: {}", describe(&err)));
+            let mut error = Error::failure(format!("cannot connect to {addr}: {}", describe(&err)));
+            if err.kind() == io::ErrorKind::TimedOut {
+                error = error.with_hint(format!(
+                    "a server listens there, but its accept queue stayed full for {}",
+                    crate::net::format_duration(timeout)
+                ));
+            }
             Err((error, retryable))
         }
     }
@@ -394,7 +398,7 @@ fn try_once_via_proxy(
         })?;
         if context.verbose() && !*announced {
             *announced = true;
-            note(&format!(
+            notes::verbose(format_args!(
                 "connected to proxy {} in {}; asking for {target}",
                 dialed.addr,
                 format_elapsed(dialed.elapsed)
@@ -403,12 +407,10 @@ fn try_once_via_proxy(
         let started = Instant::now();
         match open_tunnel(dialed.stream, proxy, target, options.timeout) {
             Ok(stream) => {
-                if context.verbose() {
-                    note(&format!(
-                        "tunnel to {target} through {proxy} open in {}",
-                        format_elapsed(started.elapsed())
-                    ));
-                }
+                notes::verbose(format_args!(
+                    "tunnel to {target} through {proxy} open in {}",
+                    format_elapsed(started.elapsed())
+                ));
                 return Ok(Dialed {
                     stream,
                     addr: dialed.addr,
@@ -451,9 +453,4 @@ fn format_elapsed(elapsed: Duration) -> String {
     } else {
         format_duration(elapsed)
     }
-}
-
-/// One `-v` line on stderr.
-fn note(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 
-use super::{ConnectConfig, note};
+use super::ConnectConfig;
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::cause::describe;
@@ -27,6 +27,7 @@ use crate::net::transform::{Flow, Transform};
 use crate::net::{HostPort, resolve};
 use crate::os::interrupt::Interrupt;
 use crate::os::poll::wait;
+use crate::output::notes;
 
 /// How long to wait for replies after the input ended, unless `--idle-timeout` says.
 pub const DEFAULT_UDP_IDLE: Duration = Duration::from_secs(2);
@@ -47,7 +48,7 @@ pub fn run(
     let addrs = resolve(&peer.host, peer.port, config.family).map_err(Error::from)?;
     if context.verbose() {
         let list: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        note(&format!("{peer} resolves to {}", list.join(", ")));
+        notes::verbose(format_args!("{peer} resolves to {}", list.join(", ")));
     }
     // No handshake to race: the first address is the peer.
     let addr = addrs[0];
@@ -102,7 +103,7 @@ fn session(
         let local = socket
             .local_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        note(&format!("sending to {peer} ({kind}) from {local}"));
+        notes::verbose(format_args!("sending to {peer} ({kind}) from {local}"));
     }
     let socket = Arc::new(socket);
     let shared = Arc::new(Shared::default());
@@ -115,9 +116,7 @@ fn session(
         Ok(end) => *end,
         Err(_) => RelayEnd::PeerClosed,
     });
-    if context.verbose() {
-        note(&format!("{peer} ({kind}): {stats}"));
-    }
+    notes::verbose(format_args!("{peer} ({kind}): {stats}"));
     match outcome {
         Ok(RelayEnd::Stopped) => Ok(Status::Interrupted),
         Ok(_) => Ok(Status::Success),

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use crate::error::Error;
 use crate::net::cause::describe;
 use crate::net::socket::Proto;
+use crate::os::holders::Holder;
 
 /// `cannot listen on ADDR: CAUSE`, with a hint naming the port's holder (address in use) or
 /// the way to a privileged port (permission denied below the unprivileged-port start).
@@ -32,35 +33,53 @@ pub fn bind_error(addr: &SocketAddr, proto: Proto, err: &io::Error) -> Error {
 }
 
 fn in_use_hint(proto: Proto, port: u16) -> String {
-    let named = holder_names(proto, port);
-    if named.is_empty() {
-        return format!(
+    #[cfg(target_os = "linux")]
+    let holders = crate::os::holders::port_holders(proto, port);
+    #[cfg(not(target_os = "linux"))]
+    let holders = Vec::new();
+    held_by(&holders).unwrap_or_else(|| {
+        format!(
             "another socket holds {proto} port {port}; 'sockx ports {port}' shows which process (as root)"
-        );
-    }
-    format!("held by {}", named.join(", "))
+        )
+    })
 }
 
-/// `nginx (pid 812, user www-data)` for each process holding the port; a name is another
-/// process's text, escaped so that it cannot break the hint line or drive the terminal.
-#[cfg(target_os = "linux")]
-fn holder_names(proto: Proto, port: u16) -> Vec<String> {
+/// The hint for a Unix socket path (or abstract name) where a server already listens:
+/// `held by NAME (pid N, user U)`, found as `sockx ports PATH` finds it.
+#[cfg(unix)]
+pub fn unix_in_use_hint(addr: &crate::net::endpoint::UnixAddr) -> String {
+    #[cfg(target_os = "linux")]
+    let holders = crate::os::holders::unix_holders(addr);
+    #[cfg(not(target_os = "linux"))]
+    let holders = Vec::new();
+    held_by(&holders).unwrap_or_else(|| {
+        let shown = addr.to_string();
+        let path = shown.strip_prefix("unix:").unwrap_or(&shown);
+        format!(
+            "a server already listens on it; 'sockx ports {}' shows which process (as root)",
+            crate::output::escape::escape_text(path)
+        )
+    })
+}
+
+/// `held by nginx (pid 812, user www-data), …`; a name is another process's text, escaped so
+/// that it cannot break the hint line or drive the terminal. `None` when nobody is known.
+fn held_by(holders: &[Holder]) -> Option<String> {
     use crate::output::escape::escape_text;
-    crate::os::holders::port_holders(proto, port)
-        .into_iter()
+    if holders.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = holders
+        .iter()
         .map(|holder| {
             let name = escape_text(&holder.name);
-            match holder.user {
-                Some(user) => format!("{name} (pid {}, user {})", holder.pid, escape_text(&user)),
+            match &holder.user {
+                Some(user) => format!("{name} (pid {}, user {})", holder.pid, escape_text(user)),
                 None => format!("{name} (pid {})", holder.pid),
             }
         })
-        .collect()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn holder_names(_proto: Proto, _port: u16) -> Vec<String> {
-    Vec::new()
+        .collect();
+    Some(format!("held by {}", named.join(", ")))
 }
 
 /// The first port an unprivileged process may bind (Linux: a sysctl, 1024 by default).

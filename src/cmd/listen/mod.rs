@@ -39,52 +39,38 @@ pub use config::{ListenConfig, Mode};
 /// Runs `sockx listen`.
 pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ListenConfig::new(&args, context)?;
-    // The one-shot and UDP modes' Ctrl-C handler goes in before the ready line and any
-    // thread, so that a Ctrl-C right after it finds the handler in place (the served modes
-    // use tokio's).
-    let interrupt = match config.mode {
-        Mode::Single | Mode::Udp => Some(Interrupt::install()?),
+    // Until a mode winds down by itself, Ctrl-C is the run's default: exit 130, after
+    // removing the socket file this run created (the relay takes Ctrl-C over once it runs,
+    // after the file is gone; the served modes once they serve).
+    let interrupt = Interrupt::handler();
+    if let Mode::Forward(_) = config.mode {
         // Descriptors for every client and its target, as `probe` raises them for its scans.
-        Mode::Forward(_) => {
-            let _ = crate::os::rlimit::raise_open_files();
-            None
-        }
-        _ => None,
-    };
-    let bound = bind(&config)?;
-    if let Some(interrupt) = &interrupt {
-        // Ctrl-C before the peer comes: the socket file goes too (the relay, or the datagram
-        // mode, takes Ctrl-C over once it runs).
-        if let Some(path) = bound.socket_file().map(std::path::Path::to_path_buf) {
-            interrupt.on_interrupt(move || {
-                let _ = std::fs::remove_file(&path);
-                std::process::exit(130);
-            });
-        }
+        let _ = crate::os::rlimit::raise_open_files();
     }
+    let bound = bind(&config)?;
     announce(&bound)?;
-    match (bound, &config.mode, interrupt) {
-        (Bound::Stream(listener), Mode::Forward(plan), _) => {
+    match (bound, &config.mode) {
+        (Bound::Stream(listener), Mode::Forward(plan)) => {
             forward::run_stream(listener, plan, &config, context)
         }
-        (Bound::Datagram(DatagramSocket::Udp(socket), _), Mode::Forward(plan), _) => {
+        (Bound::Datagram(DatagramSocket::Udp(socket), _), Mode::Forward(plan)) => {
             forward::run_udp(socket, plan, &config)
         }
-        (Bound::Datagram(socket, file), _, Some(interrupt)) => {
+        (Bound::Datagram(socket, file), _) => {
             let outcome = udp::run(socket, &config, context, &interrupt);
             // Every way out of the datagram mode comes back here: the file goes with it.
             drop(file);
             outcome
         }
-        (Bound::Stream(listener), Mode::Single, Some(interrupt)) => {
+        (Bound::Stream(listener), Mode::Single) => {
             single::run(listener, &config, context, &interrupt)
         }
-        (Bound::Stream(listener), Mode::Exec(program), _) => {
+        (Bound::Stream(listener), Mode::Exec(program)) => {
             exec::run(listener, program.clone(), &config, context)
         }
-        (Bound::Stream(listener), Mode::Echo, _) => echo::run(listener, &config, context),
-        (Bound::Stream(listener), Mode::KeepOpen, _) => keep_open::run(listener, &config, context),
-        // The config pairs each mode with its socket and the handler above.
+        (Bound::Stream(listener), Mode::Echo) => echo::run(listener, &config, context),
+        (Bound::Stream(listener), Mode::KeepOpen) => keep_open::run(listener, &config, context),
+        // The config pairs each mode with its socket.
         _ => Err(anyhow::anyhow!("no listen mode serves this socket")),
     }
 }
@@ -96,16 +82,6 @@ pub enum Bound {
     Stream(Listener),
     /// UDP, or a Unix datagram socket with the file it created (none for an abstract name).
     Datagram(DatagramSocket, Option<SocketFile>),
-}
-
-impl Bound {
-    /// The socket file to remove at the end, if any.
-    fn socket_file(&self) -> Option<&std::path::Path> {
-        match self {
-            Bound::Stream(listener) => listener.socket_file(),
-            Bound::Datagram(_, file) => file.as_ref().map(SocketFile::path),
-        }
-    }
 }
 
 /// Binds (and listens on) the configured address.

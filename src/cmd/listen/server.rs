@@ -289,7 +289,10 @@ where
     F: Future<Output = anyhow::Result<Status>> + Send + 'static,
 {
     let listener = listener.into_async()?;
-    let ctrl_c = tokio::signal::ctrl_c();
+    // The run's one Ctrl-C: from here on it only tells this loop, which tells every connection.
+    let interrupt = crate::os::interrupt::Interrupt::handler();
+    interrupt.observe();
+    let ctrl_c = interrupt.fired();
     tokio::pin!(stop, ctrl_c);
     if !keep_open {
         let (stream, peer, slot) = tokio::select! {

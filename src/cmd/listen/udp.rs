@@ -116,8 +116,8 @@ impl Counters {
     }
 }
 
-/// Serves a bound datagram socket. `interrupt` (installed before any thread started) ends it
-/// on Ctrl-C with exit 130.
+/// Serves a bound datagram socket. `interrupt` (the run's Ctrl-C) ends it on Ctrl-C with
+/// exit 130.
 pub fn run(
     socket: DatagramSocket,
     config: &ListenConfig,

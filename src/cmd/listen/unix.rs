@@ -72,7 +72,7 @@ fn clear_stale(addr: &UnixAddr, path: &std::path::Path) -> Result<(), Error> {
 fn listen_error(addr: &UnixAddr, err: &io::Error) -> Error {
     let error = Error::failure(format!("cannot listen on {addr}: {}", describe(err)));
     if err.kind() == io::ErrorKind::AddrInUse {
-        error.with_hint("a server already listens on it; stop it or choose another path")
+        error.with_hint(super::bind_error::unix_in_use_hint(addr))
     } else {
         error
     }

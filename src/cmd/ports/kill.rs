@@ -250,10 +250,10 @@ fn confirm(targets: &[Target], signal: &str) -> anyhow::Result<bool> {
     #[cfg(unix)]
     {
         // The prompt line has no newline yet: end it, so the shell's prompt starts on its own.
-        let interrupt = crate::os::interrupt::Interrupt::install()?;
-        interrupt.on_interrupt(|| {
+        let interrupt = crate::os::interrupt::Interrupt::handler();
+        interrupt.on_interrupt(move || {
             let _ = writeln!(io::stderr());
-            std::process::exit(i32::from(Status::Interrupted.code()));
+            interrupt.exit();
         });
     }
     let mut err = io::stderr().lock();

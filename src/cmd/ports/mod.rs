@@ -14,6 +14,8 @@ mod rows;
 mod unix;
 #[cfg(unix)]
 mod unix_rows;
+#[cfg(unix)]
+mod unix_watch;
 mod watch;
 
 use std::collections::HashMap;

@@ -18,58 +18,35 @@ use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::{Family, SocketState};
 use crate::os::processes::{self, UserNames};
-use crate::os::unix_sockets::{self, UnixName, UnixSocket, kernel_dev};
+use crate::os::unix_sockets::{self, NamedSocket, UnixName, UnixSocket};
 use crate::output::{Format, notes};
 use kill::KillPlan;
 
 /// A socket named on the command line.
-#[derive(Debug)]
-struct Target {
-    name: UnixName,
-    /// The socket file, when it exists: matched by device and inode, so that `./app.sock`
-    /// finds a socket bound as `/srv/app/app.sock` and the other way round.
-    file: Option<(u32, u64)>,
-}
-
-impl Target {
-    fn new(filter: PortFilter) -> Option<Target> {
-        use std::os::unix::fs::MetadataExt as _;
-        match filter {
-            PortFilter::Ports(_) => None,
-            PortFilter::UnixAbstract(name) => Some(Target {
-                name: UnixName::Abstract(name.into_bytes()),
-                file: None,
-            }),
-            PortFilter::UnixPath(path) => {
-                let file = std::fs::metadata(&path)
-                    .ok()
-                    .map(|meta| (kernel_dev(meta.dev()), meta.ino()));
-                Some(Target {
-                    name: UnixName::Path(path.into_os_string()),
-                    file,
-                })
-            }
+fn target(filter: PortFilter) -> Option<NamedSocket> {
+    match filter {
+        PortFilter::Ports(_) => None,
+        PortFilter::UnixAbstract(name) => {
+            Some(NamedSocket::new(UnixName::Abstract(name.into_bytes())))
         }
-    }
-
-    fn names(&self, socket: &UnixSocket) -> bool {
-        (self.file.is_some() && socket.file == self.file)
-            || socket.name.as_ref() == Some(&self.name)
+        PortFilter::UnixPath(path) => Some(NamedSocket::new(UnixName::Path(path.into_os_string()))),
     }
 }
 
 /// The validated filters and output choices of one `-x` run.
 #[derive(Debug)]
-struct Config {
-    targets: Vec<Target>,
-    all: bool,
+pub(super) struct Config {
+    targets: Vec<NamedSocket>,
+    pub(super) all: bool,
     states: Vec<SocketState>,
     pid: Option<u32>,
     process: Option<String>,
     uid: Option<u32>,
     by: Option<GroupBy>,
-    format: Format,
+    pub(super) format: Format,
     kill: Option<KillPlan>,
+    /// `--watch`, with its interval.
+    watch: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -95,16 +72,14 @@ impl Config {
             ))
             .with_hint("Unix sockets have paths, not addresses and ports: filter with PATH, @NAME, --pid, --process, --user or --state"));
         }
-        if args.watch {
-            return Err(
-                Error::usage("--watch does not follow Unix-domain sockets yet").with_hint(
-                    "run sockx ports -x again to see what changed, or watch -n1 sockx ports -x",
-                ),
-            );
-        }
+        let watch = args
+            .watch
+            .then(|| super::watch::checked_interval(args.interval))
+            .transpose()?;
         let (uid, kill) = owner_args(&args)?;
         Ok(Config {
-            targets: args.ports.into_iter().filter_map(Target::new).collect(),
+            watch,
+            targets: args.ports.into_iter().filter_map(target).collect(),
             all: args.all || !args.state.is_empty(),
             states: args.state,
             pid: args.pid,
@@ -145,7 +120,7 @@ impl Config {
     }
 
     /// The filters that need the owners.
-    fn keeps_row(&self, row: &UnixRow) -> bool {
+    pub(super) fn keeps_row(&self, row: &UnixRow) -> bool {
         OwnerFilter {
             pid: self.pid,
             process: self.process.as_deref(),
@@ -155,10 +130,8 @@ impl Config {
     }
 }
 
-/// Runs `sockx ports -x`.
-pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
-    let config = Config::new(args, context)?;
-
+/// The sockets that pass the filters needing no owner, sorted, and how many were listed.
+pub(super) fn matching_sockets(config: &Config) -> anyhow::Result<(Vec<UnixSocket>, usize)> {
     // Connected sockets are needed with --all (and --state), and for nothing else: a path
     // filter looks at peers only with --all.
     let all = match unix_sockets::list_unix_sockets(!config.all) {
@@ -192,61 +165,96 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
         .cloned()
         .collect();
     sockets.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    Ok((sockets, all.len()))
+}
 
-    // One scan for the kept sockets and their peers: every holder of both, always.
-    let wanted: Vec<u64> = sockets
-        .iter()
-        .flat_map(|socket| [socket.inode, socket.peer.unwrap_or(0)])
-        .collect();
-    let (owners, lookup) = unix_sockets::owners_by_inode(&wanted, None);
-    for socket in &mut sockets {
-        if let Some(pids) = owners.get(&socket.inode) {
-            socket.pids.clone_from(pids);
+/// The holders of some sockets and of their peers, found in one scan.
+pub(super) struct Holders {
+    peers: HashMap<u64, Vec<u32>>,
+    /// Every holder of a socket or of its peer, described.
+    pub details: HashMap<u32, ProcessView>,
+    /// Sockets whose holder this user may not see (0 for root).
+    pub hidden: usize,
+}
+
+impl Holders {
+    /// Fills in the holders of `sockets` (every holder, always) and finds those of their
+    /// peers.
+    pub(super) fn find(sockets: &mut [UnixSocket]) -> Holders {
+        let wanted: Vec<u64> = sockets
+            .iter()
+            .flat_map(|socket| [socket.inode, socket.peer.unwrap_or(0)])
+            .collect();
+        let (owners, lookup) = unix_sockets::owners_by_inode(&wanted, None);
+        for socket in sockets.iter_mut() {
+            if let Some(pids) = owners.get(&socket.inode) {
+                socket.pids.clone_from(pids);
+            }
         }
+        let mut holders = Holders {
+            peers: owners,
+            details: HashMap::new(),
+            hidden: 0,
+        };
+        let mut pids: Vec<u32> = sockets
+            .iter()
+            .flat_map(|socket| socket.pids.iter().chain(holders.of_peer(socket)).copied())
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        holders.details = processes::describe(&pids)
+            .into_iter()
+            .map(|(pid, info)| (pid, ProcessView::new(info)))
+            .collect();
+        if lookup.denied_processes > 0 && !processes::is_privileged() {
+            holders.hidden = sockets.iter().filter(|s| s.pids.is_empty()).count();
+        }
+        holders
     }
-    let no_one: Vec<u32> = Vec::new();
-    let peer_pids = |socket: &UnixSocket| -> &Vec<u32> {
+
+    /// The holders of `socket`'s peer.
+    pub(super) fn of_peer(&self, socket: &UnixSocket) -> &[u32] {
         socket
             .peer
-            .and_then(|peer| owners.get(&peer))
-            .unwrap_or(&no_one)
-    };
-    let mut pids: Vec<u32> = sockets
-        .iter()
-        .flat_map(|socket| socket.pids.iter().chain(peer_pids(socket)).copied())
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
-    let details: HashMap<u32, ProcessView> = processes::describe(&pids)
-        .into_iter()
-        .map(|(pid, info)| (pid, ProcessView::new(info)))
-        .collect();
+            .and_then(|peer| self.peers.get(&peer))
+            .map_or(&[], Vec::as_slice)
+    }
 
-    let hidden = if lookup.denied_processes > 0 && !processes::is_privileged() {
-        sockets
-            .iter()
-            .filter(|socket| socket.pids.is_empty())
-            .count()
-    } else {
-        0
-    };
+    /// The row of `socket`.
+    pub(super) fn row<'a>(
+        &'a self,
+        socket: &UnixSocket,
+        users: &mut UserNames,
+        all: bool,
+    ) -> UnixRow<'a> {
+        UnixRow::new(socket, self.of_peer(socket), &self.details, users, all)
+    }
+}
+
+/// Runs `sockx ports -x`.
+pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
+    let config = Config::new(args, context)?;
+    if let Some(interval) = config.watch {
+        return super::unix_watch::run(&config, interval, context);
+    }
+    let (mut sockets, listed) = matching_sockets(&config)?;
+    let holders = Holders::find(&mut sockets);
     let mut users = UserNames::default();
     let rows: Vec<UnixRow> = sockets
         .iter()
-        .map(|socket| UnixRow::new(socket, peer_pids(socket), &details, &mut users, config.all))
+        .map(|socket| holders.row(socket, &mut users, config.all))
         .filter(|row| config.keeps_row(row))
         .collect();
 
     if context.verbose() {
         notes::verbose(format_args!(
-            "sockx: {} Unix sockets listed, {} kept; {} processes hold them or their peers; {} matched",
-            all.len(),
+            "sockx: {listed} Unix sockets listed, {} kept; {} processes hold them or their peers; {} matched",
             sockets.len(),
-            pids.len(),
+            holders.details.len(),
             rows.len(),
         ));
     }
-    warn_unknown_owners(hidden);
+    warn_unknown_owners(holders.hidden);
 
     if let Some(plan) = config.kill {
         if rows.is_empty() {
@@ -277,7 +285,7 @@ pub fn run(args: PortsArgs, context: &Context) -> anyhow::Result<Status> {
 }
 
 /// Sorted by name (unnamed sockets last), then type, state and inode.
-fn sort_key(socket: &UnixSocket) -> impl Ord + '_ {
+pub(super) fn sort_key(socket: &UnixSocket) -> impl Ord + '_ {
     (
         socket.name.is_none(),
         socket.name.as_ref(),

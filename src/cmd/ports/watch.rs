@@ -9,6 +9,7 @@
 //! missed.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::io::{self, Write};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -43,26 +44,36 @@ pub fn checked_interval(interval: Duration) -> Result<Duration, Error> {
 
 /// Runs the watch until Ctrl-C (exit 130) or until stdout goes away (exit 0).
 pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Result<Status> {
-    // No action registered: Ctrl-C ends the process with 130. Every line is flushed as it is
-    // written, so nothing is lost then.
-    #[cfg(unix)]
-    crate::os::interrupt::Interrupt::install().context("cannot take over Ctrl-C")?;
-
     let mut watch = Watch {
         config,
         colors: context.colors,
         users: UserNames::default(),
-        known: HashMap::new(),
+        known: Known::default(),
     };
     let mut out = io::stdout().lock();
-
     let first = matching_sockets(config)?;
     let shown = watch.add(first, &mut out, None)?;
+    every(interval, shown, || {
+        let sockets = matching_sockets(config)?;
+        let kept = sockets.len();
+        let (gone, added) = watch.tick(sockets, &mut out)?;
+        Ok((kept, added, gone))
+    })
+}
+
+/// After the first listing (`shown` sockets), runs `tick` every `interval` until stdout goes
+/// away (exit 0); `tick` says how many sockets passed the filters, were added and removed.
+/// Ctrl-C ends the process with 130 (the run's default): every line is flushed as it is
+/// written, so nothing is lost then.
+pub(super) fn every(
+    interval: Duration,
+    shown: usize,
+    mut tick: impl FnMut() -> anyhow::Result<(usize, usize, usize)>,
+) -> anyhow::Result<Status> {
     notes::verbose(format_args!(
         "watching every {}: {shown} sockets now",
         crate::net::format_duration(interval)
     ));
-
     let mut next = Instant::now() + interval;
     loop {
         if stdout_gone::sleep_unless_stdout_gone(next.saturating_duration_since(Instant::now())) {
@@ -76,13 +87,56 @@ pub fn run(config: &Config, interval: Duration, context: &Context) -> anyhow::Re
             next = Instant::now() + interval;
         }
         let started = Instant::now();
-        let sockets = matching_sockets(config)?;
-        let kept = sockets.len();
-        let (gone, added) = watch.tick(sockets, &mut out)?;
+        let (kept, added, gone) = tick()?;
         notes::verbose(format_args!(
             "tick: {} ms, {kept} sockets pass the filters, {added} added, {gone} removed",
             started.elapsed().as_millis()
         ));
+    }
+}
+
+/// Every socket of the last tick that passed the owner-free filters, by identity; `None` for
+/// one whose owner did not match (`--pid`, `--process`, `--user`), which is never looked up
+/// again.
+pub(super) struct Known<K, S> {
+    sockets: HashMap<K, Option<Shown<S>>>,
+}
+
+impl<K, S> Default for Known<K, S> {
+    fn default() -> Self {
+        Known {
+            sockets: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq, S> Known<K, S> {
+    /// Forgets what this tick's `sockets` no longer have; returns what of it had been shown
+    /// (for the `-` lines) and the sockets that are new.
+    pub(super) fn changes(
+        &mut self,
+        sockets: Vec<S>,
+        key: impl Fn(&S) -> K,
+    ) -> (Vec<Shown<S>>, Vec<S>) {
+        let current: HashSet<K> = sockets.iter().map(&key).collect();
+        let mut gone = Vec::new();
+        self.sockets.retain(|known, shown| {
+            let stays = current.contains(known);
+            if !stays && let Some(shown) = shown.take() {
+                gone.push(shown);
+            }
+            stays
+        });
+        let new = sockets
+            .into_iter()
+            .filter(|socket| !self.sockets.contains_key(&key(socket)))
+            .collect();
+        (gone, new)
+    }
+
+    /// Remembers a new socket, and what was shown of it.
+    pub(super) fn remember(&mut self, key: K, shown: Option<Shown<S>>) {
+        self.sockets.insert(key, shown);
     }
 }
 
@@ -98,22 +152,20 @@ struct Watch<'a> {
     config: &'a Config,
     colors: Colors,
     users: UserNames,
-    /// Every socket of the last tick that passed the owner-free filters; `None` for one whose
-    /// owner did not match (`--pid`, `--process`, `--user`), which is never looked up again.
-    known: HashMap<SocketKey, Option<Shown>>,
+    known: Known<SocketKey, SocketEntry>,
 }
 
 /// A socket that was reported, as it was when it appeared.
-struct Shown {
+pub(super) struct Shown<S> {
     /// The socket, for the order of the `-` lines.
-    socket: SocketEntry,
+    pub socket: S,
     /// Its line after the time and sign: table cells, or the JSON object's fields.
-    body: String,
+    pub body: String,
 }
 
 /// `added` or `removed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(super) enum Change {
     Added,
     Removed,
 }
@@ -126,19 +178,7 @@ impl Watch<'_> {
         sockets: Vec<SocketEntry>,
         out: &mut dyn Write,
     ) -> anyhow::Result<(usize, usize)> {
-        let current: HashSet<SocketKey> = sockets.iter().map(SocketKey::of).collect();
-        let mut gone: Vec<Shown> = Vec::new();
-        self.known.retain(|key, shown| {
-            let stays = current.contains(key);
-            if !stays && let Some(shown) = shown.take() {
-                gone.push(shown);
-            }
-            stays
-        });
-        let new: Vec<SocketEntry> = sockets
-            .into_iter()
-            .filter(|socket| !self.known.contains_key(&SocketKey::of(socket)))
-            .collect();
+        let (mut gone, new) = self.known.changes(sockets, SocketKey::of);
 
         let time = SystemTime::now();
         gone.sort_by_key(|shown| sort_key(&shown.socket));
@@ -176,7 +216,7 @@ impl Watch<'_> {
             // Only that process's descriptors: cheap, and what it does not hold cannot match.
             sockets::attach_owners(&mut sockets, Some(pid));
             for socket in sockets.iter().filter(|socket| !socket.pids.contains(&pid)) {
-                self.known.insert(SocketKey::of(socket), None);
+                self.known.remember(SocketKey::of(socket), None);
             }
             sockets.retain(|socket| socket.pids.contains(&pid));
         }
@@ -194,15 +234,15 @@ impl Watch<'_> {
             let row = info::with_info(row, socket, infos.as_ref());
             let key = SocketKey::of(socket);
             if !config.keeps_row(&row) {
-                self.known.insert(key, None);
+                self.known.remember(key, None);
                 continue;
             }
-            let body = self.body(&row)?;
+            let body = event_body(config.format, &row)?;
             if let Some(time) = time {
                 write_event(out, config.format, self.colors, Change::Added, time, &body)?;
             }
             let socket = socket.clone();
-            self.known.insert(key, Some(Shown { socket, body }));
+            self.known.remember(key, Some(Shown { socket, body }));
             rows.push(row);
         }
         if time.is_none() && !rows.is_empty() {
@@ -219,26 +259,26 @@ impl Watch<'_> {
         }
         Ok(rows.len())
     }
+}
 
-    /// A row's part of an event line: its cells two spaces apart, or its JSON object's fields
-    /// (without the opening brace, so that `event` and `time` can come first).
-    fn body(&self, row: &PortRow) -> anyhow::Result<String> {
-        Ok(match self.config.format {
-            Format::Json => {
-                let object = serde_json::to_string(row)?;
-                object.strip_prefix('{').unwrap_or(&object).to_string()
-            }
-            Format::Table | Format::Plain => {
-                use crate::output::Tabular as _;
-                row.cells().join("  ")
-            }
-        })
-    }
+/// A row's part of an event line: its cells two spaces apart, or its JSON object's fields
+/// (without the opening brace, so that `event` and `time` can come first).
+pub(super) fn event_body(
+    format: Format,
+    row: &impl crate::output::Tabular,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => {
+            let object = serde_json::to_string(row)?;
+            object.strip_prefix('{').unwrap_or(&object).to_string()
+        }
+        Format::Table | Format::Plain => row.cells().join("  "),
+    })
 }
 
 /// One event line: `HH:MM:SS + …` (green on a colour terminal) or `HH:MM:SS - …` (red), or
 /// a JSON object with `event` and `time` (RFC 3339, UTC) before the socket's fields.
-fn write_event(
+pub(super) fn write_event(
     out: &mut dyn Write,
     format: Format,
     colors: Colors,

@@ -461,14 +461,17 @@ fn start_check(
     }
 }
 
-enum BannerRead {
+/// Where reading a banner stands.
+pub enum BannerRead {
+    /// Nothing yet: wait for the socket.
     More,
+    /// Done: something came, the peer closed, or the buffer is full.
     Finished,
 }
 
 /// Reads what is there; finished once something arrived (and nothing more is waiting), the
 /// peer closed, or the buffer is full.
-fn read_banner(stream: &mut TcpStream, received: &mut Vec<u8>) -> BannerRead {
+pub fn read_banner(stream: &mut impl Read, received: &mut Vec<u8>) -> BannerRead {
     let mut buf = [0u8; BANNER_MAX];
     loop {
         let room = BANNER_MAX - received.len();

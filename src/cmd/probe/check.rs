@@ -97,17 +97,25 @@ impl Check {
         self.begin_with(addr, 443)
     }
 
+    /// A conversation over a Unix socket: HTTP's `Host` is `localhost`, as `curl
+    /// --unix-socket` sends it (Docker and most servers on a socket ignore it).
+    pub fn begin_unix(&self) -> Conversation {
+        self.conversation("localhost", 80, 80)
+    }
+
     fn begin_with(&self, addr: SocketAddr, default_port: u16) -> Conversation {
+        let host = self
+            .hosts
+            .get(&addr.ip())
+            .cloned()
+            .unwrap_or_else(|| Host::Ip(addr.ip()).to_string());
+        self.conversation(&host, addr.port(), default_port)
+    }
+
+    fn conversation(&self, host: &str, port: u16, default_port: u16) -> Conversation {
         let request = match &self.kind {
             CheckKind::Expect { send, .. } => send.clone(),
-            CheckKind::Http { path, .. } => {
-                let host = self
-                    .hosts
-                    .get(&addr.ip())
-                    .cloned()
-                    .unwrap_or_else(|| Host::Ip(addr.ip()).to_string());
-                http::request(path, &host, addr.port(), default_port)
-            }
+            CheckKind::Http { path, .. } => http::request(path, host, port, default_port),
         };
         Conversation {
             request,
@@ -324,7 +332,7 @@ impl Conversation {
     }
 }
 
-/// A stream the conversation can use (a `mio` TCP stream; a test double in tests).
+/// A stream the conversation can use (a `mio` TCP or Unix stream; a test double in tests).
 pub trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 

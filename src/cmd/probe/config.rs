@@ -10,6 +10,7 @@ use super::outcome::PortState;
 use super::tls::ProbeTls;
 use crate::cli::ProbeArgs;
 use crate::error::Error;
+use crate::net::endpoint::UnixAddr;
 use crate::net::escape::unescape;
 use crate::net::socket::Proto;
 use crate::net::{Host, HostSpec, PortSpec, Target};
@@ -95,11 +96,33 @@ impl StateFilter {
     }
 }
 
+/// The targets of a run: hosts with ports, and Unix sockets.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Hosts, addresses and blocks with their ports.
+    pub ip: Vec<TargetPorts>,
+    /// Unix stream sockets.
+    pub unix: Vec<UnixAddr>,
+}
+
+impl Targets {
+    fn extend(&mut self, more: Targets) {
+        self.ip.extend(more.ip);
+        self.unix.extend(more.unix);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ip.is_empty() && self.unix.is_empty()
+    }
+}
+
 /// The validated `probe` config.
 #[derive(Debug, Clone)]
 pub struct ProbeConfig {
-    /// What to probe.
+    /// What to probe: hosts and ports.
     pub targets: Vec<TargetPorts>,
+    /// What to probe: Unix sockets.
+    pub unix: Vec<UnixAddr>,
     /// Scan, wait or latency.
     pub mode: Mode,
     /// What each attempt does.
@@ -188,10 +211,10 @@ impl ProbeConfig {
     /// Validates the arguments; every error here is a usage error (exit 2).
     pub fn from_args(args: ProbeArgs) -> Result<ProbeConfig, Error> {
         let mut targets =
-            parse_targets(&args.targets, args.ports.as_ref()).map_err(Error::usage)?;
+            parse_targets(&args.targets, args.ports.as_ref(), args.unix).map_err(Error::usage)?;
         if let Some(path) = &args.targets_file {
             for (index, words) in targets_file_lines(path)?.iter().enumerate() {
-                let more = parse_targets(words, args.ports.as_ref()).map_err(|err| {
+                let more = parse_targets(words, args.ports.as_ref(), args.unix).map_err(|err| {
                     Error::usage(format!("{} line {}: {err}", path.display(), index + 1))
                 })?;
                 targets.extend(more);
@@ -200,6 +223,7 @@ impl ProbeConfig {
                 return Err(Error::usage(format!("{}: no targets", path.display())));
             }
         }
+        check_unix_flags(&args, &targets)?;
         let controls = ScanControls::from_args(&args)?;
         let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
         if args.banner && args.udp {
@@ -252,7 +276,8 @@ impl ProbeConfig {
             (None, None) => Mode::Scan,
         };
         Ok(ProbeConfig {
-            targets,
+            targets: targets.ip,
+            unix: targets.unix,
             mode,
             spec: AttemptSpec {
                 proto,
@@ -272,6 +297,26 @@ impl ProbeConfig {
             prometheus: args.prometheus,
         })
     }
+}
+
+/// Flags that do not apply to a Unix socket target: exit 2 rather than ignored.
+fn check_unix_flags(args: &ProbeArgs, targets: &Targets) -> Result<(), Error> {
+    let Some(first) = targets.unix.first() else {
+        return Ok(());
+    };
+    let (flag, hint) = if args.udp {
+        ("-u", "probe Unix sockets in a run of their own")
+    } else if args.tls.enabled() {
+        (
+            "--tls/--starttls",
+            "probe Unix sockets in a run of their own",
+        )
+    } else if args.ports.is_some() && targets.ip.is_empty() {
+        ("-p", "a Unix socket has no ports: drop -p")
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!("{flag} does not apply to a Unix socket ({first})")).with_hint(hint))
 }
 
 /// The application check the arguments ask for, if any.
@@ -317,14 +362,21 @@ fn check_from_args(args: &ProbeArgs) -> Result<Option<Check>, Error> {
 }
 
 /// Parses the positional words: `HOST:PORTS`, `[v6]:PORTS`, `CIDR:PORTS`, `HOST` (ports from
-/// `-p`), and the netcat form `HOST PORTS` (a word of digits, commas and dashes, or without
-/// `-p` also service names, after a host named without ports).
+/// `-p`), the netcat form `HOST PORTS` (a word of digits, commas and dashes, or without
+/// `-p` also service names, after a host named without ports), and Unix sockets
+/// (`unix:PATH`, `unix:@NAME`, a path; every word with `-U`).
 pub fn parse_targets(
     words: &[String],
     default_ports: Option<&PortSpec>,
-) -> Result<Vec<TargetPorts>, String> {
+    unix: bool,
+) -> Result<Targets, String> {
     let mut parsed: Vec<(Target, bool)> = Vec::new();
+    let mut sockets = Vec::new();
     for word in words {
+        if let Some(socket) = unix_target(word, unix) {
+            sockets.push(socket?);
+            continue;
+        }
         // Service names count too (`127.0.0.1 ssh`, as nc takes them), but only without -p:
         // with -p, every bare word is a host.
         let looks_like_ports = !word.is_empty()
@@ -346,7 +398,7 @@ pub fn parse_targets(
             .map_err(|err| format!("invalid target '{}': {err}", quote_arg(word)))?;
         parsed.push((target, false));
     }
-    parsed
+    let ip = parsed
         .into_iter()
         .map(|(target, _)| {
             let spec = target.ports.as_ref().or(default_ports).ok_or_else(|| {
@@ -363,7 +415,21 @@ pub fn parse_targets(
                 ports: spec.ports(),
             })
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    Ok(Targets { ip, unix: sockets })
+}
+
+/// `word` as a Unix socket target: `unix:…`, every word with `-U`, or a word with a `/`
+/// that is not a CIDR block (whose part before the `/` is an IP address).
+fn unix_target(word: &str, forced: bool) -> Option<Result<UnixAddr, String>> {
+    let block = word
+        .split_once('/')
+        .is_some_and(|(head, _)| head.trim_matches(['[', ']']).parse::<IpAddr>().is_ok());
+    if block && !forced {
+        return None;
+    }
+    UnixAddr::parse(word, forced)
+        .map(|parsed| parsed.map_err(|err| format!("invalid target '{}': {err}", quote_arg(word))))
 }
 
 #[cfg(test)]
@@ -386,8 +452,10 @@ mod tests {
                 "10.0.0.0/30:ssh",
             ]),
             Some(&spec),
+            false,
         )
-        .unwrap();
+        .unwrap()
+        .ip;
         assert_eq!(targets.len(), 4);
         assert_eq!(targets[0].ports, vec![1, 2, 3]);
         assert_eq!(targets[1].ports, vec![22, 80]);
@@ -395,7 +463,9 @@ mod tests {
         assert!(matches!(targets[3].hosts, HostSpec::Block(_)));
         assert_eq!(targets[3].ports, vec![22]);
 
-        let netcat = parse_targets(&words(&["127.0.0.1", "ssh,http"]), None).unwrap();
+        let netcat = parse_targets(&words(&["127.0.0.1", "ssh,http"]), None, false)
+            .unwrap()
+            .ip;
         assert_eq!(netcat.len(), 1);
         assert_eq!(netcat[0].ports, vec![22, 80]);
     }
@@ -414,10 +484,38 @@ mod tests {
             &["[::1:80"],
         ] {
             assert!(
-                parse_targets(&words(bad), None).is_err(),
+                parse_targets(&words(bad), None, false).is_err(),
                 "{bad:?} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn unix_sockets_beside_hosts() {
+        let targets = parse_targets(
+            &words(&[
+                "unix:/run/app.sock",
+                "127.0.0.1:80",
+                "./app.sock",
+                "unix:@name",
+                "10.0.0.0/30:ssh",
+            ]),
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(targets.ip.len(), 2);
+        assert_eq!(
+            targets.unix,
+            vec![
+                UnixAddr::Path("/run/app.sock".into()),
+                UnixAddr::Path("./app.sock".into()),
+                UnixAddr::Abstract(b"name".to_vec()),
+            ]
+        );
+        let forced = parse_targets(&words(&["app.sock"]), None, true).unwrap();
+        assert_eq!(forced.unix, vec![UnixAddr::Path("app.sock".into())]);
+        assert!(parse_targets(&words(&["unix:"]), None, false).is_err());
     }
 
     #[test]

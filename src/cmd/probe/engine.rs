@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token};
 
 use super::attempt::{self, AttemptSpec, Flight, Spares, Step};
-use super::interrupt::Interrupt;
 use super::outcome::{Outcome, PortState, Reason};
 use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
+use crate::os::interrupt::Interrupt;
 
 /// How the engine runs its attempts.
 #[derive(Debug, Clone)]

@@ -11,15 +11,15 @@ use serde::Serialize;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
-use super::interrupt::Interrupt;
 use super::outcome::Outcome;
 use super::plan::{Plan, Record};
-use super::report::PortReport;
+use super::report::{PortReport, ReportProto};
 use super::stats::{LatencySummary, Samples};
 use crate::cmd::Context;
 use crate::error::Status;
 use crate::net::duration::deadline_after;
 use crate::net::socket::Proto;
+use crate::os::interrupt::Interrupt;
 use crate::output::lines::{self, Block};
 
 /// The JSON summary object of one target.
@@ -27,8 +27,8 @@ use crate::output::lines::{self, Block};
 struct SummaryLine<'a> {
     host: &'a str,
     addr: Option<String>,
-    port: u16,
-    proto: Proto,
+    port: Option<u16>,
+    proto: ReportProto,
     #[serde(flatten)]
     summary: LatencySummary,
     /// `HOST:PORT` for people (not serialised).
@@ -53,8 +53,18 @@ pub fn run(
         .learn_hosts(records.iter().map(|record| &*record.host));
     let mut samples = vec![Samples::default(); records.len()];
     let mut last_addr: Vec<Option<SocketAddr>> = vec![None; records.len()];
+    let mut socket_samples = vec![Samples::default(); config.unix.len()];
+    let socket_width = config
+        .unix
+        .iter()
+        .map(|addr| addr.to_string().chars().count());
     let widths = [
-        records.iter().map(endpoint_width).max().unwrap_or(0),
+        records
+            .iter()
+            .map(endpoint_width)
+            .chain(socket_width)
+            .max()
+            .unwrap_or(0),
         if config.spec.proto == Proto::Udp {
             13
         } else {
@@ -71,13 +81,28 @@ pub fn run(
         for record in &mut records {
             record.result = None;
         }
-        let finish = engine::run(&jobs, &engine, interrupt, |job, outcome| {
-            records[job.id].merge(job.addr, outcome);
-        })
-        .context("cannot start probing")?;
-        if finish == Finish::Interrupted {
+        let sockets = super::unix::probe_all(&config.unix, &config.spec, config.timeout);
+        let finish = if jobs.is_empty() {
+            Finish::Completed
+        } else {
+            engine::run(&jobs, &engine, interrupt, |job, outcome| {
+                records[job.id].merge(job.addr, outcome);
+            })
+            .context("cannot start probing")?
+        };
+        if finish == Finish::Interrupted || interrupt.is_set() {
             interrupted = true;
             break;
+        }
+        for ((addr, outcome), samples) in config.unix.iter().zip(&sockets).zip(&mut socket_samples)
+        {
+            samples.add(if outcome.passes() {
+                time_to_answer(outcome).map(super::report::millis)
+            } else {
+                None
+            });
+            let report = super::unix::report(addr, outcome, &config.spec);
+            write_report(&mut stdout, report, outcome, seq, config, context, widths)?;
         }
         for (index, record) in records.iter().enumerate() {
             let Some((addr, outcome)) = &record.result else {
@@ -113,6 +138,18 @@ pub fn run(
             break;
         }
     }
+    for (addr, samples) in config.unix.iter().zip(&socket_samples) {
+        let shown = addr.to_string();
+        let line = SummaryLine {
+            host: &shown,
+            addr: Some(shown.strip_prefix("unix:").unwrap_or(&shown).to_string()),
+            port: None,
+            proto: ReportProto::Unix,
+            summary: samples.summary(),
+            endpoint: crate::output::escape::escape_text(&shown),
+        };
+        lines::write_block(&mut stdout, &line, config.json)?;
+    }
     for (index, record) in records.iter().enumerate() {
         write_summary(
             &mut stdout,
@@ -123,6 +160,7 @@ pub fn run(
         )?;
     }
     stdout.flush()?;
+    samples.extend(socket_samples);
     let sent: u64 = samples.iter().map(Samples::sent).sum();
     if samples.iter().any(Samples::any_failed) {
         Ok(Status::Negative)
@@ -170,9 +208,22 @@ fn write_attempt(
     context: &Context,
     widths: [usize; 3],
 ) -> std::io::Result<()> {
-    let mut report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
+    let report = PortReport::new(record, addr, outcome, config.spec.proto, config.spec.banner)
         .with_check(config.spec.check.as_deref(), outcome)
         .with_tls(config.spec.tls.is_some(), outcome);
+    write_report(out, report, outcome, seq, config, context, widths)
+}
+
+/// An attempt's line: the report with its number and the time latency mode measures.
+fn write_report(
+    out: &mut dyn Write,
+    mut report: PortReport,
+    outcome: &Outcome,
+    seq: u64,
+    config: &ProbeConfig,
+    context: &Context,
+    widths: [usize; 3],
+) -> std::io::Result<()> {
     report.seq = Some(seq);
     report.rtt_ms = time_to_answer(outcome).map(super::report::millis);
     lines::write_one(out, &report, &widths, config.json, context.colors)
@@ -188,8 +239,8 @@ fn write_summary(
     let line = SummaryLine {
         host: &record.host.name,
         addr: addr.map(|addr| addr.ip().to_string()),
-        port: record.port,
-        proto: config.spec.proto,
+        port: Some(record.port),
+        proto: config.spec.proto.into(),
         summary: samples.summary(),
         endpoint: record.endpoint(),
     };

@@ -9,7 +9,6 @@ mod check;
 mod config;
 mod engine;
 mod http;
-mod interrupt;
 mod latency;
 mod outcome;
 mod plan;
@@ -21,6 +20,7 @@ mod stats;
 mod tls;
 mod tls_flight;
 mod udp_payloads;
+mod unix;
 mod wait;
 
 use std::time::Duration;
@@ -31,13 +31,14 @@ use crate::error::Status;
 use crate::output::notes;
 use config::{MAX_DEFAULT_CONCURRENCY, Mode, ProbeConfig, StateFilter};
 use engine::EngineConfig;
-use interrupt::Interrupt;
 
 /// Runs `sockx probe`.
 pub fn run(args: ProbeArgs, context: &Context) -> anyhow::Result<Status> {
     let config = ProbeConfig::from_args(args)?;
     describe_requests(&config);
-    let interrupt = Interrupt::catch();
+    // Ctrl-C stops the loops, which print what was found (and a summary) first.
+    let interrupt = crate::os::interrupt::Interrupt::handler();
+    interrupt.observe();
     match &config.mode {
         Mode::Scan => scan::run(&config, context, &interrupt),
         Mode::Wait {
@@ -144,12 +145,6 @@ fn open_file_room(wanted: usize) -> usize {
 #[cfg(not(unix))]
 fn open_file_room(wanted: usize) -> usize {
     wanted
-}
-
-/// A summary line, or a `-v` line its caller already decided to say, on stderr through the
-/// one place for notes (`-q` silences it there too).
-fn note(line: &str) {
-    crate::output::notes::ready(format_args!("{line}"));
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -85,6 +87,14 @@ pub enum Reason {
     NoDescriptors,
     /// No kernel memory or buffers for a socket: nothing known either.
     NoBuffers,
+    /// A Unix socket's listener took the connection (into its accept queue).
+    Connected,
+    /// No Unix socket file at that path (or a directory on the way is missing).
+    NoSuchFile,
+    /// The socket file (or a directory on the way) may not be written by this user.
+    PermissionDenied,
+    /// The path names a file that is not a socket.
+    NotASocket,
     /// Another local error, e.g. the address cannot be reached from this host at all.
     Error,
 }
@@ -107,6 +117,10 @@ impl Reason {
             Reason::NoLocalPort => "no-local-port",
             Reason::NoDescriptors => "no-descriptors",
             Reason::NoBuffers => "no-buffers",
+            Reason::Connected => "connected",
+            Reason::NoSuchFile => "no-such-file",
+            Reason::PermissionDenied => "permission-denied",
+            Reason::NotASocket => "not-a-socket",
             Reason::Error => "error",
         }
     }
@@ -190,6 +204,29 @@ impl Outcome {
             },
         };
         Some(Outcome::new(state, reason, Some(rtt)))
+    }
+
+    /// Classifies a failed connect to a Unix socket at `file` (none: an abstract name): nothing
+    /// listening or no socket file is `closed`, a permission or a full accept queue past the
+    /// timeout `filtered`; a shortage of descriptors or memory says so, as for TCP.
+    pub fn from_unix_error(err: &io::Error, file: Option<&Path>, rtt: Duration) -> Outcome {
+        use PortState::{Closed, Filtered};
+        let (state, reason) = match err.kind() {
+            // connect() to a file that is not a socket is refused too: say which it is.
+            io::ErrorKind::ConnectionRefused
+                if file.is_some_and(|file| {
+                    std::fs::metadata(file).is_ok_and(|meta| !meta.file_type().is_socket())
+                }) =>
+            {
+                (Closed, Reason::NotASocket)
+            }
+            io::ErrorKind::ConnectionRefused => (Closed, Reason::ConnRefused),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => (Closed, Reason::NoSuchFile),
+            io::ErrorKind::PermissionDenied => (Filtered, Reason::PermissionDenied),
+            io::ErrorKind::TimedOut => return Outcome::timed_out(false),
+            _ => (Filtered, shortage_reason(err).unwrap_or(Reason::Error)),
+        };
+        Outcome::new(state, reason, Some(rtt))
     }
 }
 

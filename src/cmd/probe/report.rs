@@ -21,12 +21,12 @@ use crate::output::lines::{self, Cell, Line};
 pub struct PortReport {
     /// The host as the user named it.
     pub host: String,
-    /// The address probed.
+    /// The address probed (a Unix socket's path, or `@name`).
     pub addr: String,
-    /// The port.
-    pub port: u16,
-    /// `tcp` or `udp`.
-    pub proto: Proto,
+    /// The port; null for a Unix socket.
+    pub port: Option<u16>,
+    /// `tcp`, `udp` or `unix`.
+    pub proto: ReportProto,
     /// `open`, `closed`, `filtered`, `open|filtered`.
     pub state: PortState,
     /// `syn-ack`, `conn-refused`, `timeout`, ...
@@ -85,10 +85,46 @@ impl PortReport {
         if record.host.is_name {
             endpoint.push_str(&format!(" ({})", addr.ip()));
         }
-        PortReport {
+        let place = Place {
             host: record.host.name.clone(),
             addr: addr.ip().to_string(),
-            port: record.port,
+            port: Some(record.port),
+            proto: proto.into(),
+            endpoint,
+        };
+        PortReport::at(place, outcome, with_banner)
+    }
+
+    /// The report of the Unix socket `addr` probed with `outcome`: `host` is the target as
+    /// written (`unix:/run/app.sock`), `addr` the path (or `@name`).
+    pub fn unix(
+        addr: &crate::net::endpoint::UnixAddr,
+        outcome: &Outcome,
+        with_banner: bool,
+    ) -> PortReport {
+        let shown = addr.to_string();
+        let place = Place {
+            addr: shown.strip_prefix("unix:").unwrap_or(&shown).to_string(),
+            endpoint: crate::output::escape::escape_text(&shown),
+            host: shown,
+            port: None,
+            proto: ReportProto::Unix,
+        };
+        PortReport::at(place, outcome, with_banner)
+    }
+
+    fn at(place: Place, outcome: &Outcome, with_banner: bool) -> PortReport {
+        let Place {
+            host,
+            addr,
+            port,
+            proto,
+            endpoint,
+        } = place;
+        PortReport {
+            host,
+            addr,
+            port,
             proto,
             state: outcome.state,
             reason: outcome.reason,
@@ -141,6 +177,46 @@ impl PortReport {
     }
 }
 
+/// What a report is about.
+struct Place {
+    host: String,
+    addr: String,
+    port: Option<u16>,
+    proto: ReportProto,
+    endpoint: String,
+}
+
+/// `proto` in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportProto {
+    /// A TCP port.
+    Tcp,
+    /// A UDP port.
+    Udp,
+    /// A Unix stream socket.
+    Unix,
+}
+
+impl From<Proto> for ReportProto {
+    fn from(proto: Proto) -> ReportProto {
+        match proto {
+            Proto::Tcp => ReportProto::Tcp,
+            Proto::Udp => ReportProto::Udp,
+        }
+    }
+}
+
+impl std::fmt::Display for ReportProto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReportProto::Tcp => "tcp",
+            ReportProto::Udp => "udp",
+            ReportProto::Unix => "unix",
+        })
+    }
+}
+
 /// Milliseconds with microsecond precision.
 pub fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1e6).round() / 1e3
@@ -172,7 +248,10 @@ pub fn print_prometheus(reports: &[PortReport], elapsed: Duration) -> io::Result
         vec![
             ("host", r.host.clone()),
             ("addr", r.addr.clone()),
-            ("port", r.port.to_string()),
+            (
+                "port",
+                r.port.map(|port| port.to_string()).unwrap_or_default(),
+            ),
             ("proto", r.proto.to_string()),
         ]
     };
@@ -298,12 +377,20 @@ fn state_color(state: PortState) -> &'static str {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
     counts: [usize; 4],
+    /// How many of them are Unix sockets.
+    unix: usize,
 }
 
 impl Tally {
     /// Counts one port.
     pub fn add(&mut self, state: PortState) {
         self.counts[state_index(state)] += 1;
+    }
+
+    /// Counts one Unix socket.
+    pub fn add_unix(&mut self, state: PortState) {
+        self.add(state);
+        self.unix += 1;
     }
 
     /// How many ports are in `state`.
@@ -316,19 +403,32 @@ impl Tally {
         self.counts.iter().sum()
     }
 
-    /// `65535 ports on 1 host in 1.02s: 1 open, 65534 closed`; states with no port are left
-    /// out, except `open`.
+    /// `65535 ports on 1 host in 1.02s: 1 open, 65534 closed` (with Unix sockets, `2 ports
+    /// on 1 host and 1 Unix socket`); states with no port are left out, except `open`.
     pub fn summary(&self, hosts: usize, elapsed: Duration) -> String {
-        let total = self.total();
+        let ports = self.total() - self.unix;
         let counts: Vec<String> = PortState::ALL
             .into_iter()
             .filter(|&state| state == PortState::Open || self.count(state) > 0)
             .map(|state| format!("{} {}", self.count(state), state.as_str()))
             .collect();
-        format!(
-            "{total} {} on {hosts} {} in {}: {}",
-            plural(total, "port", "ports"),
+        let on_hosts = format!(
+            "{ports} {} on {hosts} {}",
+            plural(ports, "port", "ports"),
             plural(hosts, "host", "hosts"),
+        );
+        let sockets = format!(
+            "{} Unix {}",
+            self.unix,
+            plural(self.unix, "socket", "sockets")
+        );
+        let what = match (ports, self.unix) {
+            (_, 0) => on_hosts,
+            (0, _) => sockets,
+            _ => format!("{on_hosts} and {sockets}"),
+        };
+        format!(
+            "{what} in {}: {}",
             format_elapsed(elapsed),
             counts.join(", ")
         )
@@ -447,6 +547,17 @@ mod tests {
         assert_eq!(
             tally.summary(1, Duration::from_millis(1500)),
             "3 ports on 1 host in 1.5s: 1 open, 2 closed"
+        );
+        tally.add_unix(PortState::Open);
+        assert_eq!(
+            tally.summary(1, Duration::from_millis(1500)),
+            "3 ports on 1 host and 1 Unix socket in 1.5s: 2 open, 2 closed"
+        );
+        let mut unix = Tally::default();
+        unix.add_unix(PortState::Closed);
+        assert_eq!(
+            unix.summary(0, Duration::from_millis(1500)),
+            "1 Unix socket in 1.5s: 0 open, 1 closed"
         );
         assert_eq!(format_ms(0.123), "0.12ms");
         assert_eq!(format_ms(12.34), "12.3ms");

@@ -9,16 +9,18 @@ use anyhow::Context as _;
 
 use super::config::ProbeConfig;
 use super::engine::{self, Finish, Job, Snapshot};
-use super::interrupt::Interrupt;
+use super::engine_config;
 use super::outcome::Outcome;
 use super::plan::Record;
 use super::progress::Progress;
 use super::report::{PortReport, Tally, plural, print_prometheus, print_reports};
 use super::space::{Excludes, Space};
-use super::{engine_config, note};
 use crate::cmd::Context;
 use crate::error::Status;
+use crate::net::endpoint::UnixAddr;
 use crate::net::format_duration;
+use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// Runs a scan.
 pub fn run(
@@ -37,20 +39,21 @@ pub fn run(
         controls.random,
     )?;
     let probes = usize::try_from(space.probes()).unwrap_or(usize::MAX);
-    let pairs = usize::try_from(space.pairs()).unwrap_or(usize::MAX);
+    let ip_pairs = usize::try_from(space.pairs()).unwrap_or(usize::MAX);
+    let pairs = ip_pairs.saturating_add(config.unix.len());
     let hosts = usize::try_from(space.hosts()).unwrap_or(usize::MAX);
-    if probes == 0 {
+    if probes == 0 && config.unix.is_empty() {
         return Err(
             crate::error::Error::usage("nothing to probe: every target is excluded").into(),
         );
     }
     let mut engine = engine_config(config, probes, config.timeout);
     engine.spec.learn_hosts(space.listed_hosts());
-    if context.verbose() {
-        note(&format!(
-            "probing {pairs} {} {} on {hosts} {}: {probes} {}, window {}, timeout {}, retries {}{}{}",
+    if context.verbose() && probes > 0 {
+        notes::verbose(format_args!(
+            "probing {ip_pairs} {} {} on {hosts} {}: {probes} {}, window {}, timeout {}, retries {}{}{}",
             config.spec.proto,
-            plural(pairs, "port", "ports"),
+            plural(ip_pairs, "port", "ports"),
             plural(hosts, "host", "hosts"),
             plural(probes, "probe", "probes"),
             engine.concurrency,
@@ -68,6 +71,11 @@ pub fn run(
         ));
     }
     let mut found = Found::new(config, pairs);
+    // The Unix sockets first: a handful, each done within the timeout.
+    let sockets = super::unix::probe_all(&config.unix, &config.spec, config.timeout);
+    for (index, (addr, outcome)) in config.unix.iter().zip(sockets).enumerate() {
+        found.add_unix(index, addr, &outcome);
+    }
     let mut progress = Progress::new(probes, context);
     let progress_wanted = progress.is_active();
     let mut draw = |snapshot: &Snapshot| progress.set(snapshot);
@@ -76,10 +84,14 @@ pub fn run(
     } else {
         None
     };
-    let finish = engine::run_split(&space, &engine, interrupt, watched, |job, outcome| {
-        found.add(&space, job, outcome)
-    })
-    .context("cannot start probing")?;
+    let finish = if probes == 0 {
+        Finish::Completed
+    } else {
+        engine::run_split(&space, &engine, interrupt, watched, |job, outcome| {
+            found.add(&space, job, outcome)
+        })
+        .context("cannot start probing")?
+    };
     progress.clear();
 
     // Interrupted or not, what was found is printed: Ctrl-C throws nothing away.
@@ -89,7 +101,7 @@ pub fn run(
         mut shown,
         ..
     } = found;
-    shown.sort_by_key(|(id, _)| *id);
+    shown.sort_by_key(|(place, _)| *place);
     let reports: Vec<PortReport> = shown.into_iter().map(|(_, report)| report).collect();
     if config.prometheus {
         print_prometheus(&reports, started.elapsed())?;
@@ -101,7 +113,7 @@ pub fn run(
     }
     if finish == Finish::Interrupted {
         if context.chatty() {
-            note(&format!(
+            notes::ready(format_args!(
                 "{}; interrupted, {} not probed",
                 tally.summary(hosts, started.elapsed()),
                 pairs.saturating_sub(tally.total())
@@ -110,13 +122,13 @@ pub fn run(
         return Ok(Status::Interrupted);
     }
     if context.verbose() && engine::self_connects() > 0 {
-        note(&format!(
+        notes::verbose(format_args!(
             "{} self-connect(s) on loopback re-probed (a socket given the target port as its own)",
             engine::self_connects()
         ));
     }
     if context.chatty() {
-        note(&tally.summary(hosts, started.elapsed()));
+        notes::ready(format_args!("{}", tally.summary(hosts, started.elapsed())));
     }
     Ok(Status::from_answer(if config.any {
         passing > 0
@@ -134,7 +146,8 @@ struct Found<'a> {
     tally: Tally,
     /// Open ports whose check (if any) holds: what success counts.
     passing: usize,
-    shown: Vec<(usize, PortReport)>,
+    /// Unix sockets first, in their order, then the ports by record.
+    shown: Vec<((bool, usize), PortReport)>,
     partial: HashMap<usize, (Record, usize)>,
 }
 
@@ -147,6 +160,15 @@ impl<'a> Found<'a> {
             passing: 0,
             shown: Vec::new(),
             partial: HashMap::new(),
+        }
+    }
+
+    fn add_unix(&mut self, index: usize, addr: &UnixAddr, outcome: &Outcome) {
+        self.tally.add_unix(outcome.state);
+        self.passing += usize::from(outcome.passes());
+        if self.config.filter.shows(outcome.state, self.pairs) {
+            let report = super::unix::report(addr, outcome, &self.config.spec);
+            self.shown.push(((false, index), report));
         }
     }
 
@@ -171,7 +193,7 @@ impl<'a> Found<'a> {
                 )
                 .with_check(self.config.spec.check.as_deref(), &outcome)
                 .with_tls(self.config.spec.tls.is_some(), &outcome);
-                self.shown.push((job.id, report));
+                self.shown.push(((true, job.id), report));
             }
             return;
         }
@@ -214,7 +236,7 @@ impl<'a> Found<'a> {
             )
             .with_check(self.config.spec.check.as_deref(), outcome)
             .with_tls(self.config.spec.tls.is_some(), outcome);
-            self.shown.push((job.id, report));
+            self.shown.push(((true, job.id), report));
         }
     }
 }

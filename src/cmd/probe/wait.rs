@@ -11,15 +11,15 @@ use anyhow::Context as _;
 use super::config::ProbeConfig;
 use super::engine::{self, Finish};
 use super::engine_config;
-use super::interrupt::Interrupt;
-use super::note;
 use super::outcome::{Outcome, PortState, Reason};
 use super::plan::{HostEntry, Plan, Record, check_size, resolve_hosts};
 use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
 use crate::error::{Error, Status};
 use crate::net::duration::deadline_after;
+use crate::net::endpoint::UnixAddr;
 use crate::net::{HostSpec, format_duration};
+use crate::os::interrupt::Interrupt;
 use crate::os::program::ensure_runnable;
 use crate::output::escape::quote_arg;
 use crate::output::notes::verbose;
@@ -44,6 +44,42 @@ impl Awaited {
         self.resolved
             .as_ref()
             .is_some_and(|hosts| hosts.iter().all(|(_, result)| is_open(result.as_ref())))
+    }
+}
+
+/// A Unix socket still to become open, with its last outcome.
+struct AwaitedSocket {
+    addr: UnixAddr,
+    result: Option<Outcome>,
+}
+
+impl AwaitedSocket {
+    fn is_open(&self) -> bool {
+        self.result.as_ref().is_some_and(Outcome::passes)
+    }
+
+    /// `unix:/run/app.sock open`, `unix:/run/app.sock closed (no-such-file)`.
+    fn summary(&self) -> String {
+        match &self.result {
+            Some(outcome) if outcome.state == PortState::Open => format!("{} open", self.addr),
+            Some(outcome) => format!(
+                "{} {} ({})",
+                self.addr,
+                outcome.state.as_str(),
+                outcome.reason.as_str()
+            ),
+            None => format!("{} not probed", self.addr),
+        }
+    }
+}
+
+/// Probes every Unix socket that is not open yet, once.
+fn probe_sockets(sockets: &mut [AwaitedSocket], config: &ProbeConfig, timeout: Duration) {
+    let waiting: Vec<&mut AwaitedSocket> = sockets.iter_mut().filter(|s| !s.is_open()).collect();
+    let addrs: Vec<UnixAddr> = waiting.iter().map(|socket| socket.addr.clone()).collect();
+    let outcomes = super::unix::probe_all(&addrs, &config.spec, timeout);
+    for (socket, outcome) in waiting.into_iter().zip(outcomes) {
+        socket.result = Some(outcome);
     }
 }
 
@@ -85,39 +121,50 @@ pub fn run(
             })
         })
         .collect();
+    let mut sockets: Vec<AwaitedSocket> = config
+        .unix
+        .iter()
+        .map(|addr| AwaitedSocket {
+            addr: addr.clone(),
+            result: None,
+        })
+        .collect();
     let mut round = 0u64;
     loop {
         round += 1;
         resolve_pending(&mut awaited, context)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         let timeout = config.timeout.min(remaining).max(Duration::from_millis(1));
-        if probe_round(&mut awaited, config, interrupt, timeout)? == Finish::Interrupted {
-            return Ok(interrupted(&awaited, context, started));
+        probe_sockets(&mut sockets, config, timeout);
+        if probe_round(&mut awaited, config, interrupt, timeout)? == Finish::Interrupted
+            || interrupt.is_set()
+        {
+            return Ok(interrupted(&awaited, &sockets, context, started));
         }
         verbose(format_args!(
             "round {round} after {}: {}",
             format_duration(started.elapsed()),
-            round_summary(&awaited)
+            round_summary(&awaited, &sockets)
         ));
-        if awaited.iter().all(Awaited::is_open) {
+        if awaited.iter().all(Awaited::is_open) && sockets.iter().all(AwaitedSocket::is_open) {
             break;
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(timed_out(&awaited, limit).into());
+            return Err(timed_out(&awaited, &sockets, limit).into());
         }
         if interrupt.sleep(interval.min(remaining)) {
-            return Ok(interrupted(&awaited, context, started));
+            return Ok(interrupted(&awaited, &sockets, context, started));
         }
     }
     if context.verbose() {
-        note(&format!(
+        verbose(format_args!(
             "all open after {}",
             format_duration(started.elapsed())
         ));
     }
     if command.is_empty() {
-        print_open(&awaited, config, context, started)?;
+        print_open(&awaited, &sockets, config, context, started)?;
         return Ok(Status::Success);
     }
     run_command(command)
@@ -135,7 +182,7 @@ fn resolve_pending(awaited: &mut [Awaited], context: &Context) -> Result<(), Err
             Err(err) if err.status == Status::Usage => return Err(err),
             Err(err) => {
                 if context.verbose() && item.last_error.is_none() {
-                    note(&format!("{}: {}, retrying", item.label, err.message));
+                    verbose(format_args!("{}: {}, retrying", item.label, err.message));
                 }
                 item.last_error = Some(err.message);
             }
@@ -185,8 +232,8 @@ fn probe_round(
 }
 
 /// What a round found, target by target: `127.0.0.1:80 open, db:5432 closed (conn-refused)`.
-fn round_summary(awaited: &[Awaited]) -> String {
-    let mut parts = Vec::new();
+fn round_summary(awaited: &[Awaited], sockets: &[AwaitedSocket]) -> String {
+    let mut parts: Vec<String> = sockets.iter().map(AwaitedSocket::summary).collect();
     for item in awaited {
         let Some(hosts) = &item.resolved else {
             parts.push(format!("{} not resolved", item.label));
@@ -211,14 +258,15 @@ fn round_summary(awaited: &[Awaited]) -> String {
 }
 
 /// Ctrl-C: with -v, say what was still awaited (the session's summary) before stopping.
-fn interrupted(awaited: &[Awaited], context: &Context, started: Instant) -> Status {
+fn interrupted(
+    awaited: &[Awaited],
+    sockets: &[AwaitedSocket],
+    context: &Context,
+    started: Instant,
+) -> Status {
     if context.verbose() {
-        let pending: Vec<&str> = awaited
-            .iter()
-            .filter(|item| !item.is_open())
-            .map(|item| item.label.as_str())
-            .collect();
-        note(&format!(
+        let pending = pending_names(awaited, sockets);
+        verbose(format_args!(
             "interrupted after {}; still waiting for {}",
             format_duration(started.elapsed()),
             pending.join(", ")
@@ -227,19 +275,36 @@ fn interrupted(awaited: &[Awaited], context: &Context, started: Instant) -> Stat
     Status::Interrupted
 }
 
+/// The targets still not open: Unix sockets first, as the rounds probe them.
+fn pending_names(awaited: &[Awaited], sockets: &[AwaitedSocket]) -> Vec<String> {
+    let sockets = sockets
+        .iter()
+        .filter(|socket| !socket.is_open())
+        .map(|socket| socket.addr.to_string());
+    let ports = awaited
+        .iter()
+        .filter(|item| !item.is_open())
+        .map(|item| item.label.clone());
+    sockets.chain(ports).collect()
+}
+
 /// The deadline error, naming every target still not open.
-fn timed_out(awaited: &[Awaited], limit: Duration) -> Error {
+fn timed_out(awaited: &[Awaited], sockets: &[AwaitedSocket], limit: Duration) -> Error {
     let pending: Vec<&Awaited> = awaited.iter().filter(|item| !item.is_open()).collect();
-    let names: Vec<&str> = pending.iter().map(|item| item.label.as_str()).collect();
     let error = Error::failure(format!(
         "timed out after {} waiting for {}",
         format_duration(limit),
-        names.join(", ")
+        pending_names(awaited, sockets).join(", ")
     ));
-    if let Some(cause) = pending
+    let socket_cause = sockets
         .iter()
-        .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
-    {
+        .filter(|socket| !socket.is_open())
+        .find_map(socket_problem);
+    if let Some(cause) = socket_cause.or_else(|| {
+        pending
+            .iter()
+            .find_map(|item| item.last_error.clone().or_else(|| failed_check(item)))
+    }) {
         return error.with_hint(cause);
     }
     // A probe that could not even start says why: the port itself may well be open.
@@ -267,6 +332,21 @@ fn local_shortage(reason: Reason) -> Option<&'static str> {
     }
 }
 
+/// What kept a Unix socket from being ready: `unix:/run/app.sock: no-such-file`, or its
+/// failed check.
+fn socket_problem(socket: &AwaitedSocket) -> Option<String> {
+    let outcome = socket.result.as_ref()?;
+    if outcome.state == PortState::Open {
+        let check = outcome.check.as_ref().filter(|check| !check.ok)?;
+        return Some(format!(
+            "{} is open, but its check failed: {}",
+            socket.addr,
+            check.detail.as_deref().unwrap_or("?")
+        ));
+    }
+    Some(format!("{}: {}", socket.addr, outcome.reason.as_str()))
+}
+
 /// `HOST:PORT is open, but its check failed: DETAIL`, for an open port that was not ready.
 fn failed_check(item: &Awaited) -> Option<String> {
     item.resolved.iter().flatten().find_map(|(host, result)| {
@@ -290,11 +370,18 @@ fn failed_check(item: &Awaited) -> Option<String> {
 /// Without a command, the open ports are the answer: print them as a scan would.
 fn print_open(
     awaited: &[Awaited],
+    sockets: &[AwaitedSocket],
     config: &ProbeConfig,
     context: &Context,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let mut reports = Vec::new();
+    let mut reports: Vec<PortReport> = sockets
+        .iter()
+        .filter_map(|socket| {
+            let outcome = socket.result.as_ref()?;
+            Some(super::unix::report(&socket.addr, outcome, &config.spec))
+        })
+        .collect();
     for item in awaited {
         for (host, result) in item.resolved.iter().flatten() {
             if let Some((addr, outcome)) = result {

@@ -27,6 +27,7 @@ use crate::net::datagram::DatagramPeer;
 use crate::net::relay::RelayEnd;
 use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
+use crate::os::interrupt::Interrupt;
 use crate::output::notes;
 
 /// A session's idle limit without `-w`.
@@ -88,7 +89,7 @@ pub fn run(
     let keep_open = plan.keep_open;
     socket.set_nonblocking(true)?;
     server::runtime()?.block_on(async move {
-        let (interrupt, interrupted) = watch::channel(false);
+        let (tell_sessions, interrupted) = watch::channel(false);
         let shared = Arc::new(Shared {
             listener: Arc::new(UdpSocket::from_std(socket)?),
             target,
@@ -103,7 +104,10 @@ pub fn run(
         let mut first_done = false;
         let shortage = notes::Once::new();
         let mut buffer = vec![0u8; MAX_DATAGRAM];
-        let ctrl_c = tokio::signal::ctrl_c();
+        // Ctrl-C is the run's (`os::interrupt`): this loop winds the sessions down itself.
+        let interrupt = Interrupt::handler();
+        interrupt.observe();
+        let ctrl_c = interrupt.fired();
         tokio::pin!(ctrl_c);
         loop {
             tokio::select! {
@@ -179,7 +183,7 @@ pub fn run(
                     }
                 }
                 _ = &mut ctrl_c => {
-                    interrupt.send_replace(true);
+                    tell_sessions.send_replace(true);
                     let drained = async { while tasks.join_next().await.is_some() {} };
                     let _ = tokio::time::timeout(server::REPORTING_GRACE, drained).await;
                     return Ok(Status::Interrupted);
