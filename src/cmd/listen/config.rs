@@ -65,8 +65,9 @@ pub struct ListenConfig {
 }
 
 impl ListenConfig {
-    /// Checks the arguments (no network traffic; `--exec`'s program is looked up, so that a
-    /// missing one fails before anything listens).
+    /// Checks the arguments (no network traffic but the resolution of `--forward`'s target
+    /// name, once for the run; `--exec`'s program is looked up, so that a missing one fails
+    /// before anything listens).
     pub fn new(args: &ListenArgs, context: &Context) -> anyhow::Result<ListenConfig> {
         let transport = Transport {
             datagram: args.udp,
