@@ -150,8 +150,7 @@ fn connect_to_listen_over_an_abstract_name() {
 fn a_stale_socket_file_is_replaced_and_the_mode_applied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("stale.sock");
-    // Bound, then dropped: the file stays with nobody listening.
-    drop(std::os::unix::net::UnixListener::bind(&path).expect("bind"));
+    common::stale_socket_file(&path);
     assert!(path.exists());
     let listener = start_listen(&["--unix-mode", "600", &format!("unix:{}", path.display())]);
     let mode = std::fs::metadata(&path)

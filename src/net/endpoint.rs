@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::addr::{BindSpec, HostPort};
-use crate::output::escape::quote_arg;
+use crate::output::escape::{escape_text, quote_arg};
 
 /// The room in `sockaddr_un.sun_path` (108 bytes on Linux): a path needs one more for its NUL,
 /// an abstract name one more for its leading NUL.
@@ -99,8 +99,11 @@ impl fmt::Display for UnixAddr {
     /// `unix:/run/app.sock`, `unix:@name`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UnixAddr::Path(path) => write!(f, "unix:{}", path.display()),
-            UnixAddr::Abstract(name) => write!(f, "unix:@{}", String::from_utf8_lossy(name)),
+            // Escaped: the address is shown in the ready line, in -v lines and in errors.
+            UnixAddr::Path(path) => write!(f, "unix:{}", escape_text(&path.to_string_lossy())),
+            UnixAddr::Abstract(name) => {
+                write!(f, "unix:@{}", escape_text(&String::from_utf8_lossy(name)))
+            }
         }
     }
 }

@@ -43,12 +43,12 @@ pub enum Listener {
     /// TCP.
     Tcp(std::net::TcpListener),
     /// A Unix stream socket.
-    Unix(UnixListener<std::os::unix::net::UnixListener>),
+    Unix(BoundUnix<std::os::unix::net::UnixListener>),
 }
 
 /// A listening Unix stream socket of either kind, with its address and its file.
 #[derive(Debug)]
-pub struct UnixListener<L> {
+pub struct BoundUnix<L> {
     /// The socket.
     pub socket: L,
     /// Where it listens.
@@ -63,7 +63,7 @@ pub enum AsyncListener {
     /// TCP.
     Tcp(tokio::net::TcpListener),
     /// A Unix stream socket.
-    Unix(UnixListener<tokio::net::UnixListener>),
+    Unix(BoundUnix<tokio::net::UnixListener>),
 }
 
 impl Listener {
@@ -113,7 +113,7 @@ impl Listener {
             }
             Listener::Unix(unix) => {
                 unix.socket.set_nonblocking(true)?;
-                Ok(AsyncListener::Unix(UnixListener {
+                Ok(AsyncListener::Unix(BoundUnix {
                     socket: tokio::net::UnixListener::from_std(unix.socket)?,
                     addr: unix.addr,
                     file: unix.file,
@@ -164,7 +164,7 @@ mod tests {
         let path = dir.join("a.sock");
         let addr = UnixAddr::Path(path.clone());
         let socket = std::os::unix::net::UnixListener::bind(&path).expect("bind");
-        let listener = Listener::Unix(UnixListener {
+        let listener = Listener::Unix(BoundUnix {
             socket,
             addr,
             file: Some(SocketFile::new(&path)),

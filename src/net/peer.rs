@@ -21,7 +21,7 @@ pub enum Peer {
     /// A Unix stream socket connection.
     Unix {
         /// The peer process, as the kernel recorded it at connect time; `None` when it does
-        /// not say.
+        /// not say. Its name is there after [`Peer::name_process`].
         cred: Option<PeerCred>,
         /// The address we listen on.
         local: UnixAddr,
@@ -34,6 +34,13 @@ impl Peer {
         Peer::Inet {
             remote: canonical(remote),
             local: canonical(local),
+        }
+    }
+
+    /// Adds the Unix peer's process name (read from /proc), for the lines that show it.
+    pub fn name_process(&mut self) {
+        if let Peer::Unix { cred, .. } = self {
+            *cred = cred.take().map(PeerCred::with_name);
         }
     }
 

@@ -17,18 +17,27 @@ pub struct PeerCred {
 
 impl PeerCred {
     /// The peer of `socket` (a connected Unix socket); `None` when the kernel does not say.
+    /// The process's name is not looked up (see [`PeerCred::with_name`]).
     pub fn of(socket: &impl AsFd) -> Option<PeerCred> {
         use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
         let cred = getsockopt(socket, PeerCredentials).ok()?;
         let pid = u32::try_from(cred.pid()).ok().filter(|pid| *pid != 0)?;
-        let name = processes::describe(&[pid])
-            .remove(&pid)
-            .map(|info| info.name);
         Some(PeerCred {
             pid,
             uid: cred.uid(),
-            name,
+            name: None,
         })
+    }
+
+    /// The same, with the process's name read from /proc (a few files per call: for a line
+    /// someone reads, not for every connection of a busy server).
+    pub fn with_name(mut self) -> PeerCred {
+        if self.name.is_none() {
+            self.name = processes::describe(&[self.pid])
+                .remove(&self.pid)
+                .map(|info| info.name);
+        }
+        self
     }
 }
 
@@ -53,5 +62,13 @@ mod tests {
         let cred = PeerCred::of(&a).expect("SO_PEERCRED");
         assert_eq!(cred.pid, std::process::id());
         assert_eq!(cred.uid, nix::unistd::getuid().as_raw());
+        assert_eq!(cred.name, None);
+        let named = cred.with_name();
+        assert!(named.name.is_some(), "no name for this process");
+        assert!(
+            named
+                .to_string()
+                .starts_with(&format!("pid {} (", std::process::id()))
+        );
     }
 }

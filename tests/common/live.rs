@@ -2,7 +2,7 @@
 //! that a test can wait for what it expects (and interrupt or kill it afterwards).
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ChildStdin};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,14 +30,23 @@ pub struct Live {
 impl Live {
     /// Starts `sockx listen ARGS` and waits for its ready line.
     pub fn start(args: &[&str]) -> Live {
+        Live::start_with(args, Stdio::piped())
+    }
+
+    /// [`Live::start`] with this stdout (e.g. a pipe whose reader is gone).
+    pub fn start_with(args: &[&str], stdout: Stdio) -> Live {
         let mut child = sockx_command(&[&["listen"], args].concat())
+            .stdout(stdout)
             .spawn()
             .expect("sockx starts");
         let mut errors = BufReader::new(child.stderr.take().unwrap());
         let mut ready = String::new();
         errors.read_line(&mut ready).unwrap();
         let (addr, port) = parse_ready_line(&ready).unwrap_or_else(|| panic!("{ready:?}"));
-        let stdout = collect(child.stdout.take().unwrap(), Vec::new());
+        let stdout = match child.stdout.take() {
+            Some(pipe) => collect(pipe, Vec::new()),
+            None => Arc::default(),
+        };
         let stderr = collect(errors, ready.into_bytes());
         Live {
             stdin: child.stdin.take(),
@@ -68,6 +77,39 @@ impl Live {
             }
             assert!(Instant::now() < deadline, "stderr: {text}");
             thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Live {
+    /// Everything on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Sends SIGINT (Ctrl-C) to this sockx, by its PID, and waits for its exit code.
+    pub fn interrupt(&mut self) -> Option<i32> {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("a PID"));
+        kill(pid, Signal::SIGINT).expect("SIGINT");
+        self.wait_exit()
+    }
+
+    /// Waits for the exit code (`None`: killed by a signal), then for the last of the output.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                thread::sleep(Duration::from_millis(50));
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sockx did not exit; stderr: {}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(20));
         }
     }
 }

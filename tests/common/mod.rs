@@ -134,6 +134,25 @@ pub fn installed(program: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// Leaves a stale socket file at `path`: bound by a python3 child that exits, so nobody
+/// listens on it. (Bound in the test process, a child that a parallel test forks holds the
+/// socket until it execs, and the file then looks live for a moment.)
+pub fn stale_socket_file(path: &std::path::Path) {
+    let status = StdCommand::new("python3")
+        .args([
+            "-c",
+            "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+        ])
+        .arg(path)
+        .status()
+        .expect("python3 runs");
+    assert!(
+        status.success(),
+        "python3 could not bind {}",
+        path.display()
+    );
+}
+
 /// A peer process the test started (a server, a proxy, a daemon), ended by its own PID when
 /// dropped.
 pub struct Daemon(pub std::process::Child);

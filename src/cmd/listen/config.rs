@@ -75,8 +75,9 @@ impl ListenConfig {
         };
         let endpoint = BindEndpoint::from_words(&args.addr, transport).map_err(Error::usage)?;
         match &endpoint {
-            BindEndpoint::Unix(addr) => check_unix(args, addr)?,
-            BindEndpoint::UnixDgram(addr) => check_unix_socket(args, addr)?,
+            BindEndpoint::Unix(addr) | BindEndpoint::UnixDgram(addr) => {
+                check_unix_socket(args, addr)?;
+            }
             BindEndpoint::Tcp(_) | BindEndpoint::Udp(_) => {
                 if args.unix_mode.is_some() {
                     return Err(
@@ -134,22 +135,9 @@ impl ListenConfig {
     }
 }
 
-/// Flags that only make sense for IP sockets, or for modes not served over Unix stream sockets
-/// yet: exit 2 with a Unix stream address.
-fn check_unix(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
-    check_unix_socket(args, addr)?;
-    let served = args.keep_open || args.echo || args.exec.is_some() || args.sh_exec.is_some();
-    // --forward (with or without -k) is served over Unix sockets already.
-    if served && args.forward.is_none() {
-        return Err(Error::usage(format!(
-            "-k, --echo and --exec are not served over Unix sockets yet ({addr})"
-        )));
-    }
-    Ok(())
-}
-
-/// Flags that only make sense for IP sockets, and `--unix-mode` without a socket file: exit 2
-/// with a Unix address, stream or datagram.
+/// Flags that only make sense for IP sockets (access rules on addresses, SO_REUSEPORT,
+/// SO_BROADCAST), and `--unix-mode` without a socket file: exit 2 with a Unix address, stream
+/// or datagram.
 fn check_unix_socket(args: &ListenArgs, addr: &UnixAddr) -> Result<(), Error> {
     let inet_only = if !args.allow.is_empty() || !args.deny.is_empty() {
         Some("--allow/--deny")
@@ -230,5 +218,20 @@ mod tests {
             config(&["-u", "--echo", "unix:/tmp/x.sock"]).unwrap().mode,
             Mode::Udp
         );
+    }
+
+    #[test]
+    fn every_stream_mode_is_served_over_unix_sockets() {
+        assert_eq!(
+            config(&["-k", "unix:/tmp/x.sock"]).unwrap().mode,
+            Mode::KeepOpen
+        );
+        assert_eq!(config(&["--echo", "unix:@x"]).unwrap().mode, Mode::Echo);
+        assert!(matches!(
+            config(&["-k", "--sh-exec", "cat", "unix:/tmp/x.sock"])
+                .unwrap()
+                .mode,
+            Mode::Exec(_)
+        ));
     }
 }

@@ -200,7 +200,12 @@ impl Gate {
             return None;
         }
         if self.verbose {
-            notes::verbose(format_args!("connection from {peer}"));
+            match peer {
+                Peer::Unix { local, .. } => {
+                    notes::verbose(format_args!("connection from {peer} on {local}"));
+                }
+                Peer::Inet { .. } => notes::verbose(format_args!("connection from {peer}")),
+            }
         }
         Some(Slot {
             open: Arc::clone(&self.open),
@@ -227,8 +232,11 @@ pub async fn accept_admitted(
     };
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => {
+            Ok((stream, mut peer)) => {
                 gate.resources.accepted(listener);
+                if gate.verbose {
+                    peer.name_process();
+                }
                 if let Some(mut slot) = gate.admit(&peer) {
                     slot.starting = starting;
                     return Ok((stream, peer, slot));

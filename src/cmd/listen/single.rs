@@ -23,7 +23,7 @@ pub fn run(
     interrupt: &Interrupt,
 ) -> anyhow::Result<Status> {
     let (stream, peer) = loop {
-        let (stream, peer) = match listener.accept() {
+        let (stream, mut peer) = match listener.accept() {
             Ok(accepted) => accepted,
             // A peer that gave up between SYN and accept: wait for the next one.
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => continue,
@@ -36,6 +36,9 @@ pub fn run(
                 .into());
             }
         };
+        if context.verbose() {
+            peer.name_process();
+        }
         match peer.ip() {
             Some(ip) if !config.access.permits(ip) => {
                 if context.verbose() {

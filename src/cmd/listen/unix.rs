@@ -10,14 +10,14 @@ use std::os::unix::net::UnixStream;
 use crate::error::Error;
 use crate::net::cause::describe;
 use crate::net::endpoint::UnixAddr;
-use crate::net::listener::{SocketFile, UnixListener};
+use crate::net::listener::{BoundUnix, SocketFile};
 
 /// Binds and listens on `addr`, replacing a stale socket file, with `mode` as the file's
 /// permissions.
 pub fn bind(
     addr: &UnixAddr,
     mode: Option<u32>,
-) -> Result<UnixListener<std::os::unix::net::UnixListener>, Error> {
+) -> Result<BoundUnix<std::os::unix::net::UnixListener>, Error> {
     bind_with(addr, mode, std::os::unix::net::UnixListener::bind_addr)
 }
 
@@ -26,7 +26,7 @@ pub fn bind_with<S>(
     addr: &UnixAddr,
     mode: Option<u32>,
     bind: impl FnOnce(&std::os::unix::net::SocketAddr) -> io::Result<S>,
-) -> Result<UnixListener<S>, Error> {
+) -> Result<BoundUnix<S>, Error> {
     if let Some(path) = addr.file() {
         clear_stale(addr, path)?;
     }
@@ -39,7 +39,7 @@ pub fn bind_with<S>(
         fs::set_permissions(path, fs::Permissions::from_mode(mode))
             .map_err(|err| listen_error(addr, &err))?;
     }
-    Ok(UnixListener {
+    Ok(BoundUnix {
         socket,
         addr: addr.clone(),
         file,
