@@ -503,7 +503,7 @@ fn a_denied_client_is_closed_and_never_reaches_the_target() {
     let target = Python::start(COUNT_CONNECTIONS, &[]);
     let forwarder = start_forwarder(
         &format!("127.0.0.1:{}", target.port()),
-        &["-k", "-v", "--allow", "10.0.0.0/8"],
+        &["-k", "-v", "--allow", "127.1.2.0/24"],
     );
     let seen = python_client(READ_TO_END, forwarder.port, &[]);
     assert!(seen == "eof\n" || seen == "reset\n", "{seen}");
