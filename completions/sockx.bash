@@ -292,7 +292,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__listen)
-            opts="-k -e -m -u -w -C -U -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --unix --forward --forward-tls --forward-sni --forward-ca --forward-insecure --forward-pin --unix-mode --verbose --quiet --color --help --version"
+            opts="-k -e -m -u -w -C -U -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --unix --forward --forward-tls --forward-sni --forward-ca --forward-insecure --forward-pin --unix-mode --tls --cert --key --client-ca --alpn --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +351,22 @@ _sockx() {
                     return 0
                     ;;
                 --unix-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -53,6 +53,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-sni -d 'S
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-ca -d 'Trust the PEM certificates in FILE for the --forward target' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-pin -d 'Accept only the --forward target certificate with this SHA-256 fingerprint' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l cert -d 'Serve this certificate chain (PEM, leaf first; with --key)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l key -d 'The certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l client-ca -d 'Require a client certificate signed by a CA in FILE (PEM): mutual TLS' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l alpn -d 'Accept this ALPN protocol (repeatable, in our order of preference: the first of them that the client offers is chosen)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -67,6 +71,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -l reuseport -d 'Sha
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s U -l unix -d 'Read ADDR as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-tls -d 'Speak TLS to the --forward target (verified as connect --tls verifies)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-insecure -d 'Do not verify the --forward target\'s certificate (what failed is said with -v)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l tls -d 'Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose fingerprint stderr gives before the ready line'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s 4 -d 'IPv4 only'
@@ -84,6 +89,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-sni -d 'Server
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-ca -d 'Trust the PEM certificates in FILE for the --forward target' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-pin -d 'Accept only the --forward target certificate with this SHA-256 fingerprint' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l cert -d 'Serve this certificate chain (PEM, leaf first; with --key)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l key -d 'The certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l client-ca -d 'Require a client certificate signed by a CA in FILE (PEM): mutual TLS' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l alpn -d 'Accept this ALPN protocol (repeatable, in our order of preference: the first of them that the client offers is chosen)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l color -d 'When to use colour' -r -f -a "auto\t'Colour when the stream is a terminal and `NO_COLOR` is unset'
 always\t'Always colour'
 never\t'Never colour'"
@@ -98,6 +107,7 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -l reuseport -d 'Share th
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s U -l unix -d 'Read ADDR as a Unix socket path'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-tls -d 'Speak TLS to the --forward target (verified as connect --tls verifies)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-insecure -d 'Do not verify the --forward target\'s certificate (what failed is said with -v)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l tls -d 'Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose fingerprint stderr gives before the ready line'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s q -l quiet -d 'Nothing on stderr but errors'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s 4 -d 'IPv4 only'

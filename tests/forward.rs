@@ -1087,3 +1087,101 @@ conn.recv(10)
     assert_eq!(finished.code(), 0);
     assert!(finished.stdout.is_empty());
 }
+
+/// TLS termination in front of a plain HTTP server: curl speaks HTTPS to the forwarder, which
+/// speaks plain HTTP to python3's http.server.
+#[test]
+fn tls_termination_in_front_of_a_plain_http_server() {
+    if !have(
+        &["python3", "curl", "openssl"],
+        "tls_termination_in_front_of_a_plain_http_server",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_certificates(dir.path());
+    let body = payload(2 << 20, 11);
+    std::fs::write(dir.path().join("blob"), &body).expect("write");
+    let server = Python::start(HTTP_SERVER, &[dir.path().to_str().unwrap()]);
+    let cert = dir.path().join("server.pem");
+    let key = dir.path().join("server.key");
+    let forwarder = start_forwarder(
+        &format!("127.0.0.1:{}", server.port()),
+        &[
+            "-k",
+            "-v",
+            "--tls",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let url = format!("https://127.0.0.1:{}/blob", forwarder.port);
+    let ca = dir.path().join("ca.pem");
+    for trust in [&["--cacert", ca.to_str().unwrap()][..], &["-k"][..]] {
+        let fetched = Command::new("curl")
+            .args(["-sS", "--fail", "--max-time", "60"])
+            .args(trust)
+            .arg(&url)
+            .output()
+            .expect("curl runs");
+        assert!(
+            fetched.status.success(),
+            "curl {trust:?} failed: {fetched:?}"
+        );
+        assert!(fetched.stdout == body, "the file came through changed");
+    }
+    // Plain HTTP to the TLS port gets no page.
+    let plain = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .arg(format!("http://127.0.0.1:{}/blob", forwarder.port))
+        .output()
+        .expect("curl runs");
+    assert!(plain.stdout != body);
+    let finished = interrupt(forwarder);
+    assert_eq!(finished.code(), 130);
+}
+
+/// `--tls` and `--forward-tls` together re-encrypt: HTTPS in, TLS to openssl s_server out.
+#[test]
+fn tls_on_both_sides_re_encrypts() {
+    if !have(&["curl", "openssl"], "tls_on_both_sides_re_encrypts") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_certificates(dir.path());
+    let (_server, port) = s_server(dir.path());
+    let (cert, key, ca) = (
+        dir.path().join("server.pem"),
+        dir.path().join("server.key"),
+        dir.path().join("ca.pem"),
+    );
+    let forwarder = start_forwarder(
+        &format!("127.0.0.1:{port}"),
+        &[
+            "--tls",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--forward-tls",
+            "--forward-ca",
+            ca.to_str().unwrap(),
+        ],
+    );
+    let fetched = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--http1.0", "--cacert"])
+        .arg(&ca)
+        .arg(format!("https://127.0.0.1:{}/", forwarder.port))
+        .output()
+        .expect("curl runs");
+    let page = String::from_utf8_lossy(&fetched.stdout);
+    // s_server -www answers with a status page naming the session it saw: ours, in TLS.
+    assert!(
+        page.contains("Ciphers supported in s_server binary"),
+        "{page}"
+    );
+    let finished = forwarder.running.finish(Duration::from_secs(30));
+    assert_eq!(finished.code(), 0, "{}", finished.stderr);
+}

@@ -17,7 +17,7 @@ pub use connect::ConnectArgs;
 pub use listen::ListenArgs;
 pub use ports::{GroupBy, PortFilter, PortsArgs};
 pub use probe::ProbeArgs;
-pub use tls::TlsArgs;
+pub use tls::{ServeTlsArgs, TlsArgs};
 
 /// Parses the command line of this process ([`parse_from`]).
 pub fn parse() -> Result<Cli, clap::Error> {

@@ -1,5 +1,6 @@
-//! The client-side TLS flags shared by `connect` and `probe` (and, later, `listen
-//! --forward-tls`): flatten [`TlsArgs`] into a subcommand's arguments.
+//! The TLS flags: the client side's, shared by `connect` and `probe` (and, later, `listen
+//! --forward-tls`), and the server side's of `listen --tls`. Flatten [`TlsArgs`] or
+//! [`ServeTlsArgs`] into a subcommand's arguments.
 
 use std::path::PathBuf;
 
@@ -57,4 +58,31 @@ impl TlsArgs {
     pub fn enabled(&self) -> bool {
         self.tls || self.starttls.is_some()
     }
+}
+
+/// `listen --tls` and the flags of the server side.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "TLS")]
+pub struct ServeTlsArgs {
+    /// Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose
+    /// fingerprint stderr gives before the ready line
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Serve this certificate chain (PEM, leaf first; with --key)
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "cert"])]
+    pub key: Option<PathBuf>,
+
+    /// Require a client certificate signed by a CA in FILE (PEM): mutual TLS
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Accept this ALPN protocol (repeatable, in our order of preference: the first of them
+    /// that the client offers is chosen)
+    #[arg(long = "alpn", value_name = "PROTO", requires = "tls")]
+    pub alpn: Vec<String>,
 }

@@ -30,7 +30,12 @@ pub enum AsyncStream {
     Tcp(TcpStream),
     /// A Unix stream socket connection.
     Unix(UnixStream),
+    /// A TLS session (`listen --tls`) over a TCP or Unix connection.
+    Tls(Box<TlsSession>),
 }
+
+/// The server side of a TLS session over a plain [`AsyncStream`].
+pub use super::tls::ServerSession as TlsSession;
 
 /// The plain socket of a stream whose bytes are the socket's own: what splice and readiness
 /// work on. It reads and writes by shared reference too.
@@ -48,6 +53,7 @@ impl AsyncStream {
         match self {
             AsyncStream::Tcp(stream) => Some(PlainSocket::Tcp(stream)),
             AsyncStream::Unix(stream) => Some(PlainSocket::Unix(stream)),
+            AsyncStream::Tls(_) => None,
         }
     }
 
@@ -58,6 +64,12 @@ impl AsyncStream {
         let stream = match self {
             AsyncStream::Tcp(stream) => Stream::Tcp(stream.into_std()?),
             AsyncStream::Unix(stream) => Stream::Unix(stream.into_std()?),
+            AsyncStream::Tls(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a TLS session has no plain socket",
+                ));
+            }
         };
         stream.set_nonblocking(false)?;
         Ok(stream)
@@ -87,6 +99,10 @@ impl AsyncStream {
                 let stream = Arc::new(stream);
                 (ReadHalf::Unix(Arc::clone(&stream)), WriteHalf::Unix(stream))
             }
+            AsyncStream::Tls(session) => {
+                let (reader, writer) = tokio::io::split(*session);
+                (ReadHalf::Tls(reader), WriteHalf::Tls(writer))
+            }
         }
     }
 }
@@ -98,15 +114,20 @@ pub enum ReadHalf {
     Tcp(Arc<TcpStream>),
     /// Of a Unix stream socket connection.
     Unix(Arc<UnixStream>),
+    /// Of a TLS session (the halves share the session behind tokio's lock).
+    Tls(tokio::io::ReadHalf<TlsSession>),
 }
 
-/// The write half of an [`AsyncStream`]; shutting it down half-closes the stream.
+/// The write half of an [`AsyncStream`]; shutting it down half-closes the stream (a TLS
+/// session's: `close_notify`, then the FIN).
 #[derive(Debug)]
 pub enum WriteHalf {
     /// Of a TCP connection.
     Tcp(Arc<TcpStream>),
     /// Of a Unix stream socket connection.
     Unix(Arc<UnixStream>),
+    /// Of a TLS session.
+    Tls(tokio::io::WriteHalf<TlsSession>),
 }
 
 /// The socket under a split stream, held apart from its halves (which are busy reading and
@@ -125,6 +146,7 @@ impl ReadHalf {
         match self {
             ReadHalf::Tcp(stream) => Some(SocketHandle::Tcp(Arc::clone(stream))),
             ReadHalf::Unix(stream) => Some(SocketHandle::Unix(Arc::clone(stream))),
+            ReadHalf::Tls(_) => None,
         }
     }
 }
@@ -179,6 +201,7 @@ impl AsyncRead for ReadHalf {
         match self.get_mut() {
             ReadHalf::Tcp(stream) => poll_read_shared!(stream, cx, buf),
             ReadHalf::Unix(stream) => poll_read_shared!(stream, cx, buf),
+            ReadHalf::Tls(half) => Pin::new(half).poll_read(cx, buf),
         }
     }
 }
@@ -227,18 +250,23 @@ impl AsyncWrite for WriteHalf {
         match self.get_mut() {
             WriteHalf::Tcp(stream) => poll_write_shared!(stream, cx, buf),
             WriteHalf::Unix(stream) => poll_write_shared!(stream, cx, buf),
+            WriteHalf::Tls(half) => Pin::new(half).poll_write(cx, buf),
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WriteHalf::Tls(half) => Pin::new(half).poll_flush(cx),
+            WriteHalf::Tcp(_) | WriteHalf::Unix(_) => Poll::Ready(Ok(())),
+        }
     }
 
     /// Shuts down the write side: the peer reads EOF.
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let shut = match self.get_mut() {
             WriteHalf::Tcp(stream) => socket2::SockRef::from(&**stream).shutdown(Shutdown::Write),
             WriteHalf::Unix(stream) => socket2::SockRef::from(&**stream).shutdown(Shutdown::Write),
+            WriteHalf::Tls(half) => return Pin::new(half).poll_shutdown(cx),
         };
         Poll::Ready(shut)
     }
@@ -310,6 +338,7 @@ macro_rules! forward_io {
                 match self.get_mut() {
                     $type::Tcp(inner) => Pin::new(inner).poll_read(cx, buf),
                     $type::Unix(inner) => Pin::new(inner).poll_read(cx, buf),
+                    $type::Tls(inner) => Pin::new(inner).poll_read(cx, buf),
                 }
             }
         }
@@ -324,6 +353,7 @@ macro_rules! forward_io {
                 match self.get_mut() {
                     $type::Tcp(inner) => Pin::new(inner).poll_write(cx, buf),
                     $type::Unix(inner) => Pin::new(inner).poll_write(cx, buf),
+                    $type::Tls(inner) => Pin::new(inner).poll_write(cx, buf),
                 }
             }
 
@@ -331,6 +361,7 @@ macro_rules! forward_io {
                 match self.get_mut() {
                     $type::Tcp(inner) => Pin::new(inner).poll_flush(cx),
                     $type::Unix(inner) => Pin::new(inner).poll_flush(cx),
+                    $type::Tls(inner) => Pin::new(inner).poll_flush(cx),
                 }
             }
 
@@ -339,6 +370,7 @@ macro_rules! forward_io {
                 match self.get_mut() {
                     $type::Tcp(inner) => Pin::new(inner).poll_shutdown(cx),
                     $type::Unix(inner) => Pin::new(inner).poll_shutdown(cx),
+                    $type::Tls(inner) => Pin::new(inner).poll_shutdown(cx),
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,12 @@ pub struct Live {
     /// Everything on stdout so far.
     pub stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The stderr lines before the ready line (with `--tls`, the certificate's).
+    pub before_ready: Vec<String>,
+    /// The ready line.
+    pub ready: String,
+    /// Told when stdout and stderr have reached their end ([`Live::finish`]).
+    ended: Vec<mpsc::Receiver<()>>,
 }
 
 impl Live {
@@ -33,21 +39,35 @@ impl Live {
         Live::start_with(args, Stdio::piped())
     }
 
-    /// [`Live::start`] with this stdout (e.g. a pipe whose reader is gone).
+    /// [`Live::start`] with this stdout (e.g. a pipe whose reader is gone). Lines before the
+    /// ready line are kept in [`Live::before_ready`].
     pub fn start_with(args: &[&str], stdout: Stdio) -> Live {
         let mut child = sockx_command(&[&["listen"], args].concat())
             .stdout(stdout)
             .spawn()
             .expect("sockx starts");
         let mut errors = BufReader::new(child.stderr.take().unwrap());
-        let mut ready = String::new();
-        errors.read_line(&mut ready).unwrap();
-        let (addr, port) = parse_ready_line(&ready).unwrap_or_else(|| panic!("{ready:?}"));
+        let mut before_ready = Vec::new();
+        let (ready, addr, port) = loop {
+            let mut line = String::new();
+            if errors.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("no ready line from sockx listen {args:?}: {before_ready:?}");
+            }
+            match parse_ready_line(&line) {
+                Some((addr, port)) => break (line, addr, port),
+                None => before_ready.push(line.trim_end().to_string()),
+            }
+        };
+        let mut ended = Vec::new();
         let stdout = match child.stdout.take() {
-            Some(pipe) => collect(pipe, Vec::new()),
+            Some(pipe) => collect(pipe, Vec::new(), &mut ended),
             None => Arc::default(),
         };
-        let stderr = collect(errors, ready.into_bytes());
+        let early = before_ready
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect::<String>();
+        let stderr = collect(errors, format!("{early}{ready}").into_bytes(), &mut ended);
         Live {
             stdin: child.stdin.take(),
             child,
@@ -55,6 +75,9 @@ impl Live {
             port,
             stdout,
             stderr,
+            before_ready,
+            ready: ready.trim_end().to_string(),
+            ended,
         }
     }
 
@@ -98,10 +121,25 @@ impl Live {
 
     /// Waits for the exit code (`None`: killed by a signal), then for the last of the output.
     pub fn wait_exit(&mut self) -> Option<i32> {
+        let code = self.wait_status();
+        thread::sleep(Duration::from_millis(50));
+        code
+    }
+
+    /// Waits for the exit code, then until stdout and stderr have reached their end (all of
+    /// the output is in [`Live::stdout`] and [`Live::stderr`]).
+    pub fn finish(&mut self) -> Option<i32> {
+        let code = self.wait_status();
+        for ended in self.ended.drain(..) {
+            let _ = ended.recv_timeout(PATIENCE);
+        }
+        code
+    }
+
+    fn wait_status(&mut self) -> Option<i32> {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait works") {
-                thread::sleep(Duration::from_millis(50));
                 return status.code();
             }
             assert!(
@@ -121,10 +159,17 @@ impl Drop for Live {
     }
 }
 
-/// Reads `from` to its end on a thread, into the returned buffer (which starts with `early`).
-fn collect(mut from: impl Read + Send + 'static, early: Vec<u8>) -> Arc<Mutex<Vec<u8>>> {
+/// Reads `from` to its end on a thread, into the returned buffer (which starts with `early`);
+/// a receiver pushed onto `ended` is told at the end.
+fn collect(
+    mut from: impl Read + Send + 'static,
+    early: Vec<u8>,
+    ended: &mut Vec<mpsc::Receiver<()>>,
+) -> Arc<Mutex<Vec<u8>>> {
     let sink = Arc::new(Mutex::new(early));
     let into = Arc::clone(&sink);
+    let (done, end) = mpsc::channel();
+    ended.push(end);
     thread::spawn(move || {
         let mut buffer = [0u8; 65536];
         while let Ok(n) = from.read(&mut buffer) {
@@ -133,6 +178,7 @@ fn collect(mut from: impl Read + Send + 'static, early: Vec<u8>) -> Arc<Mutex<Ve
             }
             into.lock().unwrap().extend_from_slice(&buffer[..n]);
         }
+        let _ = done.send(());
     });
     sink
 }

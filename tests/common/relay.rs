@@ -178,22 +178,32 @@ pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
     let (sender, receiver) = mpsc::channel();
     let drain = thread::spawn(move || {
         let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = sender.send(line);
+        // With --tls the certificate's line comes before the ready line: both are early.
+        let mut early = String::new();
+        loop {
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let certificate = line.starts_with("tls certificate sha256 ");
+            early.push_str(&line);
+            if !certificate {
+                break;
+            }
+        }
+        let _ = sender.send(early);
         let mut rest = String::new();
         let _ = reader.read_to_string(&mut rest);
         rest
     });
-    let line = match receiver.recv_timeout(Duration::from_secs(10)) {
-        Ok(line) => line,
+    let early = match receiver.recv_timeout(Duration::from_secs(10)) {
+        Ok(early) => early,
         Err(_) => {
             let _ = child.kill();
             panic!("no ready line from sockx listen {args:?}");
         }
     };
-    let (addr, port) =
-        parse_ready_line(&line).unwrap_or_else(|| panic!("unexpected first stderr line: {line:?}"));
+    let line = early.lines().last().unwrap_or_default().to_string();
+    let (addr, port) = parse_ready_line(&line)
+        .unwrap_or_else(|| panic!("unexpected stderr before the ready line: {early:?}"));
     let stdout = child.stdout.take().map(|mut out| {
         thread::spawn(move || {
             let mut data = Vec::new();
@@ -207,22 +217,23 @@ pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
             stdin,
             stdout,
             stderr: Some(drain),
-            early_stderr: line,
+            early_stderr: early,
         },
         addr,
         port,
     }
 }
 
-/// `listening on 127.0.0.1:4000 (tcp)` gives `("127.0.0.1:4000", 4000)`;
-/// `listening on unix:/tmp/a.sock (unix)` (or `(unix-dgram)`) gives `("unix:/tmp/a.sock", 0)`.
+/// `listening on 127.0.0.1:4000 (tcp)` (or `(udp)`, `(tls)`) gives `("127.0.0.1:4000", 4000)`;
+/// `listening on unix:/tmp/a.sock (unix)` (or `(unix-dgram)`, `(tls)`) gives
+/// `("unix:/tmp/a.sock", 0)`.
 pub fn parse_ready_line(line: &str) -> Option<(String, u16)> {
     let rest = line.trim_end().strip_prefix("listening on ")?;
     let (addr, proto) = rest.rsplit_once(' ')?;
-    if (proto == "(unix)" || proto == "(unix-dgram)") && addr.starts_with("unix:") {
+    if matches!(proto, "(unix)" | "(unix-dgram)" | "(tls)") && addr.starts_with("unix:") {
         return Some((addr.to_string(), 0));
     }
-    if proto != "(tcp)" && proto != "(udp)" {
+    if proto != "(tcp)" && proto != "(udp)" && proto != "(tls)" {
         return None;
     }
     let port = addr.rsplit_once(':')?.1.parse().ok()?;

@@ -68,7 +68,7 @@ impl HandshakeEnd {
         let RelayError::Peer(io_err) = &err else {
             return relay_failure(err, peer);
         };
-        let Some(data) = tls_data_error(io_err) else {
+        let Some(data) = TlsDataError::of(io_err) else {
             return relay_failure(err, peer);
         };
         if data.before_data {
@@ -83,10 +83,6 @@ impl HandshakeEnd {
         let reason = crate::net::tls::late_failure(&data.error, false, false).reason;
         Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into()
     }
-}
-
-fn tls_data_error(err: &io::Error) -> Option<&TlsDataError> {
-    err.get_ref()?.downcast_ref::<TlsDataError>()
 }
 
 /// Bounds every read and write of the handshake (SO_RCVTIMEO, SO_SNDTIMEO); `None` clears.

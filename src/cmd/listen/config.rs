@@ -12,6 +12,7 @@ use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Error;
 use crate::net::endpoint::{Transport, UnixAddr};
+use crate::net::tls::{HANDSHAKE_TIMEOUT, TlsServer};
 use crate::net::{BindEndpoint, Family};
 
 /// How `listen` serves its peers, decided by the flags.
@@ -62,9 +63,18 @@ pub struct ListenConfig {
     pub unix_mode: Option<u32>,
     /// `-4` / `-6`.
     pub family: Family,
+    /// `--tls`: the server every connection's handshake is made with.
+    pub tls: Option<TlsServer>,
 }
 
 impl ListenConfig {
+    /// How long a client has for its TLS handshake: `-w` bounds a silent handshake too, never
+    /// beyond the handshake's own limit.
+    pub fn handshake_limit(&self) -> Duration {
+        self.idle_timeout
+            .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT))
+    }
+
     /// Checks the arguments (no network traffic but the resolution of `--forward`'s target
     /// name, once for the run; `--exec`'s program is looked up, so that a missing one fails
     /// before anything listens).
@@ -85,6 +95,11 @@ impl ListenConfig {
                     );
                 }
             }
+        }
+        if args.udp && args.tls.tls {
+            return Err(Error::usage("-u cannot go with --tls")
+                .with_hint("sockx has no DTLS; TLS runs over TCP and Unix stream sockets")
+                .into());
         }
         let program = Program::from_args(args)?;
         if args.udp && program.is_some() {
@@ -116,7 +131,9 @@ impl ListenConfig {
         } else {
             Mode::Single
         };
+        let tls = super::tls::server(&args.tls, &endpoint)?;
         Ok(ListenConfig {
+            tls,
             endpoint,
             mode,
             keep_open: args.keep_open,
@@ -207,6 +224,8 @@ mod tests {
     #[test]
     fn flags_that_cannot_go_together_are_usage_errors() {
         assert!(usage(&["-u", "-e", "cat", "0"]));
+        assert!(usage(&["-u", "--tls", "0"]));
+        assert!(usage(&["--tls", "--alpn", "", "0"]));
         assert!(usage(&["--unix-mode", "600", "0"]));
         assert!(usage(&["--allow", "127.0.0.0/8", "unix:/tmp/x.sock"]));
         assert!(usage(&["--deny", "127.0.0.0/8", "unix:/tmp/x.sock"]));

@@ -19,6 +19,7 @@ mod keep_open;
 mod server;
 mod single;
 mod stall;
+mod tls;
 mod udp;
 mod unix;
 
@@ -48,7 +49,7 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
         let _ = crate::os::rlimit::raise_open_files();
     }
     let bound = bind(&config)?;
-    announce(&bound)?;
+    announce(&bound, &config)?;
     match (bound, &config.mode) {
         (Bound::Stream(listener), Mode::Forward(plan)) => {
             forward::run_stream(listener, plan, &config, context)
@@ -157,11 +158,19 @@ pub fn listener_options(config: &ListenConfig, proto: Proto) -> SocketOptions {
     }
 }
 
-/// Prints the ready line `listening on ADDR (KIND)` on stderr (unless `-q`), flushed.
-fn announce(bound: &Bound) -> std::io::Result<()> {
+/// Prints the ready line `listening on ADDR (KIND)` on stderr (unless `-q`), flushed; with
+/// `--tls`, the certificate's line first and KIND `tls`.
+fn announce(bound: &Bound, config: &ListenConfig) -> std::io::Result<()> {
     let (name, kind) = match bound {
         Bound::Stream(listener) => (listener.name()?, listener.kind()),
         Bound::Datagram(socket, _) => (socket.local_addr()?.to_string(), socket.kind()),
+    };
+    let kind = match &config.tls {
+        Some(tls) => {
+            tls.announce();
+            "tls"
+        }
+        None => kind,
     };
     crate::output::notes::ready(format_args!("listening on {name} ({kind})"));
     Ok(())

@@ -19,6 +19,7 @@ use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::listener::{AsyncListener, Listener};
 use crate::net::relay::RelayEnd;
+use crate::net::tls::TlsServer;
 use crate::net::traffic::Traffic;
 use crate::output::notes;
 
@@ -66,6 +67,10 @@ pub struct Gate {
     /// With [`Gate::one_start_at_a_time`]: the next connection is accepted only once the
     /// previous one holds everything it needs ([`Slot::started`]).
     starting: Option<Arc<Semaphore>>,
+    /// `--tls`: an admitted connection is served once its handshake is done.
+    tls: Option<TlsServer>,
+    /// How long a client has for its handshake.
+    handshake_limit: Duration,
 }
 
 /// What the connections share about the process's descriptors: the once-per-shortage
@@ -157,6 +162,8 @@ impl Gate {
             verbose: context.verbose(),
             resources: Arc::new(Resources::new()),
             starting: None,
+            tls: config.tls.clone(),
+            handshake_limit: config.handshake_limit(),
         }
     }
 
@@ -215,20 +222,68 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// With `--tls`: runs an admitted connection's handshake (in the connection's own task,
+    /// so that a slow client never holds up the listener), then gives the session to serve.
+    /// A failed handshake is reported with `-v` and the connection dropped: `None`. With
+    /// [`Gate::one_start_at_a_time`] the turn to start is taken after the handshake.
+    pub async fn secure(
+        &self,
+        stream: AsyncStream,
+        peer: &Peer,
+        mut slot: Slot,
+    ) -> io::Result<Option<(AsyncStream, Slot)>> {
+        let Some(tls) = &self.tls else {
+            return Ok(Some((stream, slot)));
+        };
+        let accepted = tokio::select! {
+            accepted = tls.accept(stream, peer, self.handshake_limit) => accepted,
+            _ = interrupted() => return Ok(None),
+        };
+        match accepted {
+            Ok((stream, session)) => {
+                if self.verbose {
+                    session.report(peer);
+                }
+                if slot.starting.is_none() {
+                    slot.starting = self.take_turn().await?;
+                }
+                Ok(Some((stream, slot)))
+            }
+            Err(failure) => {
+                failure.report(peer);
+                Ok(None)
+            }
+        }
+    }
+
+    /// With [`Gate::one_start_at_a_time`]: waits for the turn to start a connection.
+    async fn take_turn(&self) -> io::Result<Option<OwnedSemaphorePermit>> {
+        match &self.starting {
+            Some(one) => Arc::clone(one)
+                .acquire_owned()
+                .await
+                .map(Some)
+                .map_err(io::Error::other),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Accepts the next connection the gate lets in. Transient accept failures (a client that
 /// reset before we got to it, running out of descriptors) are waited out, never fatal.
+/// With `--tls` the turn to start ([`Gate::one_start_at_a_time`]) is taken after the
+/// handshake instead ([`Gate::secure`]), so that a slow handshake holds up no other client;
+/// but during a shortage of descriptors it is taken here as without TLS, so that at most one
+/// accepted connection waits for them.
 pub async fn accept_admitted(
     listener: &AsyncListener,
     gate: &Gate,
 ) -> io::Result<(AsyncStream, Peer, Slot)> {
-    let starting = match &gate.starting {
-        Some(one) => Some(
-            Arc::clone(one)
-                .acquire_owned()
-                .await
-                .map_err(io::Error::other)?,
-        ),
-        None => None,
+    let starting = if gate.tls.is_none() || gate.resources.short.load(Ordering::Acquire) {
+        gate.take_turn().await?
+    } else {
+        None
     };
     loop {
         match listener.accept().await {
@@ -293,7 +348,7 @@ pub async fn serve_connections<S, F>(
     serve: S,
 ) -> anyhow::Result<Status>
 where
-    S: Fn(AsyncStream, Peer, Slot) -> F,
+    S: Fn(AsyncStream, Peer, Slot) -> F + Send + Sync + 'static,
     F: Future<Output = anyhow::Result<Status>> + Send + 'static,
 {
     let listener = listener.into_async()?;
@@ -303,10 +358,21 @@ where
     let ctrl_c = interrupt.fired();
     tokio::pin!(stop, ctrl_c);
     if !keep_open {
-        let (stream, peer, slot) = tokio::select! {
-            accepted = accept_admitted(&listener, &gate) => accepted?,
-            _ = &mut ctrl_c => return Ok(Status::Interrupted),
-            status = &mut stop => return status,
+        // The first client whose handshake (with --tls) succeeds is the one served.
+        let (stream, peer, slot) = loop {
+            let (stream, peer, slot) = tokio::select! {
+                accepted = accept_admitted(&listener, &gate) => accepted?,
+                _ = &mut ctrl_c => return Ok(Status::Interrupted),
+                status = &mut stop => return status,
+            };
+            let secured = tokio::select! {
+                secured = gate.secure(stream, &peer, slot) => secured?,
+                _ = &mut ctrl_c => return Ok(Status::Interrupted),
+                status = &mut stop => return status,
+            };
+            if let Some((stream, slot)) = secured {
+                break (stream, peer, slot);
+            }
         };
         drop(listener);
         let serving = serve(stream, peer, slot);
@@ -324,12 +390,23 @@ where
             status = &mut stop => status,
         };
     }
+    let serve = Arc::new(serve);
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
             accepted = accept_admitted(&listener, &gate) => {
                 let (stream, peer, slot) = accepted?;
-                tasks.spawn(serve(stream, peer, slot));
+                if gate.tls.is_none() {
+                    tasks.spawn(serve(stream, peer, slot));
+                } else {
+                    let (gate, serve) = (gate.clone(), Arc::clone(&serve));
+                    tasks.spawn(async move {
+                        match gate.secure(stream, &peer, slot).await? {
+                            Some((stream, slot)) => serve(stream, peer, slot).await,
+                            None => Ok(Status::Success),
+                        }
+                    });
+                }
             }
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 match done {
@@ -415,6 +492,8 @@ mod tests {
             verbose: false,
             resources: Arc::new(Resources::new()),
             starting: None,
+            tls: None,
+            handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
         };
         let peer = Peer::inet(
             "127.0.0.1:1000".parse().unwrap(),
@@ -436,6 +515,8 @@ mod tests {
             verbose: false,
             resources: Arc::new(Resources::new()),
             starting: None,
+            tls: None,
+            handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
         };
         let mapped = Peer::inet(
             "[::ffff:127.0.0.1]:1000".parse().unwrap(),

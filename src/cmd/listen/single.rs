@@ -6,13 +6,17 @@ use std::io::{self, Write};
 use super::ListenConfig;
 use crate::cmd::Context;
 use crate::cmd::failure::relay_failure;
-use crate::error::Status;
+use crate::error::{Error, Status};
 use crate::net::cause::describe;
 use crate::net::listener::Listener;
 use crate::net::peer::Peer;
-use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd};
+
+use crate::net::relay::tls::{TlsDataError, TlsStream};
+use crate::net::relay::{Input, Relay, RelayConfig, RelayEnd, RelayError};
 use crate::net::stream::Stream;
+use crate::net::tls::TlsServer;
 use crate::os::interrupt::Interrupt;
+use crate::output::notes;
 
 /// Accepts the first permitted peer (TCP or Unix), relays until it closes its side, and
 /// exits. The listener (and a Unix socket file with it) is gone once the peer is accepted.
@@ -39,24 +43,56 @@ pub fn run(
         if context.verbose() {
             peer.name_process();
         }
-        match peer.ip() {
-            Some(ip) if !config.access.permits(ip) => {
-                if context.verbose() {
-                    note(&format!("refused connection from {peer} (not allowed)"));
-                }
+        if let Some(ip) = peer.ip()
+            && !config.access.permits(ip)
+        {
+            if context.verbose() {
+                note(&format!("refused connection from {peer} (not allowed)"));
             }
-            _ => break (stream, peer),
+            continue;
+        }
+        if context.verbose() {
+            match &peer {
+                Peer::Inet { remote, local } => {
+                    note(&format!("connection from {remote} to {local}"));
+                }
+                Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+            }
+        }
+        // With --tls, the first client whose handshake succeeds is the one served.
+        match secure(stream, &peer, config, context)? {
+            Some(stream) => break (stream, peer),
+            None => continue,
         }
     };
     // One connection only: stop listening so that later clients are refused at once.
     drop(listener);
-    if context.verbose() {
-        match &peer {
-            Peer::Inet { remote, local } => note(&format!("connection from {remote} to {local}")),
-            Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+    relay(stream, &peer, config, context, interrupt, Input::stdin())
+}
+
+/// With `--tls`: the client's handshake (on the blocking socket, bounded as in the served
+/// modes), then its session as the stream to relay; `None` when it failed (said with `-v`).
+fn secure(
+    stream: Stream,
+    peer: &Peer,
+    config: &ListenConfig,
+    context: &Context,
+) -> anyhow::Result<Option<Stream>> {
+    let Some(tls) = &config.tls else {
+        return Ok(Some(stream));
+    };
+    match tls.accept_blocking(&stream, config.handshake_limit()) {
+        Ok((conn, session)) => {
+            if context.verbose() {
+                session.report(peer);
+            }
+            Ok(Some(Stream::from(TlsStream::new(conn, stream)?)))
+        }
+        Err(failure) => {
+            failure.report(peer);
+            Ok(None)
         }
     }
-    relay(stream, &peer, config, context, interrupt, Input::stdin())
 }
 
 /// Relays one accepted connection with `peer` to stdin/stdout until the session ends.
@@ -68,6 +104,7 @@ fn relay(
     interrupt: &Interrupt,
     input: Input,
 ) -> anyhow::Result<Status> {
+    let tls = config.tls.as_ref();
     let config = RelayConfig {
         no_shutdown: false,
         idle_timeout: config.idle_timeout,
@@ -77,10 +114,18 @@ fn relay(
     };
     let relay = Relay::new(stream, config);
     let stopper = relay.stopper();
+    let stream = relay.stream();
     interrupt.on_interrupt(move || stopper.stop());
     let stats = relay
         .run_stdio(input)
-        .map_err(|err| relay_failure(err, peer))?;
+        .map_err(|err| relay_error(err, peer, tls))?;
+    if stats.end == RelayEnd::PeerClosed
+        && stream.tls().is_some_and(|tls| tls.closed_without_notify())
+    {
+        notes::verbose(format_args!(
+            "tls: {peer} closed its side without close_notify (a truncation would look the same)"
+        ));
+    }
     if context.verbose() {
         let why = match stats.end {
             RelayEnd::PeerClosed => "closed",
@@ -94,6 +139,18 @@ fn relay(
     } else {
         Status::Success
     })
+}
+
+/// The session's failure: over TLS, an error of the client's (its alert, a bad record) in
+/// the words of a failed handshake, `connection with PEER lost: TLS: REASON`.
+fn relay_error(err: RelayError, peer: &dyn fmt::Display, tls: Option<&TlsServer>) -> anyhow::Error {
+    if let (RelayError::Peer(io_err), Some(tls)) = (&err, tls)
+        && let Some(data) = TlsDataError::of(io_err)
+    {
+        let reason = tls.describe_client_error(&data.error);
+        return Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into();
+    }
+    relay_failure(err, peer)
 }
 
 /// One `-v` line on stderr.

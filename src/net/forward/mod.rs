@@ -68,6 +68,7 @@ impl Side {
     /// The socket (under the session, for TLS), when it can be reached.
     fn socket(&self) -> Option<BorrowedFd<'_>> {
         match self {
+            Side::Stream(AsyncStream::Tls(session)) => session.plain().map(fd),
             Side::Stream(stream) => stream.plain().map(fd),
             Side::Io(io) => io.socket(),
         }
@@ -84,6 +85,9 @@ impl Side {
         match self {
             Side::Stream(AsyncStream::Tcp(stream)) => Parts::raw(PlainSocket::Tcp(stream)),
             Side::Stream(AsyncStream::Unix(stream)) => Parts::raw(PlainSocket::Unix(stream)),
+            Side::Stream(AsyncStream::Tls(session)) => {
+                Parts::framed(tokio::io::split(session as &mut dyn Framed))
+            }
             Side::Io(io) => Parts::framed(tokio::io::split(io as &mut dyn Framed)),
         }
     }

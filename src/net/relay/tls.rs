@@ -86,6 +86,13 @@ pub struct TlsDataError {
     pub before_data: bool,
 }
 
+impl TlsDataError {
+    /// The TLS error an `io::Error` of the relay carries, if it is one.
+    pub fn of(err: &io::Error) -> Option<&TlsDataError> {
+        err.get_ref()?.downcast_ref::<TlsDataError>()
+    }
+}
+
 impl TlsStream {
     /// The session `conn` (its handshake done, or at least started) over `sock`, which is set
     /// non-blocking.

@@ -4,19 +4,19 @@
 //! handshake.
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, SignatureScheme};
 
 use super::handshake::Handshake;
+use super::pem::{alpn_protocols, certs_from_file, key_from_file, roots_from_file};
 use super::pin::Fingerprint;
+use super::provider::provider;
 use super::starttls::{StartTls, Upgrade};
 use super::verify::{Policy, RecordingVerifier};
 use crate::cli::TlsArgs;
@@ -50,19 +50,6 @@ pub struct TlsClient {
     pub trust: TrustSource,
 }
 
-/// The process-wide crypto provider: ring, installed once (rustls refuses to guess when
-/// more than one is compiled in).
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let _ = CryptoProvider::install_default(provider.as_ref().clone());
-            provider
-        })
-        .clone()
-}
-
 impl TlsClient {
     /// Builds the client from the flags; bad files or values are usage errors (exit 2).
     /// `policy` says whether a certificate that does not verify ends the handshake
@@ -70,7 +57,7 @@ impl TlsClient {
     pub fn from_args(args: &TlsArgs, policy: Policy) -> Result<TlsClient, Error> {
         let provider = provider();
         let (roots, trust) = match &args.ca {
-            Some(path) => (roots_from_file(path)?, TrustSource::CaFile),
+            Some(path) => (roots_from_file(path, "--ca")?, TrustSource::CaFile),
             None => system_roots(),
         };
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -111,16 +98,7 @@ impl TlsClient {
             ),
             None => None,
         };
-        let mut alpn = Vec::new();
-        for proto in &args.alpn {
-            if proto.is_empty() || proto.len() > 255 {
-                return Err(Error::usage(format!(
-                    "--alpn: '{}' is not a protocol name (1 to 255 bytes)",
-                    quote_arg(proto)
-                )));
-            }
-            alpn.push(proto.as_bytes().to_vec());
-        }
+        let alpn = alpn_protocols(&args.alpn)?;
         let client = TlsClient {
             provider,
             webpki,
@@ -302,52 +280,6 @@ fn system_roots() -> (RootCertStore, TrustSource) {
     }
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     (roots, TrustSource::Mozilla)
-}
-
-fn roots_from_file(path: &Path) -> Result<RootCertStore, Error> {
-    let certs = certs_from_file(path, "--ca")?;
-    let mut roots = RootCertStore::empty();
-    let (added, rejected) = roots.add_parsable_certificates(certs);
-    if added == 0 {
-        return Err(Error::usage(format!(
-            "--ca {}: no usable CA certificate ({rejected} rejected)",
-            quote_arg(&path.display().to_string())
-        )));
-    }
-    Ok(roots)
-}
-
-fn certs_from_file(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let shown = quote_arg(&path.display().to_string());
-    let iter = CertificateDer::pem_file_iter(path)
-        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
-    let certs = iter
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
-    if certs.is_empty() {
-        return Err(Error::usage(format!(
-            "{flag} {shown}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)"
-        )));
-    }
-    Ok(certs)
-}
-
-fn key_from_file(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
-    let shown = quote_arg(&path.display().to_string());
-    PrivateKeyDer::from_pem_file(path).map_err(|err| {
-        Error::usage(format!("--key {shown}: {}", pem_error(&err))).with_hint(
-            "a PEM private key: PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY)",
-        )
-    })
-}
-
-fn pem_error(err: &rustls::pki_types::pem::Error) -> String {
-    use rustls::pki_types::pem::Error as Pem;
-    match err {
-        Pem::Io(io) => io.to_string(),
-        Pem::NoItemsFound => "no PEM item of the right kind in it".to_string(),
-        other => format!("not valid PEM ({other:?})"),
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rustls::ClientConnection;
+use rustls::CommonState;
 use serde::Serialize;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -151,8 +151,9 @@ pub struct TlsFacts {
 }
 
 impl TlsFacts {
-    /// The session facts of a finished handshake (certificate facts are added by the caller).
-    pub fn of_session(conn: &ClientConnection) -> TlsFacts {
+    /// The session facts of a finished handshake, client or server side (certificate facts
+    /// are added by the caller).
+    pub fn of_session(conn: &CommonState) -> TlsFacts {
         let version = match conn.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),

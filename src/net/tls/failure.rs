@@ -307,6 +307,19 @@ pub fn timed_out(first_bytes: &[u8]) -> TlsFailure {
 }
 
 fn plaintext(first_bytes: &[u8]) -> TlsFailure {
+    TlsFailure {
+        reason: format!(
+            "peer offered no TLS: it answered \"{}\"",
+            first_line(first_bytes)
+        ),
+        hint: Some("this port speaks plaintext; drop --tls (or try the service's TLS port)".into()),
+        cert: None,
+    }
+}
+
+/// The first line of what a plaintext peer sent, escaped for a terminal and cut to 48
+/// characters (`…` where it was cut), to be shown between double quotes.
+pub fn first_line(first_bytes: &[u8]) -> String {
     const SHOWN: usize = 48;
     let line_end = first_bytes
         .iter()
@@ -315,14 +328,7 @@ fn plaintext(first_bytes: &[u8]) -> TlsFailure {
     let line = &first_bytes[..line_end];
     let cut = line.len() > SHOWN || line_end < first_bytes.len();
     let shown = escape_bytes(&line[..line.len().min(SHOWN)]).replace('"', "\\\"");
-    TlsFailure {
-        reason: format!(
-            "peer offered no TLS: it answered \"{shown}{}\"",
-            if cut { "…" } else { "" }
-        ),
-        hint: Some("this port speaks plaintext; drop --tls (or try the service's TLS port)".into()),
-        cert: None,
-    }
+    format!("{shown}{}", if cut { "…" } else { "" })
 }
 
 /// The peer's first bytes are not a TLS record.
@@ -389,7 +395,7 @@ fn describe_error(err: &Error) -> String {
 }
 
 /// `HandshakeFailure` → `handshake_failure`, as RFC 8446 names alerts.
-fn alert_name(alert: AlertDescription) -> String {
+pub fn alert_name(alert: AlertDescription) -> String {
     let Some(name) = alert.as_str() else {
         return format!("{alert:?}");
     };
