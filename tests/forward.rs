@@ -579,6 +579,53 @@ fn an_idle_connection_is_closed_after_w() {
     );
 }
 
+/// Ctrl-C with connections open: each one's summary, then exit 130.
+#[test]
+fn ctrl_c_reports_every_open_connection() {
+    if !have(&["python3"], "ctrl_c_reports_every_open_connection") {
+        return;
+    }
+    const HOLD_TWO: &str = r#"
+import socket, sys
+port = int(sys.argv[1])
+held = []
+for i in range(2):
+    conn = socket.create_connection(("127.0.0.1", port))
+    conn.sendall(b"hello %d" % i)
+    conn.settimeout(20)
+    assert conn.recv(100) == b"hello %d" % i
+    held.append(conn)
+print("holding", flush=True)
+sys.stdin.read()
+"#;
+    let echo = start_listen(&["127.0.0.1:0", "-k", "--echo"]);
+    let forwarder = start_forwarder(&format!("127.0.0.1:{}", echo.port), &["-k", "-v"]);
+    let mut clients = Command::new("python3")
+        .arg("-c")
+        .arg(HOLD_TWO)
+        .arg(forwarder.port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    BufReader::new(clients.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line, "holding\n");
+    let finished = interrupt(forwarder);
+    drop(clients.stdin.take());
+    let _ = clients.wait();
+    assert_eq!(finished.code(), 130);
+    let summaries = finished
+        .stderr
+        .lines()
+        .filter(|line| line.contains(" interrupted: sent 7 B, received 7 B"))
+        .count();
+    assert_eq!(summaries, 2, "{}", finished.stderr);
+    assert_eq!(interrupt(echo).code(), 130);
+}
+
 /// 200 clients at once through one forwarder to `sockx listen -k --echo`, each sending its
 /// own bytes and checking every one that comes back.
 #[test]
