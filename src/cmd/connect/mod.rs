@@ -461,25 +461,10 @@ fn try_once_via_proxy(
     ))
 }
 
-/// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
-/// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`;
+/// The failure of every attempt to reach `peer`, as one line (see [`DialFailure::message_as`]);
 /// `role` names what `peer` is (`proxy `: `cannot connect to proxy 127.0.0.1:1080: …`).
 fn dial_error(role: &str, peer: &HostPort, failure: &DialFailure) -> Error {
-    let message = match failure.attempts.as_slice() {
-        [] => format!("cannot connect to {role}{peer}: no address to try"),
-        [(addr, err)] if addr.to_string() == peer.to_string() => {
-            format!("cannot connect to {role}{peer}: {}", describe(err))
-        }
-        [(addr, err)] => format!("cannot connect to {role}{peer} ({addr}): {}", describe(err)),
-        attempts => {
-            let causes: Vec<String> = attempts
-                .iter()
-                .map(|(addr, err)| format!("{addr}: {}", describe(err)))
-                .collect();
-            format!("cannot connect to {role}{peer} ({})", causes.join(", "))
-        }
-    };
-    Error::failure(message)
+    Error::failure(failure.message_as(role, peer))
 }
 
 /// `0.4ms`, `12ms`, `1.5s`.
