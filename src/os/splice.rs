@@ -257,7 +257,7 @@ impl Batching {
 
 /// `setsockopt(SO_RCVLOWAT)`, which neither nix nor socket2 wraps.
 #[allow(unsafe_code)]
-fn set_rcvlowat(fd: BorrowedFd<'_>, bytes: i32) -> io::Result<()> {
+pub fn set_rcvlowat(fd: BorrowedFd<'_>, bytes: i32) -> io::Result<()> {
     use nix::libc;
     use std::os::fd::AsRawFd;
     // SAFETY: `fd` is a live descriptor for the duration of the call (borrowed), and the
