@@ -24,6 +24,8 @@
 #
 #   SIZE=4G ROUNDS=3 tests/bench/tls.sh        (SIZE as head -c takes it: 256M, 4G, ...)
 #   PART=1 or PART=2 runs one part only.
+#   SOCKX=path picks the sockx binary; SOCKX_OLD=path adds that one to part 1 as "sockx-old",
+#   alternating with the others (a before/after comparison under the same load).
 # Traffic stays on loopback (part 1) or inside the namespace (part 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +36,9 @@ PART=${PART:-all}
 PORTS=${PORTS:-20000-20999}
 WORKERS=${WORKERS:-1}
 SOCKX=${SOCKX:-$PWD/target/release/sockx}
+SOCKX_OLD=${SOCKX_OLD:-}
 TOOLS=(sockx ncat socat stunnel pipe)
+[ -n "$SOCKX_OLD" ] && TOOLS=(sockx sockx-old ncat socat stunnel pipe)
 
 [ -x "$SOCKX" ] || cargo build --release --locked
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -73,10 +77,10 @@ wait_listening() { # PORT
   return 1
 }
 
-sockx_client() { # PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
-  local port=$1
-  shift
-  "$@" "$SOCKX" connect --tls --insecure "127.0.0.1:$port"
+sockx_client() { # BINARY PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
+  local binary=$1 port=$2
+  shift 2
+  "$@" "$binary" connect --tls --insecure "127.0.0.1:$port"
 }
 
 sockx_port() { # READY-FILE: the port of 'listening on 127.0.0.1:P (tls)'
@@ -90,16 +94,19 @@ sockx_port() { # READY-FILE: the port of 'listening on 127.0.0.1:P (tls)'
   echo "$port"
 }
 
-run_sockx() {
-  /usr/bin/time -f %M -o "$work/rss_listen" "$SOCKX" listen --tls 127.0.0.1:0 >/dev/null 2>"$work/ready" </dev/null &
+run_sockx() { # BINARY
+  local binary=$1
+  /usr/bin/time -f %M -o "$work/rss_listen" "$binary" listen --tls 127.0.0.1:0 >/dev/null 2>"$work/ready" </dev/null &
   local server=$! port start end
   port=$(sockx_port "$work/ready")
   start=$(now)
-  head -c "$SIZE" /dev/zero | sockx_client "$port" /usr/bin/time -f %M -o "$work/rss_connect"
+  head -c "$SIZE" /dev/zero | sockx_client "$binary" "$port" /usr/bin/time -f %M -o "$work/rss_connect"
   wait "$server"
   end=$(now)
   echo $((end - start))
-  echo "$(cat "$work/rss_listen") $(cat "$work/rss_connect")" >>"$work/rss"
+  if [ "$binary" = "$SOCKX" ]; then
+    echo "$(cat "$work/rss_listen") $(cat "$work/rss_connect")" >>"$work/rss"
+  fi
 }
 
 run_pair() { # SERVER-COMMAND CLIENT-COMMAND (PORT substituted)
@@ -160,7 +167,8 @@ EOF
 run_tool() {
   local cert="$work/cert.pem" key="$work/key.pem"
   case "$1" in
-    sockx) run_sockx ;;
+    sockx) run_sockx "$SOCKX" ;;
+    sockx-old) run_sockx "$SOCKX_OLD" ;;
     ncat) run_pair "exec ncat -l --ssl --ssl-cert $cert --ssl-key $key --recv-only 127.0.0.1 PORT" \
       'exec ncat --ssl --send-only 127.0.0.1 PORT' ;;
     socat) run_pair "exec socat -u OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,cert=$cert,key=$key,verify=0 STDOUT" \
@@ -180,7 +188,7 @@ check_sockx() { # one untimed transfer: the listener must write out exactly $byt
   "$SOCKX" listen --tls 127.0.0.1:0 2>"$work/check_ready" </dev/null | wc -c >"$work/check_count" &
   local port
   port=$(sockx_port "$work/check_ready")
-  head -c "$SIZE" /dev/zero | sockx_client "$port"
+  head -c "$SIZE" /dev/zero | sockx_client "$SOCKX" "$port"
   wait
   local got
   got=$(cat "$work/check_count")
@@ -215,13 +223,16 @@ part_throughput() {
   awk -v b="$bytes" -v aes128="$aes128" -v aes256="$aes256" '
     { total[$1] += $2; n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
     END {
-      split("sockx ncat socat stunnel pipe", order, " ")
-      printf "%-8s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
-      for (i = 1; i <= 5; i++) {
+      split("sockx sockx-old ncat socat stunnel pipe", order, " ")
+      printf "%-9s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
+      for (i = 1; i <= 6; i++) {
         t = order[i]
+        if (!(t in n)) continue
         rate[t] = b * n[t] / total[t]
-        printf "%-8s %10.2f %10.2f\n", t, rate[t], b / best[t]
+        printf "%-9s %10.2f %10.2f\n", t, rate[t], b / best[t]
       }
+      if ("sockx-old" in n)
+        printf "\nsockx/sockx-old: %.2fx   sockx-old/ncat: %.2fx\n", rate["sockx"] / rate["sockx-old"], rate["sockx-old"] / rate["ncat"]
       printf "\nsockx/ncat: %.2fx   sockx/socat: %.2fx   sockx/stunnel: %.2fx\n",
         rate["sockx"] / rate["ncat"], rate["sockx"] / rate["socat"], rate["sockx"] / rate["stunnel"]
       printf "sockx is %.0f%% of aes-256-gcm on one core (%.0f%% of aes-128-gcm), %.0f%% of the pipe alone\n",
