@@ -17,9 +17,9 @@
 # is from the cipher's limit, and the peak RSS of each sockx side (/usr/bin/time -f %M).
 # Before timing, one untimed sockx transfer into `wc -c` checks that every byte arrives.
 #
-# Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one python3
-# asyncio ssl server bound to PORTS, default 20000-20999, in WORKERS processes, default 1)
-# inside a namespace this script creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
+# Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one nginx server
+# block listening on PORTS, default 20000-20999, with WORKERS worker processes, default 2,
+# its own config in a temp dir) inside a namespace this script creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
 # and against `nmap --script +ssl-cert`, each checked to have seen every port.
 #
 #   SIZE=4G ROUNDS=3 tests/bench/tls.sh        (SIZE as head -c takes it: 256M, 4G, ...)
@@ -34,7 +34,7 @@ SIZE=${SIZE:-4G}
 ROUNDS=${ROUNDS:-3}
 PART=${PART:-all}
 PORTS=${PORTS:-20000-20999}
-WORKERS=${WORKERS:-1}
+WORKERS=${WORKERS:-2}
 SOCKX=${SOCKX:-$PWD/target/release/sockx}
 SOCKX_OLD=${SOCKX_OLD:-}
 TOOLS=(sockx ncat socat stunnel pipe)
@@ -265,56 +265,55 @@ part_handshakes() {
     echo "part 2 skipped: needs root for a network namespace"
     return
   fi
-  command -v nmap >/dev/null || { echo "part 2 needs nmap" >&2; exit 1; }
+  for tool in nmap nginx; do
+    command -v "$tool" >/dev/null || { echo "part 2 needs $tool" >&2; exit 1; }
+  done
   local first=${PORTS%-*} last=${PORTS#*-}
   local count=$((last - first + 1))
   ip netns add "$NS"
   ip netns exec "$NS" ip link set lo up
-  # WORKERS processes share the listening sockets (bound once, then forked), so that the
-  # fixture is less of a bottleneck; a worker ends when the first process does.
-  ip netns exec "$NS" python3 -c '
-import asyncio, os, resource, socket, ssl, sys
-first, last, cert, key, workers = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-socks = []
-for port in range(first, last + 1):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(1024)
-    s.setblocking(False)
-    socks.append(s)
-parent = os.getpid()
-pids = [parent]
-for _ in range(workers - 1):
-    pid = os.fork()
-    if pid == 0:
-        break
-    pids.append(pid)
-async def serve(reader, writer):
-    try:
-        await reader.read(1)
-    except Exception:
-        pass
-    writer.close()
-async def main():
-    for s in socks:
-        await asyncio.start_server(serve, sock=s, ssl=ctx)
-    if os.getpid() == parent:
-        print(" ".join(map(str, pids)), flush=True)
-        await asyncio.Event().wait()
-    while os.getppid() == parent:
-        await asyncio.sleep(0.5)
-asyncio.run(main())
-' "$first" "$last" "$work/cert.pem" "$work/key.pem" "$WORKERS" >"$work/tls-servers.pids" 2>"$work/tls-servers.err" &
-  SERVER_PID=$!
-  for _ in $(seq 600); do [ -s "$work/tls-servers.pids" ] && break; sleep 0.1; done
-  [ -s "$work/tls-servers.pids" ] || { echo "the TLS listeners did not start" >&2; cat "$work/tls-servers.err" >&2; exit 1; }
+  # nginx (C, event-driven; WORKERS processes share the listening sockets) rather than a
+  # python3 asyncio server, which used a whole core and so timed itself, not the clients.
+  local conf="$work/nginx" port
+  mkdir -p "$conf/logs"
+  {
+    echo "daemon off;"
+    echo "worker_processes $WORKERS;"
+    echo "worker_rlimit_nofile $((4 * count + 4096));"
+    echo "pid $conf/nginx.pid;"
+    echo "error_log $conf/logs/error.log;"
+    echo "events { worker_connections $((2 * count + 2048)); }"
+    echo "http {"
+    echo "  access_log off;"
+    for dir in client_body proxy fastcgi uwsgi scgi; do echo "  ${dir}_temp_path $conf/$dir;"; done
+    echo "  server {"
+    for port in $(seq "$first" "$last"); do echo "    listen 127.0.0.1:$port ssl;"; done
+    echo "    ssl_certificate $work/cert.pem;"
+    echo "    ssl_certificate_key $work/key.pem;"
+    echo "    return 204;"
+    echo "  }"
+    echo "}"
+  } >"$conf/nginx.conf"
+  ip netns exec "$NS" nginx -p "$conf" -e "$conf/logs/error.log" -c "$conf/nginx.conf" 2>"$work/tls-servers.err" &
+  SERVER_PID=$! # ip netns exec execs nginx: this is its master process
+  local listening=0 workers=()
+  for _ in $(seq 600); do
+    listening=$(ip netns exec "$NS" ss -Hltn | wc -l)
+    workers=()
+    # (no newline at the end of that file: read fills the array and still says "end of file")
+    read -r -a workers <"/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
+    [ "$listening" -ge "$count" ] && [ "${#workers[@]}" -ge "$WORKERS" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$listening" -lt "$count" ] || [ "${#workers[@]}" -lt "$WORKERS" ]; then
+    echo "nginx did not start its $count listeners ($listening listening, ${#workers[@]} workers)" >&2
+    cat "$work/tls-servers.err" "$conf/logs/error.log" >&2 2>/dev/null || true
+    exit 1
+  fi
+  echo "$SERVER_PID ${workers[*]}" >"$work/tls-servers.pids"
   echo
-  echo "TLS handshakes: $count listeners (python3 asyncio ssl, $WORKERS processes, ports $PORTS) in namespace $NS"
+  echo "TLS handshakes: $count listeners (nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), $WORKERS workers, ports $PORTS) in namespace $NS"
   local sockx_s loop_s nmap_s seen wall busy
   probe_all() { ip netns exec "$NS" "$SOCKX" probe --tls --json "127.0.0.1:$PORTS" >"$work/probe.json" 2>"$work/probe.err" || true; }
   timed_against_server sockx probe_all
