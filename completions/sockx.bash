@@ -292,7 +292,7 @@ _sockx() {
             return 0
             ;;
         sockx__subcmd__listen)
-            opts="-k -e -m -u -w -C -U -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --unix --unix-mode --tls --cert --key --client-ca --alpn --verbose --quiet --color --help --version"
+            opts="-k -e -m -u -w -C -U -v -q -4 -6 -h -V --keep-open --recv-only --echo --exec --sh-exec --max-conns --allow --deny --udp --idle-timeout --hex --crlf --broadcast --reuseport --unix --forward --forward-tls --forward-sni --forward-ca --forward-insecure --forward-pin --unix-mode --tls --cert --key --client-ca --alpn --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +331,22 @@ _sockx() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -s m -l max-conns -d
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l allow -d 'Accept only peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l deny -d 'Refuse peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward -d 'Connect each accepted connection to TARGET (HOST:PORT or a Unix address; with -u, each client address to HOST:PORT over UDP) and relay both ways; stdin is not read' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-sni -d 'Server name sent to and verified for the --forward target [default: its host name]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-ca -d 'Trust the PEM certificates in FILE for the --forward target' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-pin -d 'Accept only the --forward target certificate with this SHA-256 fingerprint' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l cert -d 'Serve this certificate chain (PEM, leaf first; with --key)' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l key -d 'The certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -65,6 +69,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand listen" -s C -l crlf -d 'Sen
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s U -l unix -d 'Read ADDR as a Unix socket path'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-tls -d 'Speak TLS to the --forward target (verified as connect --tls verifies)'
+complete -c sockx -n "__fish_sockx_using_subcommand listen" -l forward-insecure -d 'Do not verify the --forward target\'s certificate (what failed is said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -l tls -d 'Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose fingerprint stderr gives before the ready line'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand listen" -s q -l quiet -d 'Nothing on stderr but errors'
@@ -78,6 +84,10 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -s m -l max-conns -d 'At 
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l allow -d 'Accept only peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l deny -d 'Refuse peers in this block (repeatable)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s w -l idle-timeout -d 'Close a connection after DUR without traffic' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward -d 'Connect each accepted connection to TARGET (HOST:PORT or a Unix address; with -u, each client address to HOST:PORT over UDP) and relay both ways; stdin is not read' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-sni -d 'Server name sent to and verified for the --forward target [default: its host name]' -r
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-ca -d 'Trust the PEM certificates in FILE for the --forward target' -r -F
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-pin -d 'Accept only the --forward target certificate with this SHA-256 fingerprint' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l unix-mode -d 'Permissions of the Unix socket file (octal, e.g. 660)' -r
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l cert -d 'Serve this certificate chain (PEM, leaf first; with --key)' -r -F
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l key -d 'The certificate\'s private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -95,6 +105,8 @@ complete -c sockx -n "__fish_sockx_using_subcommand l" -s C -l crlf -d 'Send lin
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l broadcast -d 'Allow sending to broadcast addresses (SO_BROADCAST)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l reuseport -d 'Share the port with other sockets (SO_REUSEPORT)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s U -l unix -d 'Read ADDR as a Unix socket path'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-tls -d 'Speak TLS to the --forward target (verified as connect --tls verifies)'
+complete -c sockx -n "__fish_sockx_using_subcommand l" -l forward-insecure -d 'Do not verify the --forward target\'s certificate (what failed is said with -v)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -l tls -d 'Serve TLS (1.2 and 1.3); without --cert, with a fresh self-signed certificate whose fingerprint stderr gives before the ready line'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s v -l verbose -d 'Diagnostics on stderr (connections, addresses, byte counts, timings)'
 complete -c sockx -n "__fish_sockx_using_subcommand l" -s q -l quiet -d 'Nothing on stderr but errors'

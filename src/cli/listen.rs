@@ -10,7 +10,7 @@ use crate::net::{Cidr, parse_timeout};
 /// Serve one connection (or many with -k), relaying between the peer and stdin/stdout.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  sockx listen 9000                     one connection on every interface, port 9000\n  sockx listen 127.0.0.1:0              a free port; stderr says which\n  sockx listen -k --echo 7000           an echo server for many clients\n  sockx listen -k -e 'cat /etc/motd' 2323\n  sockx listen -u 5353                  print datagrams\n  sockx listen 9000 > file              receive a file\n  sockx listen unix:/tmp/app.sock       a Unix stream socket (removed at exit)\n  sockx listen -u unix:/tmp/log.sock    a Unix datagram socket\n  sockx listen --tls -k --echo 8443     a TLS echo server (self-signed; stderr gives its sha256)\n  sockx listen --tls --cert c.pem --key k.pem 443   with your certificate\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only. With -k the same holds per client; a client that takes no\npending stdin for 5s is disconnected.\n\nReady signal: once listening, stderr gets one line 'listening on ADDR (tcp|udp|tls|unix|unix-dgram)';\nwith --tls and no --cert, the line 'tls certificate sha256 FINGERPRINT (self-signed for\nNAMES)' comes before it.\n\nExit status: 0 when the session ended normally, 1 when the address cannot be bound or the\nconnection fails (reset by the peer), 2 on invalid usage, 130 on Ctrl-C; with --exec and\nwithout -k, the command's exit status."
+    after_help = "Examples:\n  sockx listen 9000                     one connection on every interface, port 9000\n  sockx listen 127.0.0.1:0              a free port; stderr says which\n  sockx listen -k --echo 7000           an echo server for many clients\n  sockx listen -k -e 'cat /etc/motd' 2323\n  sockx listen -u 5353                  print datagrams\n  sockx listen 9000 > file              receive a file\n  sockx listen unix:/tmp/app.sock       a Unix stream socket (removed at exit)\n  sockx listen -u unix:/tmp/log.sock    a Unix datagram socket\n  sockx listen --tls -k --echo 8443     a TLS echo server (self-signed; stderr gives its sha256)\n  sockx listen --tls --cert c.pem --key k.pem 443   with your certificate\n  sockx listen -k 8080 --forward 127.0.0.1:80            a port forwarder\n  sockx listen -k 2375 --forward unix:/run/docker.sock   a Unix socket on a TCP port\n\nEnd of session: the peer's FIN ends its direction (stdout is then closed), stdin's EOF\nhalf-closes ours; the session ends when both have ended, or with the peer alone when stdin is\na terminal or with --recv-only. With -k the same holds per client; a client that takes no\npending stdin for 5s is disconnected.\n\nReady signal: once listening, stderr gets one line 'listening on ADDR (tcp|udp|tls|unix|unix-dgram)';\nwith --tls and no --cert, the line 'tls certificate sha256 FINGERPRINT (self-signed for\nNAMES)' comes before it.\n\nExit status: 0 when the session ended normally, 1 when the address cannot be bound or the\nconnection fails (reset by the peer), 2 on invalid usage, 130 on Ctrl-C; with --exec and\nwithout -k, the command's exit status; with --forward and without -k, 1 when the target cannot\nbe reached or a side was reset."
 )]
 pub struct ListenArgs {
     /// Where to listen: [HOST:]PORT, [IPv6]:PORT, HOST PORT, unix:PATH or unix:@NAME; port 0
@@ -78,6 +78,51 @@ pub struct ListenArgs {
     /// Read ADDR as a Unix socket path
     #[arg(short = 'U', long)]
     pub unix: bool,
+
+    /// Connect each accepted connection to TARGET (HOST:PORT or a Unix address; with -u, each
+    /// client address to HOST:PORT over UDP) and relay both ways; stdin is not read
+    #[arg(
+        long,
+        value_name = "TARGET",
+        conflicts_with_all = ["echo", "exec", "sh_exec", "crlf"],
+        help_heading = "Forwarding"
+    )]
+    pub forward: Option<String>,
+
+    /// Speak TLS to the --forward target (verified as connect --tls verifies)
+    #[arg(long, requires = "forward", help_heading = "Forwarding")]
+    pub forward_tls: bool,
+
+    /// Server name sent to and verified for the --forward target [default: its host name]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_sni: Option<String>,
+
+    /// Trust the PEM certificates in FILE for the --forward target
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_ca: Option<std::path::PathBuf>,
+
+    /// Do not verify the --forward target's certificate (what failed is said with -v)
+    #[arg(long, requires = "forward_tls", help_heading = "Forwarding")]
+    pub forward_insecure: bool,
+
+    /// Accept only the --forward target certificate with this SHA-256 fingerprint
+    #[arg(
+        long,
+        value_name = "FINGERPRINT",
+        requires = "forward_tls",
+        help_heading = "Forwarding"
+    )]
+    pub forward_pin: Option<String>,
 
     /// Permissions of the Unix socket file (octal, e.g. 660)
     #[arg(long, value_name = "OCTAL", value_parser = parse_mode)]

@@ -95,6 +95,103 @@ impl DialFailure {
     }
 }
 
+impl DialFailure {
+    /// The one-line reason for a connection to `peer` (as the user named it) that failed:
+    /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
+    /// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: …)`.
+    pub fn message(&self, peer: &dyn std::fmt::Display) -> String {
+        use crate::net::cause::describe;
+        let peer = peer.to_string();
+        match self.attempts.as_slice() {
+            [] => format!("cannot connect to {peer}: no address to try"),
+            [(addr, err)] if addr.to_string() == peer => {
+                format!("cannot connect to {peer}: {}", describe(err))
+            }
+            [(addr, err)] => format!("cannot connect to {peer} ({addr}): {}", describe(err)),
+            attempts => {
+                let causes: Vec<String> = attempts
+                    .iter()
+                    .map(|(addr, err)| format!("{addr}: {}", describe(err)))
+                    .collect();
+                format!("cannot connect to {peer} ({})", causes.join(", "))
+            }
+        }
+    }
+}
+
+/// [`dial`] for tokio: the first of `addrs` to answer within `timeout` per attempt, attempts
+/// [`STAGGER`] apart (the next at once when one fails). `have_socket` is called once the first
+/// attempt's socket exists (a server that paces its accepts by descriptors waits for that);
+/// the stream has TCP_NODELAY set.
+pub async fn dial_async(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    mut have_socket: impl FnMut(),
+) -> Result<(tokio::net::TcpStream, SocketAddr), DialFailure> {
+    let mut failures = Vec::new();
+    let mut attempts = tokio::task::JoinSet::new();
+    let mut queue = addrs.iter().copied();
+    let mut told = false;
+    loop {
+        let started = match queue.next() {
+            Some(addr) => {
+                match new_tokio_socket(addr) {
+                    Ok(socket) => {
+                        if !told {
+                            told = true;
+                            have_socket();
+                        }
+                        attempts.spawn(async move {
+                            let outcome =
+                                match tokio::time::timeout(timeout, socket.connect(addr)).await {
+                                    Ok(outcome) => outcome,
+                                    Err(_) => Err(io::ErrorKind::TimedOut.into()),
+                                };
+                            (addr, outcome)
+                        });
+                    }
+                    Err(err) => {
+                        failures.push((addr, err));
+                        continue;
+                    }
+                }
+                true
+            }
+            None => false,
+        };
+        if attempts.is_empty() {
+            return Err(DialFailure { attempts: failures });
+        }
+        // The next address starts after the stagger, or as soon as an attempt fails.
+        let stagger = async {
+            if started {
+                tokio::time::sleep(STAGGER).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            Some(joined) = attempts.join_next() => match joined {
+                Ok((addr, Ok(stream))) => return Ok((stream, addr)),
+                Ok((addr, Err(err))) => failures.push((addr, err)),
+                // An attempt's task does not panic; were one lost, the others still count.
+                Err(_) => {}
+            },
+            () = stagger => {}
+        }
+    }
+}
+
+fn new_tokio_socket(addr: SocketAddr) -> io::Result<tokio::net::TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_nodelay(true)?;
+    Ok(socket)
+}
+
 struct Pending {
     addr: SocketAddr,
     socket: Socket,

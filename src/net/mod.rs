@@ -8,6 +8,7 @@ pub mod dial;
 pub mod duration;
 pub mod endpoint;
 pub mod escape;
+pub mod forward;
 pub mod listener;
 pub mod peer;
 pub mod port;

@@ -146,13 +146,13 @@ enum InputKind {
 }
 
 /// Bytes queued before a streaming socket wakes its reader.
-const BATCH: i32 = 512 * 1024;
+pub const BATCH: i32 = 512 * 1024;
 
 /// A chunk this big means the input is streaming (one loopback segment is 64 KiB).
-const STREAMING: usize = 64 * 1024;
+pub const STREAMING: usize = 64 * 1024;
 
 /// The longest (milliseconds) a socket tail smaller than [`BATCH`] waits to be read.
-const BATCH_WAIT_MS: u16 = 1;
+pub const BATCH_WAIT_MS: u16 = 1;
 
 /// Bytes per second above which a pipe producer streams even in small writes (a person
 /// typing, or a program answering line by line, stays far below).

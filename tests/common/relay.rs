@@ -178,22 +178,32 @@ pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
     let (sender, receiver) = mpsc::channel();
     let drain = thread::spawn(move || {
         let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = sender.send(line);
+        // With --tls the certificate's line comes before the ready line: both are early.
+        let mut early = String::new();
+        loop {
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let certificate = line.starts_with("tls certificate sha256 ");
+            early.push_str(&line);
+            if !certificate {
+                break;
+            }
+        }
+        let _ = sender.send(early);
         let mut rest = String::new();
         let _ = reader.read_to_string(&mut rest);
         rest
     });
-    let line = match receiver.recv_timeout(Duration::from_secs(10)) {
-        Ok(line) => line,
+    let early = match receiver.recv_timeout(Duration::from_secs(10)) {
+        Ok(early) => early,
         Err(_) => {
             let _ = child.kill();
             panic!("no ready line from sockx listen {args:?}");
         }
     };
-    let (addr, port) =
-        parse_ready_line(&line).unwrap_or_else(|| panic!("unexpected first stderr line: {line:?}"));
+    let line = early.lines().last().unwrap_or_default().to_string();
+    let (addr, port) = parse_ready_line(&line)
+        .unwrap_or_else(|| panic!("unexpected stderr before the ready line: {early:?}"));
     let stdout = child.stdout.take().map(|mut out| {
         thread::spawn(move || {
             let mut data = Vec::new();
@@ -207,7 +217,7 @@ pub fn start_listen_with(args: &[&str], stdin: Stdio) -> Listener {
             stdin,
             stdout,
             stderr: Some(drain),
-            early_stderr: line,
+            early_stderr: early,
         },
         addr,
         port,

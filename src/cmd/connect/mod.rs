@@ -441,24 +441,9 @@ fn try_once_via_proxy(
     ))
 }
 
-/// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
-/// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: ...)`.
+/// The failure of every attempt to reach `peer`, as one line (see [`DialFailure::message`]).
 fn dial_error(peer: &HostPort, failure: &DialFailure) -> Error {
-    let message = match failure.attempts.as_slice() {
-        [] => format!("cannot connect to {peer}: no address to try"),
-        [(addr, err)] if addr.to_string() == peer.to_string() => {
-            format!("cannot connect to {peer}: {}", describe(err))
-        }
-        [(addr, err)] => format!("cannot connect to {peer} ({addr}): {}", describe(err)),
-        attempts => {
-            let causes: Vec<String> = attempts
-                .iter()
-                .map(|(addr, err)| format!("{addr}: {}", describe(err)))
-                .collect();
-            format!("cannot connect to {peer} ({})", causes.join(", "))
-        }
-    };
-    Error::failure(message)
+    Error::failure(failure.message(peer))
 }
 
 /// `0.4ms`, `12ms`, `1.5s`.

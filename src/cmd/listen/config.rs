@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::access::AccessList;
 use super::exec::Program;
+use super::forward::Plan;
 use crate::cli::ListenArgs;
 use crate::cmd::Context;
 use crate::error::Error;
@@ -25,6 +28,8 @@ pub enum Mode {
     Exec(Program),
     /// `-u`: datagrams.
     Udp,
+    /// `--forward TARGET` (TCP, Unix or, with `-u`, UDP): where and how to forward.
+    Forward(Arc<Plan>),
 }
 
 /// `listen`'s arguments, validated.
@@ -70,8 +75,9 @@ impl ListenConfig {
             .map_or(HANDSHAKE_TIMEOUT, |idle| idle.min(HANDSHAKE_TIMEOUT))
     }
 
-    /// Checks the arguments (no network traffic; `--exec`'s program is looked up, so that a
-    /// missing one fails before anything listens).
+    /// Checks the arguments (no network traffic but the resolution of `--forward`'s target
+    /// name, once for the run; `--exec`'s program is looked up, so that a missing one fails
+    /// before anything listens).
     pub fn new(args: &ListenArgs, context: &Context) -> anyhow::Result<ListenConfig> {
         let transport = Transport {
             datagram: args.udp,
@@ -106,7 +112,15 @@ impl ListenConfig {
         if let Some(program) = &program {
             program.check()?;
         }
-        let mode = if args.udp {
+        let mode = if let Some(target) = &args.forward {
+            if let BindEndpoint::UnixDgram(addr) = &endpoint {
+                return Err(Error::usage(format!(
+                    "--forward from a Unix datagram socket ({addr}) is not served; UDP is"
+                ))
+                .into());
+            }
+            Mode::Forward(Arc::new(Plan::new(target, args, context)?))
+        } else if args.udp {
             Mode::Udp
         } else if let Some(program) = program {
             Mode::Exec(program)

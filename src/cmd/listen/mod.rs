@@ -13,6 +13,7 @@ mod echo_guard;
 mod exec;
 mod exec_idle;
 mod exec_piped;
+mod forward;
 mod hub;
 mod keep_open;
 mod server;
@@ -43,9 +44,19 @@ pub fn run(args: ListenArgs, context: &Context) -> anyhow::Result<Status> {
     // removing the socket file this run created (the relay takes Ctrl-C over once it runs,
     // after the file is gone; the served modes once they serve).
     let interrupt = Interrupt::handler();
+    if let Mode::Forward(_) = config.mode {
+        // Descriptors for every client and its target, as `probe` raises them for its scans.
+        let _ = crate::os::rlimit::raise_open_files();
+    }
     let bound = bind(&config)?;
     announce(&bound, &config)?;
     match (bound, &config.mode) {
+        (Bound::Stream(listener), Mode::Forward(plan)) => {
+            forward::run_stream(listener, plan, &config, context)
+        }
+        (Bound::Datagram(DatagramSocket::Udp(socket), _), Mode::Forward(plan)) => {
+            forward::run_udp(socket, plan, &config)
+        }
         (Bound::Datagram(socket, file), _) => {
             let outcome = udp::run(socket, &config, context, &interrupt);
             // Every way out of the datagram mode comes back here: the file goes with it.

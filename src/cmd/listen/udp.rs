@@ -246,7 +246,7 @@ pub fn run(
 }
 
 /// Adds `addr` to a bounded memory of peers; true when it was new.
-fn remember(memory: &mut HashSet<DatagramPeer>, addr: &DatagramPeer) -> bool {
+pub fn remember(memory: &mut HashSet<DatagramPeer>, addr: &DatagramPeer) -> bool {
     if memory.contains(addr) {
         return false;
     }

@@ -7,24 +7,31 @@
 //! sender ~40% of its CPU time. Such connections switch to Reno, which never paces and is
 //! always permitted to unprivileged users.
 
-use std::net::{IpAddr, TcpStream};
+use std::net::IpAddr;
+use std::os::fd::AsFd;
 
 use socket2::SockRef;
 
 /// The congestion control used on host-local connections.
 const LOCAL_CONGESTION_CONTROL: &[u8] = b"reno";
 
-/// Tunes `stream` for relaying (best effort: a refused option only costs speed).
-pub fn tune(stream: &TcpStream) {
-    if is_host_local(stream) {
-        let _ = SockRef::from(stream).set_tcp_congestion(LOCAL_CONGESTION_CONTROL);
+/// Tunes `stream` (a TCP socket, blocking or not) for relaying (best effort: a refused
+/// option only costs speed).
+pub fn tune(stream: &impl AsFd) {
+    let socket = SockRef::from(stream);
+    if is_host_local(&socket) {
+        let _ = socket.set_tcp_congestion(LOCAL_CONGESTION_CONTROL);
     }
 }
 
-/// True when both ends of `stream` are on this host.
-fn is_host_local(stream: &TcpStream) -> bool {
-    match (stream.local_addr(), stream.peer_addr()) {
-        (Ok(local), Ok(peer)) => {
+/// True when both ends of `socket` are on this host (false for anything but TCP/IP).
+fn is_host_local(socket: &SockRef<'_>) -> bool {
+    let ends = (
+        socket.local_addr().ok().and_then(|addr| addr.as_socket()),
+        socket.peer_addr().ok().and_then(|addr| addr.as_socket()),
+    );
+    match ends {
+        (Some(local), Some(peer)) => {
             let peer = canonical(peer.ip());
             peer.is_loopback() || peer == canonical(local.ip())
         }
@@ -43,14 +50,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     #[test]
     fn loopback_connections_use_reno() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
         let (server, _) = listener.accept().expect("accept");
-        assert!(is_host_local(&client) && is_host_local(&server));
+        assert!(is_host_local(&SockRef::from(&client)) && is_host_local(&SockRef::from(&server)));
         tune(&client);
         let name = SockRef::from(&client)
             .tcp_congestion()

@@ -142,6 +142,27 @@ impl TlsClient {
     /// Starts one connection's handshake with the server named `host` (for SNI and
     /// verification; see [`TlsClient::server_name_for`]).
     pub fn session(&self, host: &str) -> Result<Handshake, Error> {
+        let one = self.connection(host)?;
+        let conn = ClientConnection::new(one.config, one.name)
+            .map_err(|err| Error::failure(format!("cannot start a TLS session: {err}")))?;
+        // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
+        // after the handshake); a connection learns it from its first read.
+        let await_verdict = self.policy == Policy::Record;
+        let upgrade = self
+            .starttls
+            .map(|proto| Upgrade::new(proto, &client_name()));
+        Ok(Handshake::new(
+            conn,
+            one.verifier,
+            one.client_cert,
+            await_verdict,
+            upgrade,
+        ))
+    }
+
+    /// What one connection's handshake with the server named `host` needs: its config (whose
+    /// verifier records that connection's certificate), the name, and the recorders.
+    pub(super) fn connection(&self, host: &str) -> Result<OneConnection, Error> {
         let name = self.server_name_for(host)?;
         let verifier = Arc::new(RecordingVerifier::new(
             self.webpki.clone(),
@@ -155,21 +176,12 @@ impl TlsClient {
         });
         let mut config = self.config_with(verifier.clone(), client_cert.clone())?;
         config.alpn_protocols = self.alpn.clone();
-        let conn = ClientConnection::new(Arc::new(config), name)
-            .map_err(|err| Error::failure(format!("cannot start a TLS session: {err}")))?;
-        // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
-        // after the handshake); a connection learns it from its first read.
-        let await_verdict = self.policy == Policy::Record;
-        let upgrade = self
-            .starttls
-            .map(|proto| Upgrade::new(proto, &client_name()));
-        Ok(Handshake::new(
-            conn,
+        Ok(OneConnection {
+            config: Arc::new(config),
+            name,
             verifier,
             client_cert,
-            await_verdict,
-            upgrade,
-        ))
+        })
     }
 
     /// A config per connection: the verifier records that connection's certificate, and no
@@ -186,6 +198,14 @@ impl TlsClient {
             .with_custom_certificate_verifier(verifier)
             .with_client_cert_resolver(client_cert))
     }
+}
+
+/// One connection's handshake material, see [`TlsClient::connection`].
+pub(super) struct OneConnection {
+    pub config: Arc<ClientConfig>,
+    pub name: ServerName<'static>,
+    pub verifier: Arc<RecordingVerifier>,
+    pub client_cert: Arc<ClientCert>,
 }
 
 /// The client certificate of one connection (if any), and whether the server asked for one.

@@ -244,40 +244,45 @@ impl Handshake {
 
     /// The facts of the finished handshake, judged by the verifier's record.
     fn facts(&self) -> TlsFacts {
-        let mut facts = TlsFacts::of_session(&self.conn);
-        let Some(seen) = self.verifier.seen() else {
-            return facts;
-        };
-        let cert = CertFacts::parse(&seen.leaf);
-        facts.chain_len = seen.chain_len;
-        facts.pinned = seen.pin_matches == Some(true);
-        let mismatch = || {
-            certificate_problem(
-                &rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::ApplicationVerificationFailure,
-                ),
-                cert.as_ref(),
-                Some(false),
-            )
-        };
-        let problem = match (&seen.webpki, seen.pin_matches) {
-            (Ok(()), Some(false)) => Some(mismatch()),
-            (Ok(()), _) => None,
-            // The pin decides: say that first, and what verification found too.
-            (Err(err), Some(false)) => {
-                let (verdict, _) = certificate_problem(err, cert.as_ref(), None);
-                let (reason, hint) = mismatch();
-                Some((format!("{reason} (and {verdict})"), hint))
-            }
-            (Err(err), _) => Some(certificate_problem(err, cert.as_ref(), seen.pin_matches)),
-        };
-        if let Some((reason, hint)) = problem {
-            facts.verify_error = Some(reason);
-            facts.verify_hint = hint;
-        }
-        facts.cert = cert.map(Box::new);
-        facts
+        judged_facts(&self.conn, &self.verifier)
     }
+}
+
+/// The facts of a finished client handshake on `conn`, judged by what `verifier` recorded.
+pub(super) fn judged_facts(conn: &ClientConnection, verifier: &RecordingVerifier) -> TlsFacts {
+    let mut facts = TlsFacts::of_session(conn);
+    let Some(seen) = verifier.seen() else {
+        return facts;
+    };
+    let cert = CertFacts::parse(&seen.leaf);
+    facts.chain_len = seen.chain_len;
+    facts.pinned = seen.pin_matches == Some(true);
+    let mismatch = || {
+        certificate_problem(
+            &rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ),
+            cert.as_ref(),
+            Some(false),
+        )
+    };
+    let problem = match (&seen.webpki, seen.pin_matches) {
+        (Ok(()), Some(false)) => Some(mismatch()),
+        (Ok(()), _) => None,
+        // The pin decides: say that first, and what verification found too.
+        (Err(err), Some(false)) => {
+            let (verdict, _) = certificate_problem(err, cert.as_ref(), None);
+            let (reason, hint) = mismatch();
+            Some((format!("{reason} (and {verdict})"), hint))
+        }
+        (Err(err), _) => Some(certificate_problem(err, cert.as_ref(), seen.pin_matches)),
+    };
+    if let Some((reason, hint)) = problem {
+        facts.verify_error = Some(reason);
+        facts.verify_hint = hint;
+    }
+    facts.cert = cert.map(Box::new);
+    facts
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod accept_blocking;
 mod client;
 mod client_failure;
 mod client_verify;
+mod connector;
 mod facts;
 mod failure;
 mod handshake;

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::net::async_stream::AsyncStream;
+use crate::net::async_stream::{AsyncStream, PlainSocket};
 use crate::output::notes;
 
 /// The server side of one TLS session over a plain stream.
@@ -31,6 +31,11 @@ impl ServerSession {
             peer,
             truncated: false,
         }
+    }
+
+    /// The plain socket under the session (for a reset: `SO_LINGER` is the socket's).
+    pub fn plain(&self) -> Option<PlainSocket<'_>> {
+        self.inner.get_ref().0.plain()
     }
 }
 
