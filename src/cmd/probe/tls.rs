@@ -138,10 +138,10 @@ impl TlsOutcome {
         };
         let cert = match &facts.cert {
             Some(cert) => format!(
-                "{} until {} ({} days)",
+                "{} until {} ({})",
                 cert.short_subject(),
                 date(cert.not_after),
-                cert.days_left(now)
+                cert.days_left_phrase(now)
             ),
             None => "no certificate".to_string(),
         };
