@@ -22,8 +22,7 @@ use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 
 use crate::net::stream::Stream;
 
@@ -313,13 +312,7 @@ impl Write for &TlsStream {
 
 /// Blocks until `fd` is ready for `events` (or has hung up, which the next I/O reports).
 fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
-    let mut fds = [PollFd::new(fd, events)];
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(Errno::EINTR) => {}
-            other => return other.map(drop).map_err(io::Error::from),
-        }
-    }
+    crate::os::poll::wait(fd, events, None).map(drop)
 }
 
 #[cfg(test)]
