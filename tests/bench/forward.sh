@@ -74,7 +74,7 @@ wait_port() { # PORT
 ready_port() { # FILE: the port of sockx's ready line in FILE
   local port=""
   for _ in $(seq 500); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (t[cl][ps])$/\1/p' "$1")
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (t[cl][ps])$/\1/p' "$1" 2>/dev/null)
     [ -n "$port" ] && { echo "$port"; return 0; }
     sleep 0.01
   done
