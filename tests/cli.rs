@@ -102,6 +102,20 @@ fn help_pages_show_examples_and_keep_global_options_apart() {
     }
 }
 
+/// `listen --help` shows a served mode on a Unix socket, not only the plain relay.
+#[test]
+fn listen_help_shows_a_command_served_on_a_unix_socket() {
+    let output = sockx().args(["listen", "--help"]).assert().success();
+    let help = String::from_utf8_lossy(&output.get_output().stdout).to_string();
+    let examples = &help[help.find("\nExamples:\n").expect("examples")..];
+    assert!(
+        examples
+            .lines()
+            .any(|line| line.contains("--sh-exec") && line.contains(" unix:/")),
+        "{help}"
+    );
+}
+
 #[test]
 fn an_address_of_the_wrong_family_is_invalid_input() {
     for args in [

@@ -262,14 +262,14 @@ l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen()
 c = socket.create_connection(l.getsockname(), timeout=60)
 s, _ = l.accept(); s.settimeout(60)
 def drain():
-    left = 1 << 20
+    left = 8 << 20
     while left:
         got = len(s.recv(65536))
         if not got:
             sys.exit('the connection ended early')
         left -= got
 t = threading.Thread(target=drain); t.start()
-c.sendall(b'x' * (1 << 20)); t.join()
+c.sendall(b'x' * (8 << 20)); t.join()
 print(l.getsockname()[1], flush=True)
 sys.stdin.read()";
 
@@ -280,7 +280,8 @@ fn a_lossy_link_shows_retransmits() {
         Ok(netns) => netns,
         Err(reason) => return common::skip(test, &reason),
     };
-    // A loopback MTU of an Ethernet link, so that 1 MB is hundreds of segments, not 16.
+    // A loopback MTU of an Ethernet link. Loopback still passes GSO packets of up to 64 KiB,
+    // so the transfer is 8 MiB: enough packets that some are always dropped.
     let mtu = netns
         .command("ip")
         .args(["link", "set", "lo", "mtu", "1500"])

@@ -514,6 +514,8 @@ fn flags_for_ip_sockets_are_refused_with_unix_sockets() {
         &["@name", "--by", "port"],
         &["/run/x.sock", "8080"],
         &["unix:"],
+        &["unix:@"],
+        &["@"],
         &["-x", "-i"],
         &["-x", "--watch", "--interval", "1ms"],
     ] {

@@ -353,11 +353,65 @@ fn tcp_and_unix_targets_in_one_run() {
         .success();
 }
 
+/// A datagram socket (syslog's /dev/log, journald's) is probed with `-u`; without it, and a
+/// stream socket with it, is `closed (wrong-type)`, never an unexplained `filtered (error)`.
+#[test]
+fn datagram_sockets_are_probed_with_dash_u_and_the_wrong_type_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let dgram = dir.path().join("log.sock");
+    let _dgram = std::os::unix::net::UnixDatagram::bind(&dgram).unwrap();
+    let stream = dir.path().join("app.sock");
+    let _stream = UnixListener::bind(&stream).unwrap();
+    let missing = dir.path().join("missing.sock");
+    let state = |args: &[&str], target: &Path| {
+        let output = sockx().args(args).arg(unix(target)).output().unwrap();
+        let words: Vec<String> = text(&output.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        (output.status.code(), words[1..3].join(" "))
+    };
+    assert_eq!(
+        state(&["probe", "-u"], &dgram),
+        (Some(0), "open connected".into())
+    );
+    assert_eq!(
+        state(&["probe", "-u"], &stream),
+        (Some(1), "closed wrong-type".into())
+    );
+    assert_eq!(
+        state(&["probe", "-u"], &missing),
+        (Some(1), "closed no-such-file".into())
+    );
+    assert_eq!(
+        state(&["probe"], &dgram),
+        (Some(1), "closed wrong-type".into())
+    );
+
+    let output = sockx()
+        .args(["probe", "-u", "--json"])
+        .arg(unix(&dgram))
+        .output()
+        .unwrap();
+    let rows = json_lines(&output);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["proto"], "unix-dgram");
+    assert_eq!(rows[0]["state"], "open");
+    assert_eq!(rows[0]["port"], serde_json::Value::Null);
+
+    // A payload is UDP's; nothing would send it to a Unix socket.
+    let output = sockx()
+        .args(["probe", "-u", "--payload", "x"])
+        .arg(unix(&dgram))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
 #[test]
 fn flags_that_do_not_apply_to_a_unix_socket_are_refused() {
     for args in [
-        &["probe", "-u", "unix:/tmp/x.sock"][..],
-        &["probe", "--tls", "unix:/tmp/x.sock"],
+        &["probe", "--tls", "unix:/tmp/x.sock"][..],
         &["probe", "--starttls", "smtp", "unix:/tmp/x.sock"],
         &["probe", "-p", "80", "unix:/tmp/x.sock"],
         &["probe", "unix:"],

@@ -109,6 +109,47 @@ fn socks5_carries_both_directions_and_the_first_bytes() {
 }
 
 #[test]
+fn verbose_lines_name_the_target_and_the_proxy_it_is_reached_through() {
+    if let Some(reason) = dante_missing() {
+        return skip(
+            "verbose_lines_name_the_target_and_the_proxy_it_is_reached_through",
+            reason,
+        );
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap();
+    let peer = greeting_peer(listener, b"hi\n", 1);
+    let proxy = dante(target.port()).expect("danted starts");
+    let through = format!("{target} through 127.0.0.1:{}", proxy.port);
+
+    let done = connect_with(
+        &[
+            "-v",
+            "--proxy",
+            &format!("socks5://127.0.0.1:{}", proxy.port),
+            &target.to_string(),
+        ],
+        b"x",
+    );
+
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(peer.join().unwrap(), b"x");
+    // Not "connected to 127.0.0.1:PROXY" and "127.0.0.1:PROXY closed by peer".
+    assert!(
+        done.stderr
+            .contains(&format!("connected to {through} from 127.0.0.1:")),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains(&format!("\n{through} closed by peer: ")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
 fn socks4_and_socks5h_reach_the_peer() {
     // socks4a is not here: neither Dante nor pproxy speaks it (both read the name's
     // 0.0.0.x marker as an address).
@@ -357,7 +398,7 @@ fn an_unreachable_proxy_is_a_network_failure() {
     assert_one_error_line(&stderr);
     assert!(
         stderr.contains(&format!(
-            "proxy cannot connect to 127.0.0.1:{port}: connection refused"
+            "sockx: error: cannot connect to proxy 127.0.0.1:{port}: connection refused"
         )),
         "{stderr}"
     );

@@ -315,3 +315,87 @@ fn a_missing_socket_is_exit_1_naming_it() {
         "sockx: error: cannot connect to unix:/nonexistent/sockx.sock: no such file or directory"
     );
 }
+
+/// `setpriv` running the binary as nobody, or why it cannot (not root, no setpriv, the
+/// binary not reachable for nobody).
+fn as_nobody(test: &str) -> Option<impl Fn() -> Command> {
+    if !common::is_root() {
+        common::skip(test, "needs root to drop to nobody");
+        return None;
+    }
+    let command = || {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(common::sockx_path())
+            .env_clear()
+            .env("NO_COLOR", "1");
+        command
+    };
+    let runs = command().arg("--version").output();
+    if !runs.as_ref().is_ok_and(|output| output.status.success()) {
+        common::skip(
+            test,
+            "cannot run the binary as nobody (setpriv, permissions)",
+        );
+        return None;
+    }
+    Some(command)
+}
+
+/// A stale socket file that this user may not connect to (root's, mode 755, left by an
+/// earlier run as root): the kernel's socket table says nothing is bound to it, so it is
+/// replaced where the directory allows, and where it does not (a sticky /tmp) the error says
+/// it is stale, never that a server listens on it.
+#[test]
+fn a_stale_socket_file_of_another_user_is_replaced_or_said_to_be_stale() {
+    let test = "a_stale_socket_file_of_another_user_is_replaced_or_said_to_be_stale";
+    let Some(nobody) = as_nobody(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let path = dir.path().join("stale.sock");
+    common::stale_socket_file(&path);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let addr = format!("unix:{}", path.display());
+
+    let mut server = nobody()
+        .args(["listen", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("setpriv runs");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stderr.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(ready, format!("listening on {addr} (unix)\n"));
+
+    // In a sticky directory nobody may not remove root's file.
+    let sticky = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(sticky.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let path = sticky.path().join("stale.sock");
+    common::stale_socket_file(&path);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let addr = format!("unix:{}", path.display());
+    let output = nobody()
+        .args(["listen", &addr])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "sockx: error: cannot listen on {addr}: a stale socket file is there (nothing is \
+             bound to it) and this user may not remove it\n\
+             hint: remove it as its owner (root) or choose another path\n"
+        )
+    );
+}

@@ -398,6 +398,26 @@ fn connect_to_a_missing_socket_is_exit_1_naming_it() {
 }
 
 #[test]
+fn a_stream_connect_to_a_datagram_socket_hints_at_dash_u() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.sock");
+    let _socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    let addr = format!("unix:{}", path.display());
+    let output = sockx_command(&["connect", &addr])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "sockx: error: cannot connect to {addr}: protocol wrong type for socket\n\
+             hint: it is not a stream socket (a datagram socket takes -u)\n"
+        )
+    );
+}
+
+#[test]
 fn flags_that_need_ip_or_a_stream_are_refused() {
     for args in [
         &["listen", "-u", "--allow", "127.0.0.0/8", "unix:/tmp/x.sock"][..],
@@ -409,6 +429,21 @@ fn flags_that_need_ip_or_a_stream_are_refused() {
         let output = sockx_command(args).stdin(Stdio::null()).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
+}
+
+#[test]
+fn exec_on_a_datagram_socket_is_refused_with_a_hint_that_fits_it() {
+    let output = sockx_command(&["listen", "-u", "-e", "cat", "unix:/tmp/x.sock"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "sockx: error: -u cannot go with --exec or --sh-exec\n\
+         hint: a command is run per stream connection (TCP or Unix); drop -u\n"
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -435,9 +470,11 @@ fn a_closed_stdout_ends_it_quietly_and_removes_the_file() {
     // Nobody reads stdout any more: the first datagram's write fails.
     drop(child.stdout.take());
     let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
-    sender.send_to(b"lost", &path).unwrap();
     let deadline = Instant::now() + PATIENCE;
     let status = loop {
+        // Again and again: a child that another test forks at this moment holds a copy of the
+        // pipe's read end until it execs, and a write in that window still succeeds.
+        let _ = sender.send_to(b"lost", &path);
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }

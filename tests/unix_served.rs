@@ -400,6 +400,58 @@ fn ctrl_c_removes_the_socket_file_in_every_served_mode() {
     }
 }
 
+/// `kill`, `timeout`, systemd and Docker stop with SIGTERM, a closed terminal sends SIGHUP:
+/// the socket file goes as at Ctrl-C, and sockx still ends by that signal.
+#[test]
+fn sigterm_and_sighup_remove_the_socket_file_and_end_by_the_signal() {
+    use nix::sys::signal::Signal;
+    let dir = tempfile::tempdir().unwrap();
+    let modes: [&[&str]; 4] = [&[], &["-k"], &["--echo", "-k"], &["-u"]];
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        for (i, mode) in modes.iter().enumerate() {
+            let (path, addr) = socket_in(&dir, &format!("{signal}{i}.sock"));
+            let args: Vec<&str> = [*mode, &[addr.as_str()]].concat();
+            let mut server = Live::start(&args);
+            assert!(path.exists());
+            assert_eq!(
+                server.signal(signal),
+                None,
+                "{signal} {mode:?}: {}",
+                server.stderr()
+            );
+            assert!(
+                !path.exists(),
+                "the socket file is left behind ({signal} {mode:?})"
+            );
+        }
+    }
+}
+
+/// Under `nohup` SIGHUP stays ignored: catching it for the file's sake must not undo that.
+#[test]
+fn sighup_stays_ignored_under_nohup() {
+    use nix::sys::signal::Signal;
+    if !needs("sighup_stays_ignored_under_nohup", &["nohup"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (path, addr) = socket_in(&dir, "nohup.sock");
+    let sockx = sockx_path().display().to_string();
+    let mut server = Live::start_via("nohup", &[&sockx, "listen", "-k", &addr]);
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(server.child.id()).unwrap());
+    nix::sys::signal::kill(pid, Signal::SIGHUP).unwrap();
+    // Still serving: a client is accepted and its bytes reach stdout.
+    let _client = served_once(&path);
+    server.wait_stdout(|out| out == b"x");
+    assert_eq!(
+        server.signal(Signal::SIGINT),
+        Some(130),
+        "{}",
+        server.stderr()
+    );
+    assert!(!path.exists(), "the socket file is left behind");
+}
+
 #[test]
 fn stdout_closed_and_a_fatal_error_remove_the_socket_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -573,4 +625,45 @@ fn ctrl_c_right_after_the_ready_line_removes_the_socket_file() {
         );
         assert!(!path.exists(), "the socket file is left behind ({mode:?})");
     }
+}
+
+#[test]
+fn a_peer_outside_our_pid_namespace_still_gives_its_uid() {
+    let test = "a_peer_outside_our_pid_namespace_still_gives_its_uid";
+    if !common::is_root() {
+        skip(test, "unshare --pid needs root");
+        return;
+    }
+    if !needs(test, &["unshare", "python3"]) {
+        return;
+    }
+    // sockx runs in a PID namespace of its own, so the kernel cannot name the client's PID
+    // (SO_PEERCRED says 0); the UID is known all the same.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, addr) = socket_in(&dir, "ns.sock");
+    let sockx = sockx_path().display().to_string();
+    let mut server = Live::start_via(
+        "unshare",
+        &[
+            "--pid",
+            "--fork",
+            "--kill-child",
+            &sockx,
+            "listen",
+            "-v",
+            "--sh-exec",
+            "printf '%s %s' \"${SOCKX_PEER_PID-none}\" \"${SOCKX_PEER_UID-none}\"",
+            &addr,
+        ],
+    );
+    let output = python_client(&path.display().to_string(), b"");
+    let (_, uid) = client_ids(&output);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("none {uid}")
+    );
+    let line =
+        format!("connection from uid {uid} (pid not visible in this PID namespace) on {addr}");
+    server.wait_stderr(|text| text.contains(&line));
+    assert_eq!(server.wait_exit(), Some(0), "stderr: {}", server.stderr());
 }

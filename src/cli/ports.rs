@@ -124,6 +124,9 @@ fn parse_port_filter(text: &str) -> Result<PortFilter, String> {
     let unix = text.strip_prefix("unix:");
     let name = unix.unwrap_or(text);
     if let Some(abstract_name) = name.strip_prefix('@') {
+        if abstract_name.is_empty() {
+            return Err("an abstract Unix socket needs a name (@NAME)".to_string());
+        }
         return Ok(PortFilter::UnixAbstract(abstract_name.to_string()));
     }
     if unix.is_some() || text.contains('/') {

@@ -100,20 +100,26 @@ impl DialFailure {
     /// `cannot connect to 127.0.0.1:9: connection refused`, or for a name with several
     /// addresses `cannot connect to localhost:9 ([::1]:9: connection refused, 127.0.0.1:9: …)`.
     pub fn message(&self, peer: &dyn std::fmt::Display) -> String {
+        self.message_as("", peer)
+    }
+
+    /// [`DialFailure::message`] where `role` says what `peer` is: `proxy ` gives
+    /// `cannot connect to proxy 127.0.0.1:1080: connection refused`.
+    pub fn message_as(&self, role: &str, peer: &dyn std::fmt::Display) -> String {
         use crate::net::cause::describe;
         let peer = peer.to_string();
         match self.attempts.as_slice() {
-            [] => format!("cannot connect to {peer}: no address to try"),
+            [] => format!("cannot connect to {role}{peer}: no address to try"),
             [(addr, err)] if addr.to_string() == peer => {
-                format!("cannot connect to {peer}: {}", describe(err))
+                format!("cannot connect to {role}{peer}: {}", describe(err))
             }
-            [(addr, err)] => format!("cannot connect to {peer} ({addr}): {}", describe(err)),
+            [(addr, err)] => format!("cannot connect to {role}{peer} ({addr}): {}", describe(err)),
             attempts => {
                 let causes: Vec<String> = attempts
                     .iter()
                     .map(|(addr, err)| format!("{addr}: {}", describe(err)))
                     .collect();
-                format!("cannot connect to {peer} ({})", causes.join(", "))
+                format!("cannot connect to {role}{peer} ({})", causes.join(", "))
             }
         }
     }

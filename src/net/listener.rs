@@ -178,7 +178,7 @@ mod tests {
         match peer {
             Peer::Unix {
                 cred: Some(cred), ..
-            } => assert_eq!(cred.pid, std::process::id()),
+            } => assert_eq!(cred.pid, Some(std::process::id())),
             other => panic!("{other:?}"),
         }
         drop(listener);

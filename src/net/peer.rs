@@ -88,7 +88,7 @@ mod tests {
     fn unix_peers_are_named_by_their_process() {
         let peer = Peer::Unix {
             cred: Some(PeerCred {
-                pid: 812,
+                pid: Some(812),
                 uid: 1000,
                 name: Some("socat".into()),
             }),

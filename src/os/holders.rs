@@ -70,6 +70,19 @@ pub fn unix_holders(addr: &crate::net::endpoint::UnixAddr) -> Vec<Holder> {
     holders(&pids, held)
 }
 
+/// Whether the kernel's socket table shows no socket bound to the socket file of `addr`
+/// (a stale file): false when one is, or when the table cannot be read.
+pub fn nothing_bound_at(addr: &crate::net::endpoint::UnixAddr) -> bool {
+    use crate::net::endpoint::UnixAddr;
+    use crate::os::unix_sockets::{self, NamedSocket, UnixName};
+    let UnixAddr::Path(path) = addr else {
+        return false;
+    };
+    let named = NamedSocket::new(UnixName::Path(path.clone().into_os_string()));
+    unix_sockets::list_unix_sockets(false)
+        .is_ok_and(|sockets| !sockets.iter().any(|socket| named.names(socket)))
+}
+
 /// `pids` described, each with its user: the process's own, else the socket's owner (from
 /// `held`: each socket's holders and owning UID).
 fn holders<'a>(pids: &[u32], held: impl Iterator<Item = (&'a [u32], Option<u32>)>) -> Vec<Holder> {

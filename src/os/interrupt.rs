@@ -10,7 +10,8 @@
 //!   waits in [`Interrupt::sleep`], async code awaits [`Interrupt::fired`].
 //!
 //! A second Ctrl-C always ends the run with 130 (after the same file cleanup), so a wind-down
-//! that hangs never holds the terminal. Children get SIGINT's default back when they exec.
+//! that hangs never holds the terminal. SIGTERM and SIGHUP remove the socket files too, then
+//! end the run by the signal itself. Children get the defaults back when they exec.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use signal_hook::consts::SIGINT;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::error::Status;
@@ -92,14 +93,22 @@ impl Interrupt {
     /// Registers the handlers: first the wake-up (the only part that needs descriptors and
     /// a thread), then the flag, so that a failure leaves SIGINT's default in place.
     fn take_over(self) -> io::Result<()> {
-        let mut signals = Signals::new([SIGINT])?;
+        // A signal ignored when sockx started (SIGHUP under `nohup`) stays ignored.
+        let ignored = ignored_signals();
+        let caught = [SIGINT, SIGTERM, SIGHUP]
+            .into_iter()
+            .filter(|signal| *signal == SIGINT || !ignored.contains(signal));
+        let mut signals = Signals::new(caught)?;
         let handle = signals.handle();
         let started = thread::Builder::new()
             .name("sigint".into())
             .stack_size(64 * 1024)
             .spawn(move || {
                 let mut count = 0u32;
-                for _ in signals.forever() {
+                for signal in signals.forever() {
+                    if signal != SIGINT {
+                        self.terminate(signal);
+                    }
                     count += 1;
                     self.deliver(count);
                 }
@@ -132,10 +141,22 @@ impl Interrupt {
 
     /// Removes the registered socket files and exits with 130.
     pub fn exit(&self) -> ! {
+        self.remove_files();
+        std::process::exit(i32::from(Status::Interrupted.code()))
+    }
+
+    /// SIGTERM or SIGHUP (`kill`, `timeout`, a service manager, a closed terminal): removes
+    /// the registered socket files, then ends by `signal` as if it had not been caught, so
+    /// that the parent still sees what ended the run.
+    fn terminate(&self, signal: i32) {
+        self.remove_files();
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
+    }
+
+    fn remove_files(&self) {
         for path in lock(&self.state.files).drain(..) {
             let _ = std::fs::remove_file(path);
         }
-        std::process::exit(i32::from(Status::Interrupted.code()))
     }
 
     /// Runs `action` (on the signal's thread) on the next Ctrl-C instead of exiting.
@@ -190,6 +211,26 @@ impl Interrupt {
     }
 }
 
+/// The signals this process ignores (inherited from its parent, as `nohup` sets SIGHUP):
+/// the `SigIgn` mask of /proc/self/status, bit N-1 for signal N. Elsewhere none are known.
+fn ignored_signals() -> Vec<i32> {
+    let status = if cfg!(target_os = "linux") {
+        std::fs::read_to_string("/proc/self/status").unwrap_or_default()
+    } else {
+        String::new()
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .map(|mask| {
+            (1..=64)
+                .filter(|signal| mask & (1u64 << (signal - 1)) != 0)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A file registered with [`Interrupt::remove_at_exit`].
 pub struct RemoveAtExit {
     interrupt: Interrupt,
@@ -214,6 +255,14 @@ impl std::fmt::Debug for RemoveAtExit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_ignored_signals_are_read_from_proc() {
+        // Rust's runtime ignores SIGPIPE in every program it starts, this test binary too.
+        assert!(ignored_signals().contains(&signal_hook::consts::SIGPIPE));
+        assert!(!ignored_signals().contains(&SIGTERM));
+    }
 
     // One handler per process: the tests share it and never raise SIGINT themselves.
     #[test]

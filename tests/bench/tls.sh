@@ -17,13 +17,15 @@
 # is from the cipher's limit, and the peak RSS of each sockx side (/usr/bin/time -f %M).
 # Before timing, one untimed sockx transfer into `wc -c` checks that every byte arrives.
 #
-# Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one python3
-# asyncio ssl server bound to PORTS, default 20000-20999, in WORKERS processes, default 1)
-# inside a namespace this script creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
+# Part 2, handshakes (root only: a network namespace): 1,000 TLS listeners (one nginx server
+# block listening on PORTS, default 20000-20999, with WORKERS worker processes, default 2,
+# its own config in a temp dir) inside a namespace this script creates and deletes; `sockx probe --tls` of them all against a loop of `openssl s_client`
 # and against `nmap --script +ssl-cert`, each checked to have seen every port.
 #
 #   SIZE=4G ROUNDS=3 tests/bench/tls.sh        (SIZE as head -c takes it: 256M, 4G, ...)
 #   PART=1 or PART=2 runs one part only.
+#   SOCKX=path picks the sockx binary; SOCKX_OLD=path adds that one to part 1 as "sockx-old",
+#   alternating with the others (a before/after comparison under the same load).
 # Traffic stays on loopback (part 1) or inside the namespace (part 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,9 +34,11 @@ SIZE=${SIZE:-4G}
 ROUNDS=${ROUNDS:-3}
 PART=${PART:-all}
 PORTS=${PORTS:-20000-20999}
-WORKERS=${WORKERS:-1}
+WORKERS=${WORKERS:-2}
 SOCKX=${SOCKX:-$PWD/target/release/sockx}
+SOCKX_OLD=${SOCKX_OLD:-}
 TOOLS=(sockx ncat socat stunnel pipe)
+[ -n "$SOCKX_OLD" ] && TOOLS=(sockx sockx-old ncat socat stunnel pipe)
 
 [ -x "$SOCKX" ] || cargo build --release --locked
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -73,10 +77,10 @@ wait_listening() { # PORT
   return 1
 }
 
-sockx_client() { # PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
-  local port=$1
-  shift
-  "$@" "$SOCKX" connect --tls --insecure "127.0.0.1:$port"
+sockx_client() { # BINARY PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
+  local binary=$1 port=$2
+  shift 2
+  "$@" "$binary" connect --tls --insecure "127.0.0.1:$port"
 }
 
 sockx_port() { # READY-FILE: the port of 'listening on 127.0.0.1:P (tls)'
@@ -90,16 +94,19 @@ sockx_port() { # READY-FILE: the port of 'listening on 127.0.0.1:P (tls)'
   echo "$port"
 }
 
-run_sockx() {
-  /usr/bin/time -f %M -o "$work/rss_listen" "$SOCKX" listen --tls 127.0.0.1:0 >/dev/null 2>"$work/ready" </dev/null &
+run_sockx() { # BINARY
+  local binary=$1
+  /usr/bin/time -f %M -o "$work/rss_listen" "$binary" listen --tls 127.0.0.1:0 >/dev/null 2>"$work/ready" </dev/null &
   local server=$! port start end
   port=$(sockx_port "$work/ready")
   start=$(now)
-  head -c "$SIZE" /dev/zero | sockx_client "$port" /usr/bin/time -f %M -o "$work/rss_connect"
+  head -c "$SIZE" /dev/zero | sockx_client "$binary" "$port" /usr/bin/time -f %M -o "$work/rss_connect"
   wait "$server"
   end=$(now)
   echo $((end - start))
-  echo "$(cat "$work/rss_listen") $(cat "$work/rss_connect")" >>"$work/rss"
+  if [ "$binary" = "$SOCKX" ]; then
+    echo "$(cat "$work/rss_listen") $(cat "$work/rss_connect")" >>"$work/rss"
+  fi
 }
 
 run_pair() { # SERVER-COMMAND CLIENT-COMMAND (PORT substituted)
@@ -160,7 +167,8 @@ EOF
 run_tool() {
   local cert="$work/cert.pem" key="$work/key.pem"
   case "$1" in
-    sockx) run_sockx ;;
+    sockx) run_sockx "$SOCKX" ;;
+    sockx-old) run_sockx "$SOCKX_OLD" ;;
     ncat) run_pair "exec ncat -l --ssl --ssl-cert $cert --ssl-key $key --recv-only 127.0.0.1 PORT" \
       'exec ncat --ssl --send-only 127.0.0.1 PORT' ;;
     socat) run_pair "exec socat -u OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,cert=$cert,key=$key,verify=0 STDOUT" \
@@ -180,7 +188,7 @@ check_sockx() { # one untimed transfer: the listener must write out exactly $byt
   "$SOCKX" listen --tls 127.0.0.1:0 2>"$work/check_ready" </dev/null | wc -c >"$work/check_count" &
   local port
   port=$(sockx_port "$work/check_ready")
-  head -c "$SIZE" /dev/zero | sockx_client "$port"
+  head -c "$SIZE" /dev/zero | sockx_client "$SOCKX" "$port"
   wait
   local got
   got=$(cat "$work/check_count")
@@ -215,13 +223,16 @@ part_throughput() {
   awk -v b="$bytes" -v aes128="$aes128" -v aes256="$aes256" '
     { total[$1] += $2; n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
     END {
-      split("sockx ncat socat stunnel pipe", order, " ")
-      printf "%-8s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
-      for (i = 1; i <= 5; i++) {
+      split("sockx sockx-old ncat socat stunnel pipe", order, " ")
+      printf "%-9s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
+      for (i = 1; i <= 6; i++) {
         t = order[i]
+        if (!(t in n)) continue
         rate[t] = b * n[t] / total[t]
-        printf "%-8s %10.2f %10.2f\n", t, rate[t], b / best[t]
+        printf "%-9s %10.2f %10.2f\n", t, rate[t], b / best[t]
       }
+      if ("sockx-old" in n)
+        printf "\nsockx/sockx-old: %.2fx   sockx-old/ncat: %.2fx\n", rate["sockx"] / rate["sockx-old"], rate["sockx-old"] / rate["ncat"]
       printf "\nsockx/ncat: %.2fx   sockx/socat: %.2fx   sockx/stunnel: %.2fx\n",
         rate["sockx"] / rate["ncat"], rate["sockx"] / rate["socat"], rate["sockx"] / rate["stunnel"]
       printf "sockx is %.0f%% of aes-256-gcm on one core (%.0f%% of aes-128-gcm), %.0f%% of the pipe alone\n",
@@ -254,56 +265,55 @@ part_handshakes() {
     echo "part 2 skipped: needs root for a network namespace"
     return
   fi
-  command -v nmap >/dev/null || { echo "part 2 needs nmap" >&2; exit 1; }
+  for tool in nmap nginx; do
+    command -v "$tool" >/dev/null || { echo "part 2 needs $tool" >&2; exit 1; }
+  done
   local first=${PORTS%-*} last=${PORTS#*-}
   local count=$((last - first + 1))
   ip netns add "$NS"
   ip netns exec "$NS" ip link set lo up
-  # WORKERS processes share the listening sockets (bound once, then forked), so that the
-  # fixture is less of a bottleneck; a worker ends when the first process does.
-  ip netns exec "$NS" python3 -c '
-import asyncio, os, resource, socket, ssl, sys
-first, last, cert, key, workers = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-socks = []
-for port in range(first, last + 1):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(1024)
-    s.setblocking(False)
-    socks.append(s)
-parent = os.getpid()
-pids = [parent]
-for _ in range(workers - 1):
-    pid = os.fork()
-    if pid == 0:
-        break
-    pids.append(pid)
-async def serve(reader, writer):
-    try:
-        await reader.read(1)
-    except Exception:
-        pass
-    writer.close()
-async def main():
-    for s in socks:
-        await asyncio.start_server(serve, sock=s, ssl=ctx)
-    if os.getpid() == parent:
-        print(" ".join(map(str, pids)), flush=True)
-        await asyncio.Event().wait()
-    while os.getppid() == parent:
-        await asyncio.sleep(0.5)
-asyncio.run(main())
-' "$first" "$last" "$work/cert.pem" "$work/key.pem" "$WORKERS" >"$work/tls-servers.pids" 2>"$work/tls-servers.err" &
-  SERVER_PID=$!
-  for _ in $(seq 600); do [ -s "$work/tls-servers.pids" ] && break; sleep 0.1; done
-  [ -s "$work/tls-servers.pids" ] || { echo "the TLS listeners did not start" >&2; cat "$work/tls-servers.err" >&2; exit 1; }
+  # nginx (C, event-driven; WORKERS processes share the listening sockets) rather than a
+  # python3 asyncio server, which used a whole core and so timed itself, not the clients.
+  local conf="$work/nginx" port
+  mkdir -p "$conf/logs"
+  {
+    echo "daemon off;"
+    echo "worker_processes $WORKERS;"
+    echo "worker_rlimit_nofile $((4 * count + 4096));"
+    echo "pid $conf/nginx.pid;"
+    echo "error_log $conf/logs/error.log;"
+    echo "events { worker_connections $((2 * count + 2048)); }"
+    echo "http {"
+    echo "  access_log off;"
+    for dir in client_body proxy fastcgi uwsgi scgi; do echo "  ${dir}_temp_path $conf/$dir;"; done
+    echo "  server {"
+    for port in $(seq "$first" "$last"); do echo "    listen 127.0.0.1:$port ssl;"; done
+    echo "    ssl_certificate $work/cert.pem;"
+    echo "    ssl_certificate_key $work/key.pem;"
+    echo "    return 204;"
+    echo "  }"
+    echo "}"
+  } >"$conf/nginx.conf"
+  ip netns exec "$NS" nginx -p "$conf" -e "$conf/logs/error.log" -c "$conf/nginx.conf" 2>"$work/tls-servers.err" &
+  SERVER_PID=$! # ip netns exec execs nginx: this is its master process
+  local listening=0 workers=()
+  for _ in $(seq 600); do
+    listening=$(ip netns exec "$NS" ss -Hltn | wc -l)
+    workers=()
+    # (no newline at the end of that file: read fills the array and still says "end of file")
+    read -r -a workers <"/proc/$SERVER_PID/task/$SERVER_PID/children" 2>/dev/null || true
+    [ "$listening" -ge "$count" ] && [ "${#workers[@]}" -ge "$WORKERS" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$listening" -lt "$count" ] || [ "${#workers[@]}" -lt "$WORKERS" ]; then
+    echo "nginx did not start its $count listeners ($listening listening, ${#workers[@]} workers)" >&2
+    cat "$work/tls-servers.err" "$conf/logs/error.log" >&2 2>/dev/null || true
+    exit 1
+  fi
+  echo "$SERVER_PID ${workers[*]}" >"$work/tls-servers.pids"
   echo
-  echo "TLS handshakes: $count listeners (python3 asyncio ssl, $WORKERS processes, ports $PORTS) in namespace $NS"
+  echo "TLS handshakes: $count listeners (nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'), $WORKERS workers, ports $PORTS) in namespace $NS"
   local sockx_s loop_s nmap_s seen wall busy
   probe_all() { ip netns exec "$NS" "$SOCKX" probe --tls --json "127.0.0.1:$PORTS" >"$work/probe.json" 2>"$work/probe.err" || true; }
   timed_against_server sockx probe_all

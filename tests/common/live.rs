@@ -42,16 +42,39 @@ impl Live {
     /// [`Live::start`] with this stdout (e.g. a pipe whose reader is gone). Lines before the
     /// ready line are kept in [`Live::before_ready`].
     pub fn start_with(args: &[&str], stdout: Stdio) -> Live {
-        let mut child = sockx_command(&[&["listen"], args].concat())
-            .stdout(stdout)
-            .spawn()
-            .expect("sockx starts");
+        let mut command = sockx_command(&[&["listen"], args].concat());
+        command.stdout(stdout);
+        Live::spawn(command)
+    }
+
+    /// A `sockx listen` started by another program (`unshare … SOCKX listen …`), with the
+    /// environment sockx gets in every test; `args` are the program's, the binary's path
+    /// among them.
+    pub fn start_via(program: &str, args: &[&str]) -> Live {
+        let clean = sockx_command(&[]);
+        let mut via = std::process::Command::new(program);
+        via.env_clear()
+            .envs(
+                clean
+                    .get_envs()
+                    .filter_map(|(key, value)| Some((key, value?))),
+            )
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Live::spawn(via)
+    }
+
+    fn spawn(mut command: std::process::Command) -> Live {
+        let args: Vec<_> = command.get_args().map(|arg| arg.to_owned()).collect();
+        let mut child = command.spawn().expect("sockx starts");
         let mut errors = BufReader::new(child.stderr.take().unwrap());
         let mut before_ready = Vec::new();
         let (ready, addr, port) = loop {
             let mut line = String::new();
             if errors.read_line(&mut line).unwrap_or(0) == 0 {
-                panic!("no ready line from sockx listen {args:?}: {before_ready:?}");
+                panic!("no ready line from {args:?}: {before_ready:?}");
             }
             match parse_ready_line(&line) {
                 Some((addr, port)) => break (line, addr, port),
@@ -112,10 +135,15 @@ impl Live {
 
     /// Sends SIGINT (Ctrl-C) to this sockx, by its PID, and waits for its exit code.
     pub fn interrupt(&mut self) -> Option<i32> {
-        use nix::sys::signal::{Signal, kill};
+        self.signal(nix::sys::signal::Signal::SIGINT)
+    }
+
+    /// Sends `signal` to this sockx, by its PID, and waits for its exit code (`None`: it
+    /// ended by the signal).
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) -> Option<i32> {
         use nix::unistd::Pid;
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("a PID"));
-        kill(pid, Signal::SIGINT).expect("SIGINT");
+        nix::sys::signal::kill(pid, signal).expect("the signal is sent");
         self.wait_exit()
     }
 

@@ -90,7 +90,7 @@ impl ConnectConfig {
             .into());
         }
         let tls = if args.tls.enabled() {
-            Some(TlsClient::from_args(&args.tls, Policy::Enforce)?)
+            Some(TlsClient::from_args(&args.tls, Policy::Enforce).map_err(Error::from)?)
         } else {
             None
         };
@@ -244,10 +244,26 @@ fn connect_with_retry(config: &ConnectConfig, context: &Context) -> anyhow::Resu
 struct Connected {
     stream: Stream,
     /// The peer as messages name it.
-    peer: PeerName,
+    peer: PeerLabel,
     /// Our end, where it has an address worth showing.
     local: Option<SocketAddr>,
     elapsed: Duration,
+}
+
+/// How `-v` lines and errors name the peer: its address, or through `--proxy` the target and
+/// the proxy (`127.0.0.1:5432 through 127.0.0.1:1080`), never the proxy alone.
+enum PeerLabel {
+    Direct(PeerName),
+    Through { target: TunnelTarget, proxy: String },
+}
+
+impl std::fmt::Display for PeerLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerLabel::Direct(peer) => peer.fmt(f),
+            PeerLabel::Through { target, proxy } => write!(f, "{target} through {proxy}"),
+        }
+    }
 }
 
 impl From<Dialed> for Connected {
@@ -255,7 +271,7 @@ impl From<Dialed> for Connected {
         Connected {
             local: dialed.stream.local_addr().ok(),
             stream: dialed.stream.into(),
-            peer: PeerName::Inet(dialed.addr),
+            peer: PeerLabel::Direct(PeerName::Inet(dialed.addr)),
             elapsed: dialed.elapsed,
         }
     }
@@ -278,8 +294,7 @@ fn try_once(
         }
     };
     if let Some(proxy) = &config.proxy {
-        return try_once_via_proxy(proxy, peer, config, context, remaining, announced)
-            .map(Connected::from);
+        return try_once_via_proxy(proxy, peer, config, context, remaining, announced);
     }
     let addrs =
         resolve(&peer.host, peer.port, config.family).map_err(|err| (Error::from(err), true))?;
@@ -290,7 +305,7 @@ fn try_once(
     }
     dial(&addrs, &dial_options(config, remaining))
         .map(Connected::from)
-        .map_err(|failure| (dial_error(peer, &failure), failure.is_retryable()))
+        .map_err(|failure| (dial_error("", peer, &failure), failure.is_retryable()))
 }
 
 /// Connects to a Unix stream socket, waiting at most `timeout` (`-w`) while the listener's
@@ -301,7 +316,7 @@ fn connect_unix(addr: &UnixAddr, timeout: Duration) -> Result<Connected, (Error,
     match crate::net::unix_connect::connect_unix(addr, Some(timeout)) {
         Ok(stream) => Ok(Connected {
             stream: stream.into(),
-            peer: PeerName::Unix(addr.clone()),
+            peer: PeerLabel::Direct(PeerName::Unix(addr.clone())),
             local: None,
             elapsed: started.elapsed(),
         }),
@@ -318,6 +333,8 @@ fn connect_unix(addr: &UnixAddr, timeout: Duration) -> Result<Connected, (Error,
                     "a server listens there, but its accept queue stayed full for {}",
                     crate::net::format_duration(timeout)
                 ));
+            } else if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) {
+                error = error.with_hint("it is not a stream socket (a datagram socket takes -u)");
             }
             Err((error, retryable))
         }
@@ -365,7 +382,7 @@ fn try_once_via_proxy(
     context: &Context,
     remaining: Option<Duration>,
     announced: &mut bool,
-) -> Result<Dialed, (Error, bool)> {
+) -> Result<Connected, (Error, bool)> {
     let targets: Vec<TunnelTarget> = match &peer.host {
         Host::Name(name) if proxy.kind.resolves_names() => {
             vec![TunnelTarget::Name(name.clone(), peer.port)]
@@ -390,9 +407,8 @@ fn try_once_via_proxy(
     let mut last = None;
     for target in &targets {
         let dialed = dial(&proxy_addrs, &options).map_err(|failure| {
-            let err = dial_error(&proxy_endpoint, &failure);
             (
-                Error::failure(format!("proxy {}", err.message)),
+                dial_error("proxy ", &proxy_endpoint, &failure),
                 failure.is_retryable(),
             )
         })?;
@@ -411,9 +427,13 @@ fn try_once_via_proxy(
                     "tunnel to {target} through {proxy} open in {}",
                     format_elapsed(started.elapsed())
                 ));
-                return Ok(Dialed {
-                    stream,
-                    addr: dialed.addr,
+                return Ok(Connected {
+                    local: stream.local_addr().ok(),
+                    stream: stream.into(),
+                    peer: PeerLabel::Through {
+                        target: target.clone(),
+                        proxy: proxy.to_string(),
+                    },
                     elapsed: dialed.elapsed + started.elapsed(),
                 });
             }
@@ -441,9 +461,10 @@ fn try_once_via_proxy(
     ))
 }
 
-/// The failure of every attempt to reach `peer`, as one line (see [`DialFailure::message`]).
-fn dial_error(peer: &HostPort, failure: &DialFailure) -> Error {
-    Error::failure(failure.message(peer))
+/// The failure of every attempt to reach `peer`, as one line (see [`DialFailure::message_as`]);
+/// `role` names what `peer` is (`proxy `: `cannot connect to proxy 127.0.0.1:1080: …`).
+fn dial_error(role: &str, peer: &HostPort, failure: &DialFailure) -> Error {
+    Error::failure(failure.message_as(role, peer))
 }
 
 /// `0.4ms`, `12ms`, `1.5s`.

@@ -104,7 +104,7 @@ impl ListenConfig {
         let program = Program::from_args(args)?;
         if args.udp && program.is_some() {
             return Err(Error::usage("-u cannot go with --exec or --sh-exec")
-                .with_hint("a command is run per TCP connection; drop -u")
+                .with_hint("a command is run per stream connection (TCP or Unix); drop -u")
                 .into());
         }
         // Bad quoting is a usage error (above), a missing program a failure: both before

@@ -81,7 +81,7 @@ impl Program {
     /// Fails (exit 1) when the program cannot be found or is not executable, so that the
     /// mistake shows before any client connects.
     pub fn check(&self) -> Result<(), Error> {
-        crate::os::program::ensure_runnable(self.name(), "--sh-exec")
+        crate::cmd::program::ensure_runnable(self.name(), "--sh-exec")
     }
 
     /// Starts the command with `socket` (blocking: the child expects ordinary stdin and
@@ -159,7 +159,8 @@ impl Program {
 
 /// What the child learns of its connection: `SOCKX_PEER_ADDR`, `SOCKX_PEER_PORT`,
 /// `SOCKX_LOCAL_ADDR`, `SOCKX_LOCAL_PORT` for an IP peer; `SOCKX_PEER_PID`, `SOCKX_PEER_UID`
-/// for a Unix peer whose credentials the kernel gave (a Unix peer has no address or port).
+/// for a Unix peer whose credentials the kernel gave (a Unix peer has no address or port; its
+/// PID is unknown when it runs in a PID namespace that ours cannot see into).
 fn environment(peer: &Peer) -> Vec<(&'static str, String)> {
     match peer {
         Peer::Inet { remote, local } => vec![
@@ -168,13 +169,13 @@ fn environment(peer: &Peer) -> Vec<(&'static str, String)> {
             ("SOCKX_LOCAL_ADDR", local.ip().to_string()),
             ("SOCKX_LOCAL_PORT", local.port().to_string()),
         ],
+        // The PID is left out when the peer is in a PID namespace we cannot see into.
         Peer::Unix { cred, .. } => cred
             .iter()
             .flat_map(|cred| {
-                [
-                    ("SOCKX_PEER_PID", cred.pid.to_string()),
-                    ("SOCKX_PEER_UID", cred.uid.to_string()),
-                ]
+                let pid = cred.pid.map(|pid| ("SOCKX_PEER_PID", pid.to_string()));
+                pid.into_iter()
+                    .chain([("SOCKX_PEER_UID", cred.uid.to_string())])
             })
             .collect(),
     }

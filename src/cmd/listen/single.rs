@@ -1,7 +1,7 @@
 //! The default listen mode: accept one connection (TCP or Unix) and relay it to stdin/stdout.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 
 use super::ListenConfig;
 use crate::cmd::Context;
@@ -47,16 +47,18 @@ pub fn run(
             && !config.access.permits(ip)
         {
             if context.verbose() {
-                note(&format!("refused connection from {peer} (not allowed)"));
+                notes::verbose(format_args!("refused connection from {peer} (not allowed)"));
             }
             continue;
         }
         if context.verbose() {
             match &peer {
                 Peer::Inet { remote, local } => {
-                    note(&format!("connection from {remote} to {local}"));
+                    notes::verbose(format_args!("connection from {remote} to {local}"));
                 }
-                Peer::Unix { local, .. } => note(&format!("connection from {peer} on {local}")),
+                Peer::Unix { local, .. } => {
+                    notes::verbose(format_args!("connection from {peer} on {local}"))
+                }
             }
         }
         // With --tls, the first client whose handshake succeeds is the one served.
@@ -132,7 +134,7 @@ fn relay(
             RelayEnd::IdleTimeout => "idle timeout",
             RelayEnd::Stopped => "interrupted",
         };
-        note(&format!("{peer} {why}: {stats}"));
+        notes::verbose(format_args!("{peer} {why}: {stats}"));
     }
     Ok(if stats.end == RelayEnd::Stopped {
         Status::Interrupted
@@ -151,9 +153,4 @@ fn relay_error(err: RelayError, peer: &dyn fmt::Display, tls: Option<&TlsServer>
         return Error::failure(format!("connection with {peer} lost: TLS: {reason}")).into();
     }
     relay_failure(err, peer)
-}
-
-/// One `-v` line on stderr.
-fn note(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }

@@ -62,11 +62,42 @@ fn clear_stale(addr: &UnixAddr, path: &std::path::Path) -> Result<(), Error> {
     match UnixStream::connect(path) {
         Ok(_) => Err(listen_error(addr, &io::ErrorKind::AddrInUse.into())),
         Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
-            fs::remove_file(path).map_err(|err| listen_error(addr, &err))
+            remove_stale(addr, path, &meta)
+        }
+        // Another user's file that we may not connect to: the connect cannot tell a live
+        // socket from a stale one, the kernel's socket table can.
+        #[cfg(target_os = "linux")]
+        Err(err)
+            if err.kind() == io::ErrorKind::PermissionDenied
+                && crate::os::holders::nothing_bound_at(addr) =>
+        {
+            remove_stale(addr, path, &meta)
         }
         // Let bind say what is wrong.
         Err(_) => Ok(()),
     }
+}
+
+/// Removes the stale socket file at `path`; where this user may not (another user's file in
+/// a sticky directory such as /tmp), says that it is stale and whose it is.
+fn remove_stale(addr: &UnixAddr, path: &std::path::Path, meta: &fs::Metadata) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt as _;
+    fs::remove_file(path).map_err(|err| {
+        if err.kind() != io::ErrorKind::PermissionDenied {
+            return listen_error(addr, &err);
+        }
+        let owner = crate::os::processes::UserNames::default()
+            .name(meta.uid())
+            .unwrap_or_else(|| format!("uid {}", meta.uid()));
+        Error::failure(format!(
+            "cannot listen on {addr}: a stale socket file is there (nothing is bound to it) \
+             and this user may not remove it"
+        ))
+        .with_hint(format!(
+            "remove it as its owner ({}) or choose another path",
+            crate::output::escape::escape_text(&owner)
+        ))
+    })
 }
 
 fn listen_error(addr: &UnixAddr, err: &io::Error) -> Error {

@@ -304,15 +304,18 @@ fn check_unix_flags(args: &ProbeArgs, targets: &Targets) -> Result<(), Error> {
     let Some(first) = targets.unix.first() else {
         return Ok(());
     };
-    let (flag, hint) = if args.udp {
-        ("-u", "probe Unix sockets in a run of their own")
-    } else if args.tls.enabled() {
+    let (flag, hint) = if args.tls.enabled() {
         (
             "--tls/--starttls",
-            "probe Unix sockets in a run of their own",
+            "TLS checks are for TCP ports; connect --tls speaks TLS over a Unix socket",
         )
     } else if args.ports.is_some() && targets.ip.is_empty() {
         ("-p", "a Unix socket has no ports: drop -p")
+    } else if args.payload.is_some() && targets.ip.is_empty() {
+        (
+            "--payload",
+            "-u with a Unix socket only connects (nothing is sent): drop --payload",
+        )
     } else {
         return Ok(());
     };

@@ -144,7 +144,7 @@ pub fn run(
             host: &shown,
             addr: Some(shown.strip_prefix("unix:").unwrap_or(&shown).to_string()),
             port: None,
-            proto: ReportProto::Unix,
+            proto: ReportProto::unix(config.spec.proto),
             summary: samples.summary(),
             endpoint: crate::output::escape::escape_text(&shown),
         };

@@ -95,6 +95,9 @@ pub enum Reason {
     PermissionDenied,
     /// The path names a file that is not a socket.
     NotASocket,
+    /// The socket there is of the other type: a datagram socket probed without `-u`, or a
+    /// stream socket with it (EPROTOTYPE).
+    WrongType,
     /// Another local error, e.g. the address cannot be reached from this host at all.
     Error,
 }
@@ -121,6 +124,7 @@ impl Reason {
             Reason::NoSuchFile => "no-such-file",
             Reason::PermissionDenied => "permission-denied",
             Reason::NotASocket => "not-a-socket",
+            Reason::WrongType => "wrong-type",
             Reason::Error => "error",
         }
     }
@@ -224,6 +228,7 @@ impl Outcome {
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => (Closed, Reason::NoSuchFile),
             io::ErrorKind::PermissionDenied => (Filtered, Reason::PermissionDenied),
             io::ErrorKind::TimedOut => return Outcome::timed_out(false),
+            _ if err.raw_os_error() == Some(nix::libc::EPROTOTYPE) => (Closed, Reason::WrongType),
             _ => (Filtered, shortage_reason(err).unwrap_or(Reason::Error)),
         };
         Outcome::new(state, reason, Some(rtt))

@@ -25,7 +25,7 @@ pub struct PortReport {
     pub addr: String,
     /// The port; null for a Unix socket.
     pub port: Option<u16>,
-    /// `tcp`, `udp` or `unix`.
+    /// `tcp`, `udp`, `unix` or `unix-dgram`.
     pub proto: ReportProto,
     /// `open`, `closed`, `filtered`, `open|filtered`.
     pub state: PortState,
@@ -99,6 +99,7 @@ impl PortReport {
     /// written (`unix:/run/app.sock`), `addr` the path (or `@name`).
     pub fn unix(
         addr: &crate::net::endpoint::UnixAddr,
+        proto: ReportProto,
         outcome: &Outcome,
         with_banner: bool,
     ) -> PortReport {
@@ -108,7 +109,7 @@ impl PortReport {
             endpoint: crate::output::escape::escape_text(&shown),
             host: shown,
             port: None,
-            proto: ReportProto::Unix,
+            proto,
         };
         PortReport::at(place, outcome, with_banner)
     }
@@ -196,6 +197,19 @@ pub enum ReportProto {
     Udp,
     /// A Unix stream socket.
     Unix,
+    /// A Unix datagram socket (`-u`).
+    #[serde(rename = "unix-dgram")]
+    UnixDgram,
+}
+
+impl ReportProto {
+    /// A Unix socket probed as `proto` says: a datagram socket with `-u`.
+    pub fn unix(proto: Proto) -> ReportProto {
+        match proto {
+            Proto::Tcp => ReportProto::Unix,
+            Proto::Udp => ReportProto::UnixDgram,
+        }
+    }
 }
 
 impl From<Proto> for ReportProto {
@@ -213,6 +227,7 @@ impl std::fmt::Display for ReportProto {
             ReportProto::Tcp => "tcp",
             ReportProto::Udp => "udp",
             ReportProto::Unix => "unix",
+            ReportProto::UnixDgram => "unix-dgram",
         })
     }
 }

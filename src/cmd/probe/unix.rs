@@ -1,9 +1,11 @@
-//! Unix stream sockets as probe targets (`unix:/run/app.sock`, `unix:@name`, a path): each is
+//! Unix sockets as probe targets (`unix:/run/app.sock`, `unix:@name`, a path; datagram sockets
+//! with `-u`): each is
 //! connected to once per round, on a thread of its own (they are local and few, so the
 //! engine's thousands of sockets in flight are not needed), and reported beside the TCP ports.
 //!
 //! States: `open` (`connected`: a listener queued the connection), `closed` (`conn-refused`:
-//! a socket file nobody listens on; `no-such-file`; `not-a-socket`), `filtered`
+//! a socket file nobody listens on; `no-such-file`; `not-a-socket`; `wrong-type`: a socket of
+//! the other type, stream or datagram), `filtered`
 //! (`permission-denied`; `timeout`: the listener's accept queue stayed full). An open socket
 //! gets the run's check (`--send`/`--expect`, `--http`) or `--banner` over the connection.
 
@@ -16,8 +18,9 @@ use mio::{Events, Interest, Poll, Token};
 use super::attempt::{AttemptSpec, BannerRead, read_banner};
 use super::check::{Check, Turn};
 use super::outcome::{Outcome, PortState, Reason};
-use super::report::PortReport;
+use super::report::{PortReport, ReportProto};
 use crate::net::endpoint::UnixAddr;
+use crate::net::socket::Proto;
 use crate::net::unix_connect::connect_unix;
 
 /// Most Unix sockets probed at the same time (one thread each).
@@ -49,6 +52,9 @@ pub fn probe_all(targets: &[UnixAddr], spec: &AttemptSpec, timeout: Duration) ->
 /// Probes `addr` once: the connect waits at most `timeout` for room in the accept queue,
 /// and the check or banner that follows has `timeout` more.
 pub fn probe(addr: &UnixAddr, spec: &AttemptSpec, timeout: Duration) -> Outcome {
+    if spec.proto == Proto::Udp {
+        return probe_datagram(addr);
+    }
     let started = Instant::now();
     let stream = match connect_unix(addr, Some(timeout)) {
         Ok(stream) => stream,
@@ -70,6 +76,20 @@ pub fn probe(addr: &UnixAddr, spec: &AttemptSpec, timeout: Duration) -> Outcome 
             banner: Some(conversation.banner(deadline)).filter(|banner| !banner.is_empty()),
             ..open
         },
+    }
+}
+
+/// Probes the datagram socket `addr` (`-u`): connect() says at once whether a datagram
+/// socket is bound there (nothing is sent; there is no reply to wait for).
+fn probe_datagram(addr: &UnixAddr) -> Outcome {
+    let started = Instant::now();
+    let connected = std::os::unix::net::UnixDatagram::unbound().and_then(|socket| {
+        socket.connect_addr(&addr.to_socket_addr()?)?;
+        Ok(socket)
+    });
+    match connected {
+        Ok(_) => Outcome::new(PortState::Open, Reason::Connected, Some(started.elapsed())),
+        Err(err) => Outcome::from_unix_error(&err, addr.file(), started.elapsed()),
     }
 }
 
@@ -151,7 +171,8 @@ impl Conversation {
 /// The report of `addr` probed with `outcome`: `host` is the target as written
 /// (`unix:/run/app.sock`), `addr` the path (or `@name`), `port` null, `proto` `unix`.
 pub fn report(addr: &UnixAddr, outcome: &Outcome, spec: &AttemptSpec) -> PortReport {
-    PortReport::unix(addr, outcome, spec.banner).with_check(spec.check.as_deref(), outcome)
+    PortReport::unix(addr, ReportProto::unix(spec.proto), outcome, spec.banner)
+        .with_check(spec.check.as_deref(), outcome)
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -197,6 +218,28 @@ mod tests {
         assert_eq!(
             state(probe(&file, &plain(), timeout)),
             (PortState::Closed, Reason::NotASocket)
+        );
+    }
+
+    #[test]
+    fn a_datagram_socket_is_open_with_dash_u_and_the_wrong_type_without() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sock");
+        let addr = UnixAddr::Path(path.clone());
+        let _socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        let datagram = AttemptSpec {
+            proto: Proto::Udp,
+            ..plain()
+        };
+        let state = |outcome: Outcome| (outcome.state, outcome.reason);
+        let timeout = Duration::from_secs(5);
+        assert_eq!(
+            state(probe(&addr, &datagram, timeout)),
+            (PortState::Open, Reason::Connected)
+        );
+        assert_eq!(
+            state(probe(&addr, &plain(), timeout)),
+            (PortState::Closed, Reason::WrongType)
         );
     }
 }

@@ -341,12 +341,17 @@ fn receive(
 ) -> Result<(), PumpError> {
     match stream.fd() {
         Some(fd) => pump(fd, output, transform, traffic),
-        None => pump::copy_io(
-            &mut { stream },
-            &mut FdWriter(output),
-            &mut transform,
-            traffic,
-        ),
+        None => {
+            // A pipe of a few large writes rather than of many 64 KiB ones.
+            #[cfg(target_os = "linux")]
+            crate::os::splice::grow_pipe(output);
+            pump::copy_io(
+                &mut { stream },
+                &mut FdWriter(output),
+                &mut transform,
+                traffic,
+            )
+        }
     }
 }
 
@@ -359,12 +364,17 @@ fn send(
 ) -> Result<(), PumpError> {
     match stream.fd() {
         Some(fd) => pump(input, fd, transform, traffic),
-        None => pump::copy_io(
-            &mut FdReader(input),
-            &mut { stream },
-            &mut transform,
-            traffic,
-        ),
+        None => {
+            // Whole relay buffers per read from a pipe (a 64 KiB pipe hands out at most that).
+            #[cfg(target_os = "linux")]
+            crate::os::splice::grow_pipe(input);
+            pump::copy_io(
+                &mut FdReader(input),
+                &mut { stream },
+                &mut transform,
+                traffic,
+            )
+        }
     }
 }
 

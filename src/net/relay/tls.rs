@@ -9,7 +9,9 @@
 //! copying plaintext). Both directions move large chunks: the reader fills its own
 //! [`READ_BUFFER`] with one `read(2)` and feeds rustls from it (rustls alone reads at most
 //! 4 KiB at a time), the writer hands rustls whole relay buffers and writes the sealed records
-//! with one `writev(2)`.
+//! with one `writev(2)`. While the peer streams, a TCP socket wakes the reader only for a
+//! whole batch (`SO_RCVLOWAT`, a tail waits at most [`BATCH_WAIT_MS`]), and a writer waiting
+//! for room in the socket is the only thread woken by it.
 //!
 //! The end of a direction, as the contract has it: shutting down the write side sends
 //! `close_notify` and then the FIN; the peer's `close_notify` is the end of what it sends, and
@@ -22,13 +24,23 @@ use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 
 use crate::net::stream::Stream;
 
-/// How much the reader takes from the socket at once.
-pub const READ_BUFFER: usize = 256 * 1024;
+/// How much the reader takes from the socket at once: one whole batch.
+pub const READ_BUFFER: usize = 512 * 1024;
+
+/// While the peer streams, a TCP socket wakes the reader only once this much is queued
+/// (`SO_RCVLOWAT`): a few large reads and decryptions instead of a wake-up per segment.
+#[cfg(target_os = "linux")]
+const BATCH: i32 = READ_BUFFER as i32;
+
+/// A read this big means the peer streams (one loopback segment is 64 KiB).
+const STREAMING: usize = 64 * 1024;
+
+/// The longest (milliseconds) a tail smaller than a batch waits before it is read anyway.
+const BATCH_WAIT_MS: u16 = 1;
 
 /// How much sealed data rustls may hold before a write waits for the socket: two relay
 /// buffers, so that one whole buffer is always accepted at once.
@@ -47,6 +59,9 @@ pub struct TlsStream {
     truncated: AtomicBool,
     /// Our write side is shut down or failed: the reader no longer waits to write.
     write_closed: AtomicBool,
+    /// A writer waits for room in the socket and will send everything queued when it gets
+    /// it (changed only under the session's lock): the reader need not wait to write too.
+    writer_waiting: AtomicBool,
 }
 
 impl fmt::Debug for TlsStream {
@@ -66,6 +81,8 @@ struct RxBuffer {
     eof: bool,
     /// rustls has been told about the end of file.
     eof_fed: bool,
+    /// The socket's low-water mark is a whole batch (the peer streams).
+    batching: bool,
 }
 
 impl RxBuffer {
@@ -118,10 +135,12 @@ impl TlsStream {
                 end: 0,
                 eof: false,
                 eof_fed: false,
+                batching: false,
             }),
             received: AtomicU64::new(0),
             truncated: AtomicBool::new(false),
             write_closed: AtomicBool::new(false),
+            writer_waiting: AtomicBool::new(false),
         })
     }
 
@@ -169,9 +188,12 @@ impl TlsStream {
             match conn.write_tls(&mut { &self.sock }) {
                 Ok(_) => {}
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.writer_waiting.store(true, Ordering::Relaxed);
                     drop(conn);
-                    wait(self.fd(), PollFlags::POLLOUT)?;
+                    let waited = wait(self.fd(), PollFlags::POLLOUT, None);
                     conn = self.lock_conn();
+                    self.writer_waiting.store(false, Ordering::Relaxed);
+                    waited?;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
@@ -254,6 +276,23 @@ impl TlsStream {
     }
 }
 
+impl TlsStream {
+    /// Turns batching on or off on a TCP socket (best effort: a refused `SO_RCVLOWAT` only
+    /// costs speed, and the reader then never waits for a batch).
+    fn set_batching(&self, rx: &mut RxBuffer, on: bool) {
+        if on == rx.batching {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        if let Stream::Tcp(_) = self.sock {
+            let bytes = if on { BATCH } else { 1 };
+            rx.batching = crate::os::splice::set_rcvlowat(self.fd(), bytes).is_ok() && on;
+            return;
+        }
+        rx.batching = false;
+    }
+}
+
 impl Read for &TlsStream {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if out.is_empty() {
@@ -275,14 +314,26 @@ impl Read for &TlsStream {
             let buffer = &mut rx.data[..];
             match (&self.sock).read(buffer) {
                 Ok(0) => rx.eof = true,
-                Ok(n) => rx.end = n,
+                Ok(n) => {
+                    rx.end = n;
+                    self.set_batching(&mut rx, n >= STREAMING);
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     let mut events = PollFlags::POLLIN;
-                    if !self.write_closed.load(Ordering::Relaxed) && self.lock_conn().wants_write()
-                    {
-                        events |= PollFlags::POLLOUT;
+                    if !self.write_closed.load(Ordering::Relaxed) {
+                        let conn = self.lock_conn();
+                        // A waiting writer sends what the reader queued along with its own;
+                        // waking this thread too for the same room would be wasted.
+                        if conn.wants_write() && !self.writer_waiting.load(Ordering::Relaxed) {
+                            events |= PollFlags::POLLOUT;
+                        }
                     }
-                    wait(self.fd(), events)?;
+                    if !rx.batching {
+                        wait(self.fd(), events, None)?;
+                    } else if !wait(self.fd(), events, Some(BATCH_WAIT_MS))? {
+                        // The tail of a burst: read it as it is.
+                        self.set_batching(&mut rx, false);
+                    }
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
@@ -311,15 +362,11 @@ impl Write for &TlsStream {
     }
 }
 
-/// Blocks until `fd` is ready for `events` (or has hung up, which the next I/O reports).
-fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> io::Result<()> {
-    let mut fds = [PollFd::new(fd, events)];
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(Errno::EINTR) => {}
-            other => return other.map(drop).map_err(io::Error::from),
-        }
-    }
+/// Blocks until `fd` is ready for `events` (or has hung up, which the next I/O reports), for
+/// at most `timeout_ms` when given; false when that ran out.
+fn wait(fd: BorrowedFd<'_>, events: PollFlags, timeout_ms: Option<u16>) -> io::Result<bool> {
+    let timeout = timeout_ms.map(|ms| std::time::Duration::from_millis(ms.into()));
+    crate::os::poll::wait(fd, events, timeout)
 }
 
 #[cfg(test)]
@@ -420,6 +467,50 @@ mod tests {
             server_got.len()
         );
         assert!(!client_truncated && !server_truncated);
+    }
+
+    #[test]
+    fn a_small_tail_after_a_burst_arrives_without_the_end() {
+        // After a burst the reader waits for whole batches (SO_RCVLOWAT); a tail smaller
+        // than a batch must still come through while the connection stays open.
+        let (client, server) = pair();
+        let client = Arc::new(client);
+        // A burst first: it opens the receive window wide (with a small window the kernel
+        // wakes the reader before the low-water mark anyway).
+        let burst = pattern(16 << 20, 3);
+        let sender = {
+            let burst = burst.clone();
+            thread::spawn(move || {
+                (&server).write_all(&burst).expect("burst");
+                server
+            })
+        };
+        let mut got = vec![0u8; burst.len()];
+        (&*client).read_exact(&mut got).expect("burst");
+        assert!(got == burst, "the burst arrived changed");
+        let server = sender.join().expect("sender");
+        {
+            let mut rx = client.rx.lock().expect("rx");
+            client.set_batching(&mut rx, true);
+            assert!(rx.batching, "SO_RCVLOWAT was refused");
+        }
+        let (done, arrived) = std::sync::mpsc::channel();
+        let reader = {
+            let client = Arc::clone(&client);
+            thread::spawn(move || {
+                let mut got = [0u8; 4];
+                (&*client).read_exact(&mut got).expect("read");
+                let _ = done.send(got);
+            })
+        };
+        // Most likely the reader waits on the empty socket by now (it passes either way).
+        thread::sleep(std::time::Duration::from_millis(100));
+        (&server).write_all(b"tail").expect("tail");
+        let got = arrived
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the tail did not arrive while the connection was open");
+        assert_eq!(&got, b"tail");
+        reader.join().expect("reader");
     }
 
     #[test]

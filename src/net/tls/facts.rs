@@ -68,6 +68,14 @@ impl CertFacts {
         (self.not_after - now) / 86_400
     }
 
+    /// `N days` (`1 day`, `-1 day`) until the certificate expires, for the text lines.
+    pub fn days_left_phrase(&self, now: SystemTime) -> String {
+        match self.days_left(now) {
+            days @ (1 | -1) => format!("{days} day"),
+            days => format!("{days} days"),
+        }
+    }
+
     /// Issued by itself (subject and issuer are the same name).
     pub fn is_self_signed(&self) -> bool {
         self.subject == self.issuer
@@ -216,11 +224,11 @@ impl TlsFacts {
         };
         match &self.cert {
             Some(cert) => crate::output::escape::escape_text(&format!(
-                "certificate: {} (issuer {}), valid until {} ({} days), sha256 {}, {verdict}",
+                "certificate: {} (issuer {}), valid until {} ({}), sha256 {}, {verdict}",
                 cert.subject,
                 cert.issuer,
                 rfc3339(cert.not_after),
-                cert.days_left(now),
+                cert.days_left_phrase(now),
                 cert.sha256
             )),
             None => format!("certificate: none presented, {verdict}"),
@@ -323,6 +331,15 @@ mod tests {
         assert_eq!(
             cert.days_left(UNIX_EPOCH + Duration::from_secs(12 * 86_400)),
             -1
+        );
+        assert_eq!(cert.days_left_phrase(UNIX_EPOCH), "10 days");
+        assert_eq!(
+            cert.days_left_phrase(UNIX_EPOCH + Duration::from_secs(9 * 86_400)),
+            "1 day"
+        );
+        assert_eq!(
+            cert.days_left_phrase(UNIX_EPOCH + Duration::from_secs(12 * 86_400)),
+            "-1 day"
         );
         assert!(cert.is_self_signed());
         assert_eq!(cert.names(), "a");

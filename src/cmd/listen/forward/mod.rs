@@ -90,9 +90,11 @@ impl Plan {
                 pin: args.forward_pin.clone(),
                 ..TlsArgs::default()
             };
-            let client = TlsClient::from_args(&flags, Policy::Enforce)?;
+            let client = TlsClient::from_args(&flags, Policy::Enforce).map_err(Error::from)?;
             // A name that cannot be verified is said now, not at the first connection.
-            client.server_name_for(target.tls_name())?;
+            client
+                .server_name_for(target.tls_name())
+                .map_err(Error::from)?;
             Some(client)
         } else {
             None
