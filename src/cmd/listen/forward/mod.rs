@@ -117,7 +117,10 @@ pub fn run_stream(
     config: &ListenConfig,
     context: &Context,
 ) -> anyhow::Result<Status> {
-    let gate = Gate::new(config, context).one_start_at_a_time();
+    // `-v` names the client once, in the `CLIENT -> TARGET` line.
+    let gate = Gate::new(config, context)
+        .one_start_at_a_time()
+        .without_arrival_line();
     let plan = Arc::clone(plan);
     let keep_open = plan.keep_open;
     server::runtime()?.block_on(server::serve_connections(
