@@ -148,6 +148,12 @@ fn curl_fetches_files_through_the_forwarder() {
         "one CLIENT -> TARGET line a connection: {}",
         finished.stderr
     );
+    // The contract: -v prints each connection as CLIENT -> TARGET, and only so.
+    assert!(
+        !finished.stderr.contains("connection from"),
+        "a second line for a connection: {}",
+        finished.stderr
+    );
     assert!(
         finished
             .stderr

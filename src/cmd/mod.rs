@@ -6,6 +6,8 @@ mod failure;
 mod listen;
 mod ports;
 mod probe;
+mod program;
+mod tls_failure;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::Status;

@@ -18,6 +18,9 @@
 #    Skipped when this sockx has no `listen --tls` or `connect --tls`.
 #
 #   SIZE=4G TLS_SIZE=4G CLIENTS=2000 BYTES=1048576 ROUNDS=3 tests/bench/forward.sh
+#
+# SOCKX_OLD=path/to/another/sockx adds that binary's forwarder as `sockx-old` to parts 1 and 2
+# (the clients, sinks and echo servers stay $SOCKX's), to compare two builds in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,6 +31,7 @@ BYTES=${BYTES:-1048576}
 ROUNDS=${ROUNDS:-3}
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-300}
 SOCKX=${SOCKX:-target/release/sockx}
+SOCKX_OLD=${SOCKX_OLD:-}
 CLIENT=${CLIENT:-target/release/examples/echo_client}
 
 ulimit -n "$(ulimit -Hn)"
@@ -70,7 +74,7 @@ wait_port() { # PORT
 ready_port() { # FILE: the port of sockx's ready line in FILE
   local port=""
   for _ in $(seq 500); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (t[cl][ps])$/\1/p' "$1")
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (t[cl][ps])$/\1/p' "$1" 2>/dev/null)
     [ -n "$port" ] && { echo "$port"; return 0; }
     sleep 0.01
   done
@@ -79,11 +83,11 @@ ready_port() { # FILE: the port of sockx's ready line in FILE
 }
 
 # start_sockx NAME ARGS... : a sockx listen in its own session; sets PORT (from its ready line)
-# and SERVER (its PID).
+# and SERVER (its PID). BINARY (default $SOCKX) is the sockx that runs.
 start_sockx() {
   local name=$1
   shift
-  setsid "$SOCKX" listen "$@" </dev/null >/dev/null 2>"$work/$name.ready" &
+  setsid "${BINARY:-$SOCKX}" listen "$@" </dev/null >/dev/null 2>"$work/$name.ready" &
   SERVER=$!
   PIDS+=("$SERVER")
   PORT=$(ready_port "$work/$name.ready")
@@ -95,6 +99,11 @@ start_forwarder() {
   case $tool in
     sockx)
       start_sockx forwarder 127.0.0.1:0 -k --forward "127.0.0.1:$target"
+      FWD=$PORT
+      FWD_PID=$SERVER
+      ;;
+    sockx-old)
+      BINARY=$SOCKX_OLD start_sockx forwarder 127.0.0.1:0 -k --forward "127.0.0.1:$target"
       FWD=$PORT
       FWD_PID=$SERVER
       ;;
@@ -195,6 +204,8 @@ summary() { # FILE REFERENCE OTHERS...: mean and best GB/s per tool, ratios agai
 }
 
 bytes=$(head -c "$SIZE" /dev/zero | wc -c)
+old=()
+[ -n "$SOCKX_OLD" ] && old=(sockx-old)
 echo "forward benchmark: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== 1. one connection, $SIZE ($bytes bytes), $ROUNDS rounds, alternating"
@@ -202,20 +213,20 @@ check_bytes
 echo "check: the sockx forwarder delivered all $bytes bytes"
 for round in $(seq "$ROUNDS"); do
   line="round $round:"
-  for tool in sockx socat ncat direct; do
+  for tool in sockx "${old[@]}" socat ncat direct; do
     ns=$(transfer "$tool" "$SIZE")
     echo "$tool $ns" >>"$work/throughput"
     line+=$(awk -v b="$bytes" -v ns="$ns" -v t="$tool" 'BEGIN { printf "  %s %.2f GB/s", t, b / ns }')
   done
   echo "$line"
 done
-summary "$work/throughput" "$bytes" sockx socat ncat direct
+summary "$work/throughput" "$bytes" sockx "${old[@]}" socat ncat direct
 
 echo
 echo "== 2. $CLIENTS concurrent clients x $BYTES bytes each way through the forwarder to sockx listen -k --echo"
 printf '%-6s %7s %9s %10s %9s %10s\n' forwarder clients time_s MiB/s ok hwm_KiB
 for _ in $(seq "$ROUNDS"); do
-  for tool in sockx socat; do
+  for tool in sockx "${old[@]}" socat; do
     start_sockx echo 127.0.0.1:0 -k --echo
     start_forwarder "$tool" "$PORT"
     set +e

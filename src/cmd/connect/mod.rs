@@ -90,7 +90,7 @@ impl ConnectConfig {
             .into());
         }
         let tls = if args.tls.enabled() {
-            Some(TlsClient::from_args(&args.tls, Policy::Enforce)?)
+            Some(TlsClient::from_args(&args.tls, Policy::Enforce).map_err(Error::from)?)
         } else {
             None
         };

@@ -7,6 +7,7 @@ use std::io;
 use std::time::{Duration, SystemTime};
 
 use crate::cmd::failure::relay_failure;
+use crate::cmd::tls_failure::handshake_failure;
 use crate::error::Error;
 use crate::net::relay::RelayError;
 use crate::net::relay::tls::{TlsDataError, TlsStream};
@@ -37,12 +38,12 @@ pub fn secure(
     peer: &str,
     timeout: Duration,
 ) -> anyhow::Result<Secured> {
-    let handshake = client.session(host)?;
+    let handshake = client.session(host).map_err(Error::from)?;
     set_timeouts(&plain, Some(timeout))
         .map_err(|err| Error::failure(format!("cannot set the handshake's timeout: {err}")))?;
     let established: Established = handshake
         .complete(&mut &plain)
-        .map_err(|failure| failure.into_error(peer))?;
+        .map_err(|failure| handshake_failure(failure, peer))?;
     set_timeouts(&plain, None)
         .map_err(|err| Error::failure(format!("cannot clear the handshake's timeout: {err}")))?;
     let now = SystemTime::now();
@@ -77,7 +78,7 @@ impl HandshakeEnd {
                 self.client_cert_asked,
                 self.client_cert_present,
             );
-            return failure.into_error(peer).into();
+            return handshake_failure(failure, peer).into();
         }
         // Later, a TLS error is the connection's loss, named as a handshake's would be.
         let reason = crate::net::tls::late_failure(&data.error, false, false).reason;

@@ -81,7 +81,7 @@ impl Program {
     /// Fails (exit 1) when the program cannot be found or is not executable, so that the
     /// mistake shows before any client connects.
     pub fn check(&self) -> Result<(), Error> {
-        crate::os::program::ensure_runnable(self.name(), "--sh-exec")
+        crate::cmd::program::ensure_runnable(self.name(), "--sh-exec")
     }
 
     /// Starts the command with `socket` (blocking: the child expects ordinary stdin and

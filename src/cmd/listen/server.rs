@@ -71,6 +71,9 @@ pub struct Gate {
     tls: Option<TlsServer>,
     /// How long a client has for its handshake.
     handshake_limit: Duration,
+    /// `-v` prints `connection from PEER` for each admitted connection (off where the mode
+    /// prints its own line, see [`Gate::without_arrival_line`]).
+    arrival_line: bool,
 }
 
 /// What the connections share about the process's descriptors: the once-per-shortage
@@ -164,7 +167,15 @@ impl Gate {
             starting: None,
             tls: config.tls.clone(),
             handshake_limit: config.handshake_limit(),
+            arrival_line: true,
         }
+    }
+
+    /// No `connection from PEER` line with `-v`: for a mode whose own line names the peer
+    /// (`--forward` prints `CLIENT -> TARGET`). Refusals are still printed.
+    pub fn without_arrival_line(mut self) -> Gate {
+        self.arrival_line = false;
+        self
     }
 
     /// Accepts one connection at a time: the next only after the previous called
@@ -206,7 +217,7 @@ impl Gate {
             }
             return None;
         }
-        if self.verbose {
+        if self.verbose && self.arrival_line {
             match peer {
                 Peer::Unix { local, .. } => {
                     notes::verbose(format_args!("connection from {peer} on {local}"));
@@ -494,6 +505,7 @@ mod tests {
             starting: None,
             tls: None,
             handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
+            arrival_line: true,
         };
         let peer = Peer::inet(
             "127.0.0.1:1000".parse().unwrap(),
@@ -517,6 +529,7 @@ mod tests {
             starting: None,
             tls: None,
             handshake_limit: crate::net::tls::HANDSHAKE_TIMEOUT,
+            arrival_line: true,
         };
         let mapped = Peer::inet(
             "[::ffff:127.0.0.1]:1000".parse().unwrap(),

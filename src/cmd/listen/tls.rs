@@ -18,7 +18,9 @@ pub fn server(args: &ServeTlsArgs, endpoint: &BindEndpoint) -> Result<Option<Tls
         client_ca: args.client_ca.as_deref(),
         alpn: &args.alpn,
     };
-    TlsServer::new(settings, || certificate_names(endpoint)).map(Some)
+    TlsServer::new(settings, || certificate_names(endpoint))
+        .map(Some)
+        .map_err(Error::from)
 }
 
 /// `localhost`, `127.0.0.1`, `::1`, the bind address or name (for TCP) and the host name.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use super::plan::HostEntry;
 use crate::cli::TlsArgs;
+use crate::cmd::tls_failure::setup_as_handshake;
 use crate::error::Error;
 use crate::net::tls::{
     Handshake, Policy, TlsClient, TlsFacts, TlsFailure, TlsJson, TrustSource, date,
@@ -65,11 +66,7 @@ impl ProbeTls {
             .get(&ip)
             .cloned()
             .unwrap_or_else(|| ip.to_string());
-        self.client.session(&host).map_err(|err| TlsFailure {
-            reason: err.message,
-            hint: err.hint,
-            cert: None,
-        })
+        self.client.session(&host).map_err(setup_as_handshake)
     }
 
     /// Judges a finished (or failed) handshake.

@@ -15,12 +15,12 @@ use super::outcome::{Outcome, PortState, Reason};
 use super::plan::{HostEntry, Plan, Record, check_size, resolve_hosts};
 use super::report::{PortReport, print_prometheus, print_reports};
 use crate::cmd::Context;
+use crate::cmd::program::ensure_runnable;
 use crate::error::{Error, Status};
 use crate::net::duration::deadline_after;
 use crate::net::endpoint::UnixAddr;
 use crate::net::{HostSpec, format_duration};
 use crate::os::interrupt::Interrupt;
-use crate::os::program::ensure_runnable;
 use crate::output::escape::quote_arg;
 use crate::output::notes::verbose;
 

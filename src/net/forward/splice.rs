@@ -1,11 +1,15 @@
 //! One direction of a forwarded connection with `splice(2)` (Linux): socket → pipe → socket,
 //! the bytes never enter user space. Each direction has its own pipe; it starts at the
-//! system's default size and grows once the direction streams, so that thousands of quiet
-//! connections cost little kernel memory and a bulk transfer moves a lot per call.
+//! system's default size and grows once the direction streams (a read fills it), so that
+//! thousands of quiet connections cost little kernel memory and a bulk transfer moves a lot
+//! per call.
+//!
+//! No `SO_RCVLOWAT` batching here (the one-shot relay has it): measured on a 2 GiB transfer it
+//! did not change the throughput, and its tail timer cost a setsockopt pair and a timer per
+//! tail.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
@@ -14,7 +18,7 @@ use tokio::io::Interest;
 use super::{Broken, Way, fd};
 use crate::net::async_stream::PlainSocket;
 use crate::net::traffic::Traffic;
-use crate::os::splice::{BATCH, BATCH_WAIT_MS, PIPE_SIZE, STREAMING, set_rcvlowat};
+use crate::os::splice::PIPE_SIZE;
 
 /// Non-blocking on both ends: readiness comes from tokio. No SPLICE_F_MORE (see
 /// `os::splice`: it would hold small writes back).
@@ -55,14 +59,13 @@ fn splice_once(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Resu
     splice(from, None, to, None, len, FLAGS).map_err(io::Error::from)
 }
 
-/// Splices `from` to `to` until `from` ends, then shuts `to`'s write side down. The pipe is
-/// always empty when `from` is read, so a "would block" there means the socket is empty,
-/// never that the pipe is full.
+/// Splices `from` to `to` until `from` ends, then shuts `to`'s write side down.
 ///
-/// While the direction streams (reads of [`STREAMING`] bytes or more), `from` is read in
-/// batches as the relay reads its input (`os::splice`): `SO_RCVLOWAT` keeps the kernel from
-/// waking this direction before [`BATCH`] bytes are queued, and a smaller tail is read after
-/// at most [`BATCH_WAIT_MS`]; fewer, larger splices leave the two ends more of the CPU.
+/// Reading and writing overlap: each turn fills the pipe with what `from` has (as much as it
+/// holds) and empties it into `to` as far as `to` takes it, and the direction waits only
+/// when neither moved: for `to` while the pipe holds data, for `from` once it is empty.
+/// Reads and writes alternate in this one task, so the source keeps being read while the
+/// destination drains without a second task or a wakeup between the two legs.
 pub async fn splice_through(
     from: PlainSocket<'_>,
     to: PlainSocket<'_>,
@@ -70,35 +73,48 @@ pub async fn splice_through(
     way: Way,
     traffic: &Traffic,
 ) -> Result<(), Broken> {
-    let mut batching = false;
+    let mut in_pipe = 0;
+    let mut ended = false;
     loop {
-        let filled = loop {
-            if batching {
-                let tail_wait = Duration::from_millis(u64::from(BATCH_WAIT_MS));
-                tokio::select! {
-                    ready = from.ready(Interest::READABLE) => {
-                        ready.map_err(Broken::Read)?;
-                    }
-                    () = tokio::time::sleep(tail_wait) => {}
-                }
+        let mut moved = false;
+        if !ended && in_pipe < pipe.capacity {
+            let room = pipe.capacity - in_pipe;
+            let read = || splice_once(fd(from), pipe.write.as_fd(), room);
+            // A pipe counts pages, not bytes: with data in it, "would block" may mean the
+            // pipe is full rather than the socket empty, so the socket's readiness is only
+            // tokio's to clear when the pipe was empty.
+            let read = if in_pipe == 0 {
+                from.try_io(Interest::READABLE, read)
             } else {
-                from.ready(Interest::READABLE).await.map_err(Broken::Read)?;
-            }
-            let read = from.try_io(Interest::READABLE, || {
-                splice_once(fd(from), pipe.write.as_fd(), pipe.capacity)
-            });
+                read()
+            };
             match read {
-                Ok(n) => break n,
-                Err(err) if is_retry(&err) => {
-                    // Nothing queued at all: wake on the next byte again.
-                    if batching {
-                        batching = set_rcvlowat(fd(from), 1).is_err();
+                Ok(0) => ended = true,
+                Ok(n) => {
+                    in_pipe += n;
+                    moved = true;
+                    if n == room && !pipe.grown {
+                        pipe.grow();
                     }
                 }
+                Err(err) if is_retry(&err) => {}
                 Err(err) => return Err(Broken::Read(err)),
             }
-        };
-        if filled == 0 {
+        }
+        if in_pipe > 0 {
+            match to.try_io(Interest::WRITABLE, || {
+                splice_once(pipe.read.as_fd(), fd(to), in_pipe)
+            }) {
+                Ok(n) => {
+                    in_pipe -= n;
+                    moved = true;
+                    traffic.carried(way.flow(), n);
+                }
+                Err(err) if is_retry(&err) => {}
+                Err(err) => return Err(Broken::Write(err)),
+            }
+        }
+        if ended && in_pipe == 0 {
             return match to.shutdown_write() {
                 Err(err) if err.raw_os_error() != Some(Errno::ENOTCONN as i32) => {
                     Err(Broken::Write(err))
@@ -106,29 +122,17 @@ pub async fn splice_through(
                 _ => Ok(()),
             };
         }
-        let streaming = filled >= STREAMING;
-        if streaming != batching {
-            let low_water = if streaming { BATCH } else { 1 };
-            // A socket that refuses the option is read as data comes.
-            batching = streaming && set_rcvlowat(fd(from), low_water).is_ok();
+        if moved {
+            continue;
         }
-        let mut left = filled;
-        while left > 0 {
-            to.ready(Interest::WRITABLE).await.map_err(Broken::Write)?;
-            let written = to.try_io(Interest::WRITABLE, || {
-                splice_once(pipe.read.as_fd(), fd(to), left)
-            });
-            match written {
-                Ok(n) => {
-                    left -= n;
-                    traffic.carried(way.flow(), n);
-                }
-                Err(err) if is_retry(&err) => {}
-                Err(err) => return Err(Broken::Write(err)),
+        // Nothing moved: with data in the pipe, it waits for `to`; an empty pipe, for `from`.
+        tokio::select! {
+            ready = from.ready(Interest::READABLE), if in_pipe == 0 => {
+                ready.map_err(Broken::Read)?;
             }
-        }
-        if filled >= pipe.capacity && !pipe.grown {
-            pipe.grow();
+            ready = to.ready(Interest::WRITABLE), if in_pipe > 0 => {
+                ready.map_err(Broken::Write)?;
+            }
         }
     }
 }

@@ -17,11 +17,10 @@ use super::handshake::Handshake;
 use super::pem::{alpn_protocols, certs_from_file, key_from_file, roots_from_file};
 use super::pin::Fingerprint;
 use super::provider::provider;
+use super::setup_error::{PemFile, TlsSetupError};
 use super::starttls::{StartTls, Upgrade};
 use super::verify::{Policy, RecordingVerifier};
 use crate::cli::TlsArgs;
-use crate::error::Error;
-use crate::output::escape::quote_arg;
 
 /// Where the trusted roots came from, for `-v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,51 +50,44 @@ pub struct TlsClient {
 }
 
 impl TlsClient {
-    /// Builds the client from the flags; bad files or values are usage errors (exit 2).
+    /// Builds the client from the flags; bad files or values are a [`TlsSetupError`].
     /// `policy` says whether a certificate that does not verify ends the handshake
     /// ([`Policy::Enforce`], for connections) or is reported ([`Policy::Record`], for probes).
-    pub fn from_args(args: &TlsArgs, policy: Policy) -> Result<TlsClient, Error> {
+    pub fn from_args(args: &TlsArgs, policy: Policy) -> Result<TlsClient, TlsSetupError> {
         let provider = provider();
         let (roots, trust) = match &args.ca {
-            Some(path) => (roots_from_file(path, "--ca")?, TrustSource::CaFile),
+            Some(path) => (roots_from_file(path, PemFile::Ca)?, TrustSource::CaFile),
             None => system_roots(),
         };
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
-            .map_err(|err| Error::usage(format!("cannot use the trusted roots: {err}")))?;
+            .map_err(TlsSetupError::Roots)?;
         let client_key = match (&args.cert, &args.key) {
             (Some(cert), Some(key)) => {
-                let certs = certs_from_file(cert, "--cert")?;
+                let certs = certs_from_file(cert, PemFile::Cert)?;
                 let key = key_from_file(key)?;
                 let signing = provider
                     .key_provider
                     .load_private_key(key)
-                    .map_err(|err| Error::usage(format!("--key: cannot use this key: {err}")))?;
+                    .map_err(TlsSetupError::UnusableKey)?;
                 let certified = CertifiedKey::new(certs, signing);
                 // Only a proven mismatch is refused: a certificate rustls cannot parse for
                 // the comparison (an X.509 v1 one, say) is still the server's to judge.
                 if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
                     certified.keys_match()
                 {
-                    return Err(Error::usage(
-                        "--key does not go with --cert: their public keys differ",
-                    ));
+                    return Err(TlsSetupError::KeyMismatch);
                 }
                 Some(Arc::new(certified))
             }
             _ => None,
         };
         let sni = match &args.sni {
-            Some(name) => {
-                Some(server_name(name).map_err(|err| Error::usage(format!("--sni: {err}")))?)
-            }
+            Some(name) => Some(server_name(name).ok_or_else(|| TlsSetupError::Sni(name.clone()))?),
             None => None,
         };
         let pin = match &args.pin {
-            Some(text) => Some(
-                text.parse()
-                    .map_err(|err| Error::usage(format!("--pin: {err}")))?,
-            ),
+            Some(text) => Some(text.parse().map_err(TlsSetupError::Pin)?),
             None => None,
         };
         let alpn = alpn_protocols(&args.alpn)?;
@@ -126,25 +118,18 @@ impl TlsClient {
 
     /// The name sent and verified for a peer named `host`: `--sni`, else the host name; an
     /// IP address is verified against IP SANs and sends no SNI.
-    pub fn server_name_for(&self, host: &str) -> Result<ServerName<'static>, Error> {
+    pub fn server_name_for(&self, host: &str) -> Result<ServerName<'static>, TlsSetupError> {
         match &self.sni {
             Some(name) => Ok(name.clone()),
-            None => server_name(host).map_err(|err| {
-                Error::usage(format!(
-                    "cannot verify '{}' by name: {err}",
-                    quote_arg(host)
-                ))
-                .with_hint("name the server with --sni NAME")
-            }),
+            None => server_name(host).ok_or_else(|| TlsSetupError::Unverifiable(host.to_string())),
         }
     }
 
     /// Starts one connection's handshake with the server named `host` (for SNI and
     /// verification; see [`TlsClient::server_name_for`]).
-    pub fn session(&self, host: &str) -> Result<Handshake, Error> {
+    pub fn session(&self, host: &str) -> Result<Handshake, TlsSetupError> {
         let one = self.connection(host)?;
-        let conn = ClientConnection::new(one.config, one.name)
-            .map_err(|err| Error::failure(format!("cannot start a TLS session: {err}")))?;
+        let conn = ClientConnection::new(one.config, one.name).map_err(TlsSetupError::Session)?;
         // A probe waits for the server's word on its client certificate (TLS 1.3 gives it
         // after the handshake); a connection learns it from its first read.
         let await_verdict = self.policy == Policy::Record;
@@ -162,7 +147,7 @@ impl TlsClient {
 
     /// What one connection's handshake with the server named `host` needs: its config (whose
     /// verifier records that connection's certificate), the name, and the recorders.
-    pub(super) fn connection(&self, host: &str) -> Result<OneConnection, Error> {
+    pub(super) fn connection(&self, host: &str) -> Result<OneConnection, TlsSetupError> {
         let name = self.server_name_for(host)?;
         let verifier = Arc::new(RecordingVerifier::new(
             self.webpki.clone(),
@@ -193,10 +178,10 @@ impl TlsClient {
         &self,
         verifier: Arc<RecordingVerifier>,
         client_cert: Arc<ClientCert>,
-    ) -> Result<ClientConfig, Error> {
+    ) -> Result<ClientConfig, TlsSetupError> {
         let mut config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?
+            .map_err(TlsSetupError::Config)?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_client_cert_resolver(client_cert);
@@ -265,14 +250,13 @@ fn client_name() -> String {
     .clone()
 }
 
-/// `--sni` or a host: a DNS name or an IP address.
-fn server_name(text: &str) -> Result<ServerName<'static>, String> {
+/// `--sni` or a host: a DNS name or an IP address; `None` when it is neither.
+fn server_name(text: &str) -> Option<ServerName<'static>> {
     let bare = text.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(ServerName::IpAddress(ip.into()));
+        return Some(ServerName::IpAddress(ip.into()));
     }
-    ServerName::try_from(text.to_string())
-        .map_err(|_| format!("'{}' is not a valid server name", quote_arg(text)))
+    ServerName::try_from(text.to_string()).ok()
 }
 
 /// The system's roots; the built-in Mozilla roots when it has none.
@@ -295,14 +279,17 @@ mod tests {
     fn an_ip_literal_is_verified_as_an_address() {
         assert!(matches!(
             server_name("127.0.0.1"),
-            Ok(ServerName::IpAddress(_))
+            Some(ServerName::IpAddress(_))
         ));
-        assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
+        assert!(matches!(
+            server_name("[::1]"),
+            Some(ServerName::IpAddress(_))
+        ));
         assert!(matches!(
             server_name("localhost"),
-            Ok(ServerName::DnsName(_))
+            Some(ServerName::DnsName(_))
         ));
-        assert!(server_name("bad name").is_err());
+        assert!(server_name("bad name").is_none());
     }
 
     #[test]

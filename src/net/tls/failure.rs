@@ -10,7 +10,8 @@ use super::facts::{CertFacts, rfc3339};
 use super::verify::Seen;
 use crate::output::escape::escape_bytes;
 
-/// A failed handshake: the reason (the contract's REASON) and a hint.
+/// A failed handshake: the reason (the contract's REASON) and a hint (`cmd` words the error:
+/// `TLS handshake with HOST:PORT failed: REASON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFailure {
     /// What went wrong, one line.
@@ -27,18 +28,6 @@ impl TlsFailure {
             reason: reason.into(),
             hint: None,
             cert: None,
-        }
-    }
-
-    /// The error the CLI reports: `TLS handshake with HOST:PORT failed: REASON` (exit 1).
-    pub fn into_error(self, peer: &str) -> crate::error::Error {
-        let error = crate::error::Error::failure(format!(
-            "TLS handshake with {peer} failed: {}",
-            self.reason
-        ));
-        match self.hint {
-            Some(hint) => error.with_hint(hint),
-            None => error,
         }
     }
 }

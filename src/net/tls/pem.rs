@@ -1,79 +1,73 @@
 //! The PEM files the TLS flags name: certificate chains (`--cert`, `--ca`, `--client-ca`) and
 //! private keys (`--key`: PKCS#8, PKCS#1 or SEC1), and `--alpn` protocol names. A bad file or
-//! value is a usage error (exit 2) that names the flag and the file.
+//! value is a [`TlsSetupError`] that says which file it is.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::Error;
-use crate::output::escape::quote_arg;
+use super::setup_error::{PemFile, TlsSetupError};
 
-/// Every certificate in the PEM file at `path` (a chain: leaf first), for the flag `flag`.
-pub fn certs_from_file(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let shown = quote_arg(&path.display().to_string());
-    let iter = CertificateDer::pem_file_iter(path)
-        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
-    let certs = iter
+/// Every certificate in the PEM file at `path` (a chain: leaf first), as `file`.
+pub fn certs_from_file(
+    path: &Path,
+    file: PemFile,
+) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let pem = |error| TlsSetupError::Pem {
+        file,
+        path: path.to_path_buf(),
+        error,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(pem)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| Error::usage(format!("{flag} {shown}: {}", pem_error(&err))))?;
+        .map_err(pem)?;
     if certs.is_empty() {
-        return Err(Error::usage(format!(
-            "{flag} {shown}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)"
-        )));
+        return Err(TlsSetupError::NoCertificate {
+            file,
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }
 
-/// The trust anchors in the PEM file at `path`, for the flag `flag` (`--ca`, `--client-ca`).
-pub fn roots_from_file(path: &Path, flag: &str) -> Result<RootCertStore, Error> {
-    let certs = certs_from_file(path, flag)?;
+/// The trust anchors in the PEM file at `path`, as `file` (`--ca`, `--client-ca`).
+pub fn roots_from_file(path: &Path, file: PemFile) -> Result<RootCertStore, TlsSetupError> {
+    let certs = certs_from_file(path, file)?;
     let mut roots = RootCertStore::empty();
     let (added, rejected) = roots.add_parsable_certificates(certs);
     if added == 0 {
-        return Err(Error::usage(format!(
-            "{flag} {}: no usable CA certificate ({rejected} rejected)",
-            quote_arg(&path.display().to_string())
-        )));
+        return Err(TlsSetupError::NoUsableCa {
+            file,
+            path: path.to_path_buf(),
+            rejected,
+        });
     }
     Ok(roots)
 }
 
 /// The private key in the PEM file at `path` (`--key`).
-pub fn key_from_file(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
-    let shown = quote_arg(&path.display().to_string());
-    PrivateKeyDer::from_pem_file(path).map_err(|err| {
-        Error::usage(format!("--key {shown}: {}", pem_error(&err))).with_hint(
-            "a PEM private key: PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY)",
-        )
+pub fn key_from_file(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|error| TlsSetupError::Pem {
+        file: PemFile::Key,
+        path: PathBuf::from(path),
+        error,
     })
 }
 
 /// `--alpn` values as the wire carries them: 1 to 255 bytes each.
-pub fn alpn_protocols(protos: &[String]) -> Result<Vec<Vec<u8>>, Error> {
+pub fn alpn_protocols(protos: &[String]) -> Result<Vec<Vec<u8>>, TlsSetupError> {
     protos
         .iter()
         .map(|proto| {
             if proto.is_empty() || proto.len() > 255 {
-                return Err(Error::usage(format!(
-                    "--alpn: '{}' is not a protocol name (1 to 255 bytes)",
-                    quote_arg(proto)
-                )));
+                return Err(TlsSetupError::Alpn(proto.clone()));
             }
             Ok(proto.as_bytes().to_vec())
         })
         .collect()
-}
-
-fn pem_error(err: &rustls::pki_types::pem::Error) -> String {
-    use rustls::pki_types::pem::Error as Pem;
-    match err {
-        Pem::Io(io) => io.to_string(),
-        Pem::NoItemsFound => "no PEM item of the right kind in it".to_string(),
-        other => format!("not valid PEM ({other:?})"),
-    }
 }
 
 #[cfg(test)]
@@ -89,8 +83,12 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_names_the_flag() {
-        let err = certs_from_file(Path::new("/nonexistent/cert.pem"), "--cert").unwrap_err();
-        assert!(err.to_string().contains("--cert"), "{err}");
+    fn a_missing_file_says_which_file() {
+        let err = certs_from_file(Path::new("/nonexistent/cert.pem"), PemFile::Cert).unwrap_err();
+        assert!(
+            matches!(&err, TlsSetupError::Pem { file: PemFile::Cert, path, .. }
+                if path == Path::new("/nonexistent/cert.pem")),
+            "{err:?}"
+        );
     }
 }

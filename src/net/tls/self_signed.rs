@@ -12,7 +12,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 
-use crate::error::Error;
+use super::setup_error::TlsSetupError;
 
 /// How long the certificate is valid.
 pub const VALIDITY: Duration = Duration::from_secs(30 * 86_400);
@@ -60,9 +60,8 @@ pub fn names_for(bind: Option<IpAddr>, host_names: &[&str]) -> Vec<String> {
 }
 
 /// Generates the key and the certificate for `names` (see [`names_for`]).
-pub fn generate(names: Vec<String>) -> Result<SelfSigned, Error> {
-    let failed =
-        |err: rcgen::Error| Error::failure(format!("cannot make a self-signed certificate: {err}"));
+pub fn generate(names: Vec<String>) -> Result<SelfSigned, TlsSetupError> {
+    let failed = TlsSetupError::SelfSigned;
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(failed)?;
     let mut params = CertificateParams::default();
     let mut subject = DistinguishedName::new();

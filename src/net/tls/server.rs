@@ -18,7 +18,7 @@ use super::pem::{alpn_protocols, certs_from_file, key_from_file, roots_from_file
 use super::pin::Fingerprint;
 use super::provider::provider;
 use super::self_signed;
-use crate::error::Error;
+use super::setup_error::{PemFile, TlsSetupError};
 use crate::output::escape::{escape_text, quote_arg};
 use crate::output::notes;
 
@@ -61,15 +61,15 @@ pub struct TlsServer {
 impl TlsServer {
     /// Builds the server from the flags. `names` gives the self-signed certificate's names
     /// (see [`self_signed::names_for`]); it is called only without `--cert`. Bad files and
-    /// values are usage errors (exit 2).
+    /// values are a [`TlsSetupError`].
     pub fn new(
         settings: ServerSettings<'_>,
         names: impl FnOnce() -> Vec<String>,
-    ) -> Result<TlsServer, Error> {
+    ) -> Result<TlsServer, TlsSetupError> {
         let provider = provider();
         let (chain, key, identity) = match (settings.cert, settings.key) {
             (Some(cert), Some(key)) => {
-                let chain = certs_from_file(cert, "--cert")?;
+                let chain = certs_from_file(cert, PemFile::Cert)?;
                 warn_if_out_of_date(&chain[0], cert);
                 (chain, key_from_file(key)?, Identity::Files)
             }
@@ -77,29 +77,26 @@ impl TlsServer {
                 let made = self_signed::generate(names())?;
                 (vec![made.cert], made.key, Identity::SelfSigned(made.names))
             }
-            (Some(_), None) => return Err(Error::usage("--cert needs --key")),
-            (None, Some(_)) => return Err(Error::usage("--key needs --cert")),
+            (Some(_), None) => return Err(TlsSetupError::CertWithoutKey),
+            (None, Some(_)) => return Err(TlsSetupError::KeyWithoutCert),
         };
         let fingerprint = Fingerprint::of(&chain[0]);
         let certified = certified_key(chain, key, &provider)?;
         let client_ca = match settings.client_ca {
             Some(path) => {
-                let roots = roots_from_file(path, "--client-ca")?;
+                let roots = roots_from_file(path, PemFile::ClientCa)?;
                 let verifier =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                         .build()
-                        .map_err(|err| {
-                            Error::usage(format!(
-                                "--client-ca {}: {err}",
-                                quote_arg(&path.display().to_string())
-                            ))
+                        .map_err(|error| TlsSetupError::ClientCa {
+                            path: path.to_path_buf(),
+                            error,
                         })?;
                 Some(verifier)
             }
             None => None,
         };
-        let builder =
-            builder().map_err(|err| Error::usage(format!("cannot configure TLS: {err}")))?;
+        let builder = builder().map_err(TlsSetupError::Config)?;
         let builder = match &client_ca {
             Some(verifier) => builder.with_client_cert_verifier(Arc::clone(verifier)),
             None => builder.with_no_client_auth(),
@@ -170,18 +167,16 @@ fn certified_key(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     provider: &rustls::crypto::CryptoProvider,
-) -> Result<CertifiedKey, Error> {
+) -> Result<CertifiedKey, TlsSetupError> {
     let signing = provider
         .key_provider
         .load_private_key(key)
-        .map_err(|err| Error::usage(format!("--key: cannot use this key: {err}")))?;
+        .map_err(TlsSetupError::UnusableKey)?;
     let certified = CertifiedKey::new(chain, signing);
     if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
         certified.keys_match()
     {
-        return Err(Error::usage(
-            "--key does not go with --cert: their public keys differ",
-        ));
+        return Err(TlsSetupError::KeyMismatch);
     }
     Ok(certified)
 }
@@ -229,12 +224,12 @@ mod tests {
     }
 
     #[test]
-    fn a_key_without_a_certificate_is_a_usage_error() {
+    fn a_key_without_a_certificate_is_refused() {
         let settings = ServerSettings {
             key: Some(Path::new("/nonexistent")),
             ..ServerSettings::default()
         };
         let err = TlsServer::new(settings, Vec::new).unwrap_err();
-        assert!(err.to_string().contains("--key needs --cert"), "{err}");
+        assert!(matches!(err, TlsSetupError::KeyWithoutCert), "{err:?}");
     }
 }

@@ -90,9 +90,11 @@ impl Plan {
                 pin: args.forward_pin.clone(),
                 ..TlsArgs::default()
             };
-            let client = TlsClient::from_args(&flags, Policy::Enforce)?;
+            let client = TlsClient::from_args(&flags, Policy::Enforce).map_err(Error::from)?;
             // A name that cannot be verified is said now, not at the first connection.
-            client.server_name_for(target.tls_name())?;
+            client
+                .server_name_for(target.tls_name())
+                .map_err(Error::from)?;
             Some(client)
         } else {
             None
@@ -115,7 +117,10 @@ pub fn run_stream(
     config: &ListenConfig,
     context: &Context,
 ) -> anyhow::Result<Status> {
-    let gate = Gate::new(config, context).one_start_at_a_time();
+    // `-v` names the client once, in the `CLIENT -> TARGET` line.
+    let gate = Gate::new(config, context)
+        .one_start_at_a_time()
+        .without_arrival_line();
     let plan = Arc::clone(plan);
     let keep_open = plan.keep_open;
     server::runtime()?.block_on(server::serve_connections(

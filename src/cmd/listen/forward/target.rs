@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::super::server::is_out_of_descriptors;
+use crate::cmd::tls_failure::{handshake_failure, setup_as_handshake};
 use crate::error::Error;
 use crate::net::async_stream::AsyncStream;
 use crate::net::cause::describe;
 use crate::net::endpoint::UnixAddr;
 use crate::net::forward::Side;
-use crate::net::tls::{TlsClient, TlsFacts, TlsFailure};
+use crate::net::tls::{ConnectFailure, TlsClient, TlsFacts, TlsFailure};
 use crate::net::{Endpoint, Family, resolve};
 
 /// How long one connection attempt to the target may take.
@@ -127,14 +128,15 @@ impl Target {
                     tls: Some(Box::new(facts)),
                 });
             }
-            Ok(Err(failure)) => failure,
+            Ok(Err(ConnectFailure::Handshake(failure))) => failure,
+            Ok(Err(ConnectFailure::Setup(err))) => setup_as_handshake(err),
             Err(_) => TlsFailure {
                 reason: "timed out waiting for the server's TLS answer".to_string(),
                 hint: None,
                 cert: None,
             },
         };
-        let mut error = failure.into_error(&self.to_string());
+        let mut error = handshake_failure(failure, &self.to_string());
         error.hint = error.hint.map(|hint| forward_flags(&hint));
         Err(Unreachable {
             error,
