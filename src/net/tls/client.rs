@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::client::{ResolvesClientCert, Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
@@ -170,18 +170,23 @@ impl TlsClient {
     }
 
     /// A config per connection: the verifier records that connection's certificate, and no
-    /// session is resumed (every probe is a full handshake, as `--count` means to time).
+    /// session is resumed (every probe is a full handshake, as `--count` means to time). With
+    /// resumption off the client neither keeps a session cache per connection nor asks for a
+    /// ticket, so the server does not make one (a TLS 1.2 server's NewSessionTicket, which
+    /// the probe would only throw away).
     fn config_with(
         &self,
         verifier: Arc<RecordingVerifier>,
         client_cert: Arc<ClientCert>,
     ) -> Result<ClientConfig, TlsSetupError> {
-        Ok(ClientConfig::builder_with_provider(self.provider.clone())
+        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(TlsSetupError::Config)?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
-            .with_client_cert_resolver(client_cert))
+            .with_client_cert_resolver(client_cert);
+        config.resumption = Resumption::disabled();
+        Ok(config)
     }
 }
 
