@@ -17,6 +17,7 @@ pub mod relay;
 pub mod resolve;
 pub mod socket;
 pub mod socket_state;
+pub mod stats;
 pub mod stream;
 pub mod tls;
 pub mod traffic;

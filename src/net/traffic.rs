@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::net::duration::tokio_deadline_after;
-use crate::net::relay::{RelayEnd, RelayStats};
+use crate::net::stats::{RelayEnd, RelayStats};
 use crate::net::transform::Flow;
 
 /// Byte counters and the last-activity clock of one session. The clock is tokio's, which is

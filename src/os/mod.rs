@@ -1,5 +1,6 @@
 //! Platform code, behind `cfg`.
 
+pub mod direction;
 pub mod holders;
 #[cfg(unix)]
 pub mod interrupt;

@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::net::relay::PumpError;
+use crate::os::direction::PumpError;
 use crate::os::poll::wait;
 use nix::sys::stat::{SFlag, fstat};
 

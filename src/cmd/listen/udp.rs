@@ -23,7 +23,7 @@ use crate::error::Status;
 use crate::net::cause::describe;
 use crate::net::datagram::{DatagramPeer, DatagramSocket};
 use crate::net::format_duration;
-use crate::net::relay::stats::Bytes;
+use crate::net::stats::Bytes;
 use crate::net::transform::{Flow, Transform};
 use crate::os::interrupt::Interrupt;
 use crate::output::notes;

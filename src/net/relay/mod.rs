@@ -20,7 +20,6 @@
 //! [`tls::TlsStream::closed_without_notify`]) ends its direction.
 
 pub mod pump;
-pub mod stats;
 pub mod tls;
 pub mod tune;
 
@@ -34,11 +33,11 @@ use std::time::Duration;
 
 pub use pump::{PumpError, pump};
 
+pub use crate::net::stats::{RelayEnd, RelayStats};
 use crate::net::stream::Stream;
 use crate::net::traffic::Traffic;
 use crate::net::transform::{Flow, Transform};
 use pump::{FdReader, FdWriter};
-pub use stats::{RelayEnd, RelayStats};
 
 /// How a relay session behaves.
 #[derive(Debug, Clone, Copy, Default)]

@@ -16,16 +16,7 @@ use crate::net::transform::Transform;
 /// Buffer size of the read/write copy (when splice cannot be used).
 pub const COPY_BUFFER: usize = 128 * 1024;
 
-/// A failure in one direction, on its reading or its writing side.
-#[derive(Debug, thiserror::Error)]
-pub enum PumpError {
-    /// Reading the input failed.
-    #[error("read failed")]
-    Read(#[source] io::Error),
-    /// Writing the output failed.
-    #[error("write failed")]
-    Write(#[source] io::Error),
-}
+pub use crate::os::direction::PumpError;
 
 /// Moves everything from `input` to `output` until `input` ends, counting the bytes written
 /// in `traffic` as the transformation's direction.

@@ -1,4 +1,4 @@
-//! What a relay did, for `-v`: bytes each way, duration, throughput.
+//! What a session did (the relay, a served or forwarded connection), for `-v`: bytes each way, duration, throughput.
 
 use std::fmt;
 use std::time::Duration;
@@ -13,7 +13,7 @@ pub enum RelayEnd {
     PeerClosed,
     /// Nothing moved either way for the idle timeout.
     IdleTimeout,
-    /// Stopped from outside (Ctrl-C), see [`super::Stopper`].
+    /// Stopped from outside (Ctrl-C), see [`crate::net::relay::Stopper`].
     Stopped,
 }
 
