@@ -56,20 +56,7 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$work"' EXIT
 
-now() { date +%s%N; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() { # PORT
-  for _ in $(seq 500); do
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.01
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
+. tests/bench/lib.sh
 
 ready_port() { # FILE: the port of sockx's ready line in FILE
   local port=""
@@ -117,14 +104,14 @@ start_forwarder() {
       setsid socat "TCP-LISTEN:$FWD,bind=127.0.0.1,fork,reuseaddr,backlog=4096" "TCP:127.0.0.1:$target" </dev/null >/dev/null 2>&1 &
       FWD_PID=$!
       PIDS+=("$FWD_PID")
-      wait_port "$FWD"
+      wait_listening "$FWD"
       ;;
     ncat)
       FWD=$(free_port)
       setsid ncat -lk --max-conns 100000 127.0.0.1 "$FWD" --sh-exec "ncat 127.0.0.1 $target" </dev/null >/dev/null 2>&1 &
       FWD_PID=$!
       PIDS+=("$FWD_PID")
-      wait_port "$FWD"
+      wait_listening "$FWD"
       ;;
     stunnel)
       FWD=$(free_port)
@@ -140,7 +127,7 @@ EOF
       setsid stunnel4 "$work/stunnel.conf" </dev/null >/dev/null 2>&1 &
       FWD_PID=$!
       PIDS+=("$FWD_PID")
-      wait_port "$FWD"
+      wait_listening "$FWD"
       ;;
   esac
 }

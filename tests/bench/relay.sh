@@ -31,20 +31,7 @@ bytes=$(head -c "$SIZE" /dev/zero | wc -c)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s%N; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_listening() { # PORT
-  for _ in $(seq 500); do
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.01
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
+. tests/bench/lib.sh
 
 run_sockx() {
   /usr/bin/time -f %M -o "$work/rss_listen" "$SOCKX" listen 127.0.0.1:0 >/dev/null 2>"$work/ready" &
@@ -114,30 +101,12 @@ echo "relay benchmark: $SIZE ($bytes bytes) per transfer, $ROUNDS rounds, $(npro
 echo "congestion control: system default $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo '?'), sockx on loopback: reno"
 check_sockx
 echo "check: sockx delivered all $bytes bytes"
-for round in $(seq "$ROUNDS"); do
-  line="round $round:"
-  for tool in "${TOOLS[@]}"; do
-    ns=$(run_tool "$tool")
-    echo "$tool $ns" >>"$work/times"
-    line+=$(awk -v b="$bytes" -v ns="$ns" -v t="$tool" 'BEGIN { printf "  %s %.2f GB/s", t, b / ns }')
-  done
-  echo "$line"
-done
+rounds
 
 echo
-awk -v b="$bytes" '
-  { total[$1] += $2; n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
-  END {
-    split("sockx nc ncat socat pipe", order, " ")
-    printf "%-6s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
-    for (i = 1; i <= 5; i++) {
-      t = order[i]
-      rate[t] = b * n[t] / total[t]
-      printf "%-6s %10.2f %10.2f\n", t, rate[t], b / best[t]
-    }
-    printf "\nsockx/nc: %.2fx   sockx/ncat: %.2fx   sockx/socat: %.2fx   sockx/pipe: %.0f%%\n",
-      rate["sockx"] / rate["nc"], rate["sockx"] / rate["ncat"], rate["sockx"] / rate["socat"],
-      100 * rate["sockx"] / rate["pipe"]
-  }' "$work/times"
+rates
+awk -v sockx="$(rate_of sockx)" -v nc="$(rate_of nc)" -v ncat="$(rate_of ncat)" -v socat="$(rate_of socat)" -v pipe="$(rate_of pipe)" 'BEGIN {
+  printf "\nsockx/nc: %.2fx   sockx/ncat: %.2fx   sockx/socat: %.2fx   sockx/pipe: %.0f%%\n",
+    sockx / nc, sockx / ncat, sockx / socat, 100 * sockx / pipe }'
 awk '{ if ($1 > l) l = $1; if ($2 > c) c = $2 }
   END { printf "peak RSS: sockx listen %.1f MiB, sockx connect %.1f MiB\n", l / 1024, c / 1024 }' "$work/rss"

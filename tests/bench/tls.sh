@@ -62,20 +62,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
-now() { date +%s%N; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_listening() { # PORT
-  for _ in $(seq 1000); do
-    ss -Hltn "sport = :$1" | grep -q . && return 0
-    sleep 0.01
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
+. tests/bench/lib.sh
 
 sockx_client() { # BINARY PORT [PREFIX...]: stdin to 127.0.0.1:PORT over TLS, run under PREFIX
   local binary=$1 port=$2

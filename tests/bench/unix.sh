@@ -30,9 +30,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sock="$work/bench.sock"
 
-now() { date +%s%N; }
+. tests/bench/lib.sh
 
-wait_listening() { # PATH: a listening socket bound there (the file alone may come first)
+wait_unix_listening() { # PATH: a listening socket bound there (the file alone may come first)
   for _ in $(seq 500); do
     ss -Hxl | grep -qF " $1 " && return 0
     sleep 0.01
@@ -70,7 +70,7 @@ run_pair() { # SERVER-COMMAND CLIENT-COMMAND (with SOCK substituted)
   rm -f "$sock"
   bash -c "${1//SOCK/$sock}" >/dev/null </dev/null &
   server=$!
-  wait_listening "$sock"
+  wait_unix_listening "$sock"
   start=$(now)
   head -c "$SIZE" /dev/zero | bash -c "${2//SOCK/$sock}"
   wait "$server"
@@ -107,29 +107,12 @@ check_sockx() { # one untimed transfer: the listener must write out exactly $byt
 echo "unix socket benchmark: $SIZE ($bytes bytes) per transfer, $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 check_sockx
 echo "check: sockx delivered all $bytes bytes"
-for round in $(seq "$ROUNDS"); do
-  line="round $round:"
-  for tool in "${TOOLS[@]}"; do
-    ns=$(run_tool "$tool")
-    echo "$tool $ns" >>"$work/times"
-    line+=$(awk -v b="$bytes" -v ns="$ns" -v t="$tool" 'BEGIN { printf "  %s %.2f GB/s", t, b / ns }')
-  done
-  echo "$line"
-done
+rounds
 
 echo
-awk -v b="$bytes" '
-  { total[$1] += $2; n[$1]++; if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
-  END {
-    split("sockx nc socat pipe", order, " ")
-    printf "%-6s %10s %10s\n", "tool", "mean GB/s", "best GB/s"
-    for (i = 1; i <= 4; i++) {
-      t = order[i]
-      rate[t] = b * n[t] / total[t]
-      printf "%-6s %10.2f %10.2f\n", t, rate[t], b / best[t]
-    }
-    printf "\nsockx/nc: %.2fx   sockx/socat: %.2fx   sockx/pipe: %.2f (targets: >= 2.5x nc, >= 0.7 pipe)\n",
-      rate["sockx"] / rate["nc"], rate["sockx"] / rate["socat"], rate["sockx"] / rate["pipe"]
-  }' "$work/times"
+rates
+awk -v sockx="$(rate_of sockx)" -v nc="$(rate_of nc)" -v socat="$(rate_of socat)" -v pipe="$(rate_of pipe)" 'BEGIN {
+  printf "\nsockx/nc: %.2fx   sockx/socat: %.2fx   sockx/pipe: %.2f (targets: >= 2.5x nc, >= 0.7 pipe)\n",
+    sockx / nc, sockx / socat, sockx / pipe }'
 awk '{ if ($1 > l) l = $1; if ($2 > c) c = $2 }
   END { printf "peak RSS: sockx listen %.1f MiB, sockx connect %.1f MiB\n", l / 1024, c / 1024 }' "$work/rss"
