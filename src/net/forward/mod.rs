@@ -416,6 +416,36 @@ mod tests {
         (ours.unwrap().0, far.unwrap())
     }
 
+    /// Two plain sockets forwarded to each other in a task: (the task, the client's far end,
+    /// the target's far end).
+    async fn forwarding() -> (
+        tokio::task::JoinHandle<Result<(), Failure>>,
+        TcpStream,
+        TcpStream,
+    ) {
+        let (client_ours, client) = pair().await;
+        let (target_ours, target) = pair().await;
+        let task = tokio::spawn(async move {
+            let traffic = Traffic::new();
+            forward(
+                Side::from(client_ours),
+                Side::from(target_ours),
+                &traffic,
+                false,
+            )
+            .await
+        });
+        (task, client, target)
+    }
+
+    /// Closes `stream` with a reset (SO_LINGER 0), as a peer that aborts does.
+    fn reset(stream: TcpStream) {
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(stream);
+    }
+
     fn data(len: usize, seed: u8) -> Vec<u8> {
         (0..len)
             .map(|i| (i as u8).wrapping_mul(31) ^ seed)
@@ -471,22 +501,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_reset_client_resets_the_target() {
-        let (client_ours, client) = pair().await;
-        let (target_ours, mut target) = pair().await;
-        let traffic = Traffic::new();
-        let forwarding = tokio::spawn(async move {
-            forward(
-                Side::from(client_ours),
-                Side::from(target_ours),
-                &traffic,
-                false,
-            )
-            .await
-        });
-        socket2::SockRef::from(&client)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(client);
+        let (forwarding, client, mut target) = forwarding().await;
+        reset(client);
         let failure = forwarding.await.unwrap().unwrap_err();
         assert_eq!(failure.end, End::Client);
         let mut byte = [0u8; 1];
@@ -501,18 +517,7 @@ mod tests {
     /// the client must still end the connection and reach the target.
     #[tokio::test]
     async fn a_reset_after_the_fin_is_still_passed_on() {
-        let (client_ours, mut client) = pair().await;
-        let (target_ours, mut target) = pair().await;
-        let traffic = Traffic::new();
-        let forwarding = tokio::spawn(async move {
-            forward(
-                Side::from(client_ours),
-                Side::from(target_ours),
-                &traffic,
-                false,
-            )
-            .await
-        });
+        let (forwarding, mut client, mut target) = forwarding().await;
         client.shutdown().await.unwrap();
         let mut byte = [0u8; 1];
         assert_eq!(
@@ -520,10 +525,7 @@ mod tests {
             0,
             "the FIN came through"
         );
-        socket2::SockRef::from(&client)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(client);
+        reset(client);
         let failure = forwarding.await.unwrap().unwrap_err();
         assert_eq!(failure.end, End::Client);
         // The target learns of it on its next write.
@@ -542,18 +544,7 @@ mod tests {
     /// the connection open must still come out (not wait for a batch or for the FIN).
     #[tokio::test]
     async fn a_tail_after_bulk_arrives_while_the_connection_stays_open() {
-        let (client_ours, mut client) = pair().await;
-        let (target_ours, mut target) = pair().await;
-        let traffic = Traffic::new();
-        let forwarding = tokio::spawn(async move {
-            forward(
-                Side::from(client_ours),
-                Side::from(target_ours),
-                &traffic,
-                false,
-            )
-            .await
-        });
+        let (forwarding, mut client, mut target) = forwarding().await;
         let bulk = data(4 << 20, 3);
         let expected = [bulk.clone(), b"tail".to_vec()].concat();
         let reading = tokio::spawn(async move {
